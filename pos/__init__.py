@@ -1,0 +1,1 @@
+"""Market 4.0 POS: the stall application."""

@@ -1,0 +1,102 @@
+"""Who may do what at the stall: hashed PINs with a lock-out, and hashed API bearer tokens."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import sqlite3
+import time
+
+from flask_babel import lazy_gettext as _l
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .db import write_transaction
+from .errors import InvalidInput, NotAuthenticated, TooManyAttempts
+from sync.protocol import utc_timestamp
+
+ROLES = ("owner", "helper")
+MAX_FAILURES = 5
+LOCK_SECONDS = 60
+_PIN = re.compile(r"^\d{4,8}$")
+
+
+def check_pin_format(pin: object) -> str:
+    """A PIN is 4 to 8 digits."""
+    if not isinstance(pin, str) or not _PIN.match(pin):
+        raise InvalidInput(_l("A PIN is 4 to 8 digits."), field="pin")
+    return pin
+
+
+def set_pin(conn: sqlite3.Connection, role: str, pin: str) -> None:
+    """Store a role's PIN, hashed; the owner's and the helper's PINs must differ."""
+    if role not in ROLES:
+        raise InvalidInput(_l("Unknown role."), field="role")
+    check_pin_format(pin)
+    other = conn.execute("SELECT pin_hash FROM pins WHERE role != ?", (role,)).fetchone()
+    if other and check_password_hash(other["pin_hash"], pin):
+        raise InvalidInput(_l("The owner and the helper need different PINs."), field="pin")
+    with write_transaction(conn):
+        conn.execute("INSERT INTO pins (role, pin_hash) VALUES (?, ?) ON CONFLICT (role)"
+                     " DO UPDATE SET pin_hash = excluded.pin_hash",
+                     (role, generate_password_hash(pin)))
+
+
+def has_owner(conn: sqlite3.Connection) -> bool:
+    """Whether the stall has been set up with an owner PIN."""
+    return conn.execute("SELECT 1 FROM pins WHERE role = 'owner'").fetchone() is not None
+
+
+def seconds_locked(conn: sqlite3.Connection, now: float | None = None) -> int:
+    """How many seconds the PIN pad stays locked after too many wrong tries (0 if open)."""
+    now = time.time() if now is None else now
+    locked_until = conn.execute("SELECT locked_until FROM pin_guard WHERE id = 1").fetchone()[0]
+    return max(0, int(locked_until - now + 0.999))
+
+
+def unlock(conn: sqlite3.Connection, pin: object, *, only_role: str | None = None) -> str:
+    """Return the role whose PIN this is; count failures and lock for a minute after five.
+
+    The count lives in the database, so restarting the stall does not reset the lock.
+    """
+    wait = seconds_locked(conn)
+    if wait:
+        raise TooManyAttempts(_l("Too many wrong PINs. Try again in %(s)d seconds.", s=wait))
+    pin = pin if isinstance(pin, str) else ""
+    roles = (only_role,) if only_role else ROLES
+    for row in conn.execute("SELECT role, pin_hash FROM pins").fetchall():
+        if row["role"] in roles and _PIN.match(pin) and check_password_hash(row["pin_hash"], pin):
+            with write_transaction(conn):
+                conn.execute("UPDATE pin_guard SET failures = 0, locked_until = 0 WHERE id = 1")
+            return row["role"]
+    with write_transaction(conn):
+        failures = conn.execute("UPDATE pin_guard SET failures = failures + 1 WHERE id = 1"
+                                " RETURNING failures").fetchone()[0]
+        if failures >= MAX_FAILURES:
+            conn.execute("UPDATE pin_guard SET failures = 0, locked_until = ? WHERE id = 1",
+                         (time.time() + LOCK_SECONDS,))
+    if failures >= MAX_FAILURES:
+        raise TooManyAttempts(_l("Too many wrong PINs. Try again in %(s)d seconds.",
+                                 s=LOCK_SECONDS))
+    raise NotAuthenticated(_l("Wrong PIN. %(n)d tries left.", n=MAX_FAILURES - failures),
+                           code="wrong_pin")
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(conn: sqlite3.Connection, label: str = "api") -> str:
+    """Create an API bearer token; only its SHA-256 is stored."""
+    token = "mp_" + secrets.token_urlsafe(32)
+    with write_transaction(conn):
+        conn.execute("INSERT INTO api_tokens (token_hash, label, created_at) VALUES (?, ?, ?)",
+                     (_token_digest(token), label, utc_timestamp()))
+    return token
+
+
+def token_is_valid(conn: sqlite3.Connection, token: str) -> bool:
+    """Whether a bearer token was issued here and not revoked."""
+    row = conn.execute("SELECT token_hash FROM api_tokens WHERE token_hash = ? AND revoked_at IS"
+                       " NULL", (_token_digest(token),)).fetchone()
+    return row is not None and hmac.compare_digest(row["token_hash"], _token_digest(token))

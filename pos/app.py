@@ -1,0 +1,144 @@
+"""The stall's Flask application factory."""
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, jsonify, render_template, request, session
+from flask_babel import Babel
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from . import db, localtime, money, settings, stall
+from .errors import PosError
+
+logger = logging.getLogger(__name__)
+LANGUAGES = ("vi", "en")
+PACKAGE_DIR = Path(__file__).resolve().parent
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def _asset_folder(name: str) -> str:
+    """The installed copy (pos/templates, pos/static) if present, else the repository's top level."""
+    installed = PACKAGE_DIR / name
+    return str(installed if installed.is_dir() else PACKAGE_DIR.parent / name)
+
+
+def select_locale() -> str:
+    """The language chosen on this device, else the browser's for API clients, else Vietnamese."""
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    if request.path.startswith("/api/"):
+        return request.accept_languages.best_match(LANGUAGES, default="vi") or "vi"
+    return "vi"
+
+
+def get_db() -> sqlite3.Connection:
+    """The request's database connection, opened on first use and closed at teardown."""
+    if "db" not in g:
+        from flask import current_app
+        g.db = db.connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def _close_db(_exc: BaseException | None) -> None:
+    conn = g.pop("db", None)
+    if conn is not None:
+        conn.close()
+
+
+def wants_json() -> bool:
+    """API paths and clients that prefer JSON get JSON errors; people get pages."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def error_response(status: int, code: str, message: str) -> Any:
+    """One error answer, as JSON or as a page depending on who asked."""
+    if wants_json():
+        return jsonify({"error": {"code": code, "message": message}}), status
+    return render_template("pos/error.html", status=status, message=message), status
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(PosError)
+    def _pos_error(exc: PosError) -> Any:
+        if wants_json():
+            return jsonify(exc.to_dict()), exc.status
+        return error_response(exc.status, exc.code, str(exc.message))
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> Any:
+        return error_response(400, "csrf", _("The form has expired. Go back, reload the page"
+                                             " and try again."))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        messages = {
+            404: _("This page does not exist."),
+            405: _("This action is not allowed here."),
+            413: _("The request is too large (at most 1 MB)."),
+        }
+        code = exc.code or 500
+        return error_response(code, (exc.name or "error").lower().replace(" ", "_"),
+                              messages.get(code, _("The request could not be handled.")))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        logger.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(500, "internal", _("Something went wrong. Nothing was saved;"
+                                                 " please try again."))
+
+
+def _register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        vnd=money.format_vnd, number=money.format_number,
+        datetime=localtime.format_datetime, time=localtime.format_time,
+        day=localtime.format_day)
+
+    @app.template_filter("qty")
+    def _qty(quantity_milli: int) -> str:
+        return money.format_quantity(quantity_milli, "," if select_locale() == "vi" else ".")
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"stall": settings.stall_settings(get_db()), "role": session.get("role"),
+                "lang": select_locale()}
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the stall app for a data directory (config DATA_DIR, else MARKET_POS_DATA)."""
+    app = Flask(__name__, template_folder=_asset_folder("templates"),
+                static_folder=_asset_folder("static"))
+    config = dict(config or {})
+    data_dir = Path(config.pop("DATA_DIR", None) or stall.default_data_dir())
+    device_id = stall.prepare(data_dir)
+    app.config.update(
+        DATA_DIR=data_dir, DATABASE=stall.database_path(data_dir), DEVICE_ID=device_id,
+        SECRET_KEY=stall.secret_key(data_dir), MAX_CONTENT_LENGTH=1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
+        WTF_CSRF_TIME_LIMIT=None, BABEL_DEFAULT_LOCALE="vi",
+        BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
+        BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"),
+)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.config.update(config)
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    app.teardown_appcontext(_close_db)
+
+    from .views import api, auth, products, sales, sell, setup
+    for module in (auth, sell, sales, products, setup, api):
+        app.register_blueprint(module.bp)
+    csrf.exempt(api.bp)  # the API checks CSRF itself for cookie sessions; bearer tokens need none
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+    return app

@@ -1,0 +1,167 @@
+"""The OpenAPI 3.1 document of the stall's JSON API, kept next to the code it describes."""
+from __future__ import annotations
+
+from typing import Any
+
+_INT = {"type": "integer"}
+_STR = {"type": "string"}
+_MONEY = {"type": "integer", "minimum": 0, "maximum": 10**12, "description": "whole đồng"}
+_QUANTITY = {"oneOf": [{"type": "string", "pattern": r"^\d{1,7}(\.\d{1,3})?$"},
+                       {"type": "number", "exclusiveMinimum": 0}],
+             "description": "units, at most three decimals, e.g. \"0.75\""}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {400: "Invalid input", 401: "No valid token or unlocked session",
+            403: "The owner is required", 404: "Not found", 409: "Conflict",
+            413: "Body larger than 1 MB"}
+    return {str(code): _json(_ref("Error"), text[code]) for code in codes}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {"code": _STR, "message": _STR, "field": _STR}}}},
+    "SaleLineInput": {"oneOf": [
+        {"type": "object", "required": ["product_id", "quantity"], "additionalProperties": False,
+         "properties": {"product_id": _INT, "quantity": _QUANTITY}},
+        {"type": "object", "required": ["name", "unit_price", "quantity"],
+         "additionalProperties": False,
+         "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 120},
+                        "unit_price": _MONEY, "quantity": _QUANTITY,
+                        "unit": {"type": "string", "maxLength": 16}}}]},
+    "PaymentInput": {"type": "object", "required": ["method", "amount"],
+                     "additionalProperties": False,
+                     "properties": {"method": {"enum": ["cash", "qr"]}, "amount": _MONEY,
+                                    "tendered": _MONEY}},
+    "SaleInput": {"type": "object", "required": ["lines", "payments"],
+                  "additionalProperties": False,
+                  "properties": {"lines": {"type": "array", "minItems": 1, "maxItems": 200,
+                                           "items": _ref("SaleLineInput")},
+                                 "payments": {"type": "array", "minItems": 1, "maxItems": 4,
+                                              "items": _ref("PaymentInput")}}},
+    "SaleLine": {"type": "object",
+                 "required": ["line_no", "product_id", "name", "unit", "quantity",
+                              "quantity_milli", "unit_price", "amount"],
+                 "properties": {"line_no": _INT, "product_id": {"type": ["integer", "null"]},
+                                "name": _STR, "unit": _STR, "quantity": _STR,
+                                "quantity_milli": _INT, "unit_price": _MONEY, "amount": _MONEY}},
+    "Payment": {"type": "object", "required": ["method", "amount"],
+                "properties": {"method": {"enum": ["cash", "qr"]}, "amount": _MONEY,
+                               "tendered": _MONEY, "change": _MONEY}},
+    "Sale": {"type": "object",
+             "required": ["id", "seq", "number", "at", "business_day", "total", "status", "lines",
+                          "payments", "hash", "sold_by", "void"],
+             "properties": {
+                 "id": {"type": "string", "format": "uuid"}, "seq": _INT, "number": _INT,
+                 "at": _STR, "business_day": {"type": "string", "format": "date"},
+                 "total": _MONEY, "sold_by": _STR, "status": {"enum": ["completed", "voided"]},
+                 "void": {"oneOf": [{"type": "null"}, {
+                     "type": "object", "required": ["seq", "reason"],
+                     "properties": {"seq": _INT, "reason": _STR,
+                                    "at": {"type": ["string", "null"]}}}]},
+                 "lines": {"type": "array", "items": _ref("SaleLine")},
+                 "payments": {"type": "array", "items": _ref("Payment")},
+                 "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}},
+    "ProductInput": {"type": "object", "additionalProperties": False, "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 120},
+        "unit": {"type": "string", "minLength": 1, "maxLength": 16}, "price": _MONEY,
+        "category": {"type": "string", "maxLength": 40},
+        "barcode": {"type": ["string", "null"], "maxLength": 32},
+        "ocop_stars": {"oneOf": [{"type": "null"}, {"enum": [3, 4, 5]}]},
+        "trace_url": {"type": ["string", "null"], "maxLength": 300},
+        "active": {"type": "boolean"}}},
+    "Product": {"type": "object",
+                "required": ["id", "name", "unit", "price", "category", "barcode", "ocop_stars",
+                             "trace_url", "active", "weighed"],
+                "properties": {"id": _INT, "name": _STR, "unit": _STR, "price": _MONEY,
+                               "category": _STR, "barcode": {"type": ["string", "null"]},
+                               "ocop_stars": {"type": ["integer", "null"]},
+                               "trace_url": {"type": ["string", "null"]},
+                               "active": {"type": "boolean"}, "weighed": {"type": "boolean"}}},
+    "Settings": {"type": "object", "properties": {
+        key: _STR for key in ("vendor_name", "stall_name", "stall_number", "market", "commune",
+                              "province", "phone", "tax_code", "device_id")}},
+    "SyncStatus": {"type": "object", "required": ["pending", "acked_seq", "last_sync_at",
+                                                  "last_error"],
+                   "properties": {"pending": _INT, "acked_seq": _INT,
+                                  "last_sync_at": {"type": ["string", "null"]},
+                                  "last_error": {"type": ["string", "null"]}}},
+}
+
+
+def document() -> dict[str, Any]:
+    """The whole OpenAPI document."""
+    sale_id = {"name": "sale_id", "in": "path", "required": True, "schema": _STR}
+    product_id = {"name": "product_id", "in": "path", "required": True, "schema": _INT}
+    body = lambda name: {"required": True,  # noqa: E731
+                         "content": {"application/json": {"schema": _ref(name)}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Market 4.0 POS — stall API", "version": "1.0.0",
+                 "description": "Money is whole đồng (integers); quantities are decimal strings"
+                                " with at most three decimals. Errors are"
+                                " {\"error\": {\"code\", \"message\"}}."},
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/sales": {
+                "post": {"operationId": "createSale", "requestBody": body("SaleInput"),
+                         "responses": {"201": _json(_ref("Sale"), "The recorded sale"),
+                                       **_errors(400, 401, 413)}},
+                "get": {"operationId": "listSales", "parameters": [
+                    {"name": "since_seq", "in": "query", "schema": {**_INT, "minimum": 0}},
+                    {"name": "limit", "in": "query",
+                     "schema": {**_INT, "minimum": 1, "maximum": 500}}],
+                    "responses": {"200": _json({"type": "object", "required": ["sales"],
+                                                "properties": {"sales": {
+                                                    "type": "array", "items": _ref("Sale")}}},
+                                               "Sales after since_seq, oldest first"),
+                                  **_errors(400, 401)}}},
+            "/api/sales/{sale_id}": {"get": {
+                "operationId": "getSale", "parameters": [sale_id],
+                "responses": {"200": _json(_ref("Sale"), "The sale"), **_errors(401, 404)}}},
+            "/api/sales/{sale_id}/void": {"post": {
+                "operationId": "voidSale", "parameters": [sale_id],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["reason"],
+                    "properties": {"reason": {"type": "string", "minLength": 1,
+                                              "maxLength": 200}}}}}},
+                "responses": {"200": _json(_ref("Sale"), "The voided sale"),
+                              **_errors(400, 401, 403, 404, 409)}}},
+            "/api/products": {
+                "get": {"operationId": "listProducts", "responses": {
+                    "200": _json({"type": "object", "required": ["products"], "properties": {
+                        "products": {"type": "array", "items": _ref("Product")}}}, "Catalogue"),
+                    **_errors(401)}},
+                "post": {"operationId": "createProduct", "requestBody": body("ProductInput"),
+                         "responses": {"201": _json(_ref("Product"), "The new product"),
+                                       **_errors(400, 401, 403)}}},
+            "/api/products/{product_id}": {
+                "get": {"operationId": "getProduct", "parameters": [product_id], "responses": {
+                    "200": _json(_ref("Product"), "The product"), **_errors(401, 404)}},
+                "patch": {"operationId": "updateProduct", "parameters": [product_id],
+                          "requestBody": body("ProductInput"), "responses": {
+                              "200": _json(_ref("Product"), "The changed product"),
+                              **_errors(400, 401, 403, 404)}}},
+            "/api/settings": {
+                "get": {"operationId": "getSettings", "responses": {
+                    "200": _json(_ref("Settings"), "Stall settings"), **_errors(401)}},
+                "patch": {"operationId": "updateSettings", "requestBody": body("Settings"),
+                          "responses": {"200": _json(_ref("Settings"), "Stall settings"),
+                                        **_errors(400, 401, 403)}}},
+            "/api/sync/status": {"get": {"operationId": "syncStatus", "responses": {
+                "200": _json(_ref("SyncStatus"), "What waits to be synced"), **_errors(401)}}},
+            "/api/openapi.json": {"get": {"operationId": "openapi", "security": [],
+                                          "responses": {"200": {"description": "This document"}}}},
+        },
+        "components": {"schemas": SCHEMAS,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }

@@ -1,0 +1,236 @@
+"""Recording sales and voids: validate, then write the journal entry and projections atomically."""
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from . import journal
+from .db import write_transaction
+from .errors import Conflict, InvalidInput, NotFound
+from .localtime import business_day
+from .money import line_amount, parse_amount, parse_quantity, quantity_text
+from .text import clean_text
+from sync.protocol import utc_timestamp
+
+PAYMENT_METHODS = ("cash", "qr")
+MAX_LINES = 200
+MAX_PAYMENTS = 4
+_LINE_KEYS = {"product_id", "quantity", "name", "unit_price", "unit"}
+_PAYMENT_KEYS = {"method", "amount", "tendered"}
+
+
+def _require_list(value: Any, field: str, label: Any, max_items: int) -> list[Any]:
+    if not isinstance(value, list):
+        raise InvalidInput(_l("%(label)s must be a list.", label=label), field=field)
+    if len(value) > max_items:
+        raise InvalidInput(_l("Too many %(label)s (at most %(n)d).", label=label, n=max_items),
+                           field=field)
+    return value
+
+
+def _resolve_lines(conn: sqlite3.Connection, raw_lines: Any) -> list[dict[str, Any]]:
+    raw_lines = _require_list(raw_lines, "lines", _l("Lines"), MAX_LINES)
+    if not raw_lines:
+        raise InvalidInput(_l("A sale needs at least one item."), field="lines", code="empty_sale")
+    lines = []
+    for index, raw in enumerate(raw_lines):
+        field = f"lines[{index}]"
+        if not isinstance(raw, dict):
+            raise InvalidInput(_l("Each line must be an object."), field=field)
+        unknown = sorted(set(raw) - _LINE_KEYS)
+        if unknown:
+            raise InvalidInput(_l("Unknown field: %(name)s", name=unknown[0]), field=field)
+        quantity_milli = parse_quantity(raw.get("quantity"), field=f"{field}.quantity")
+        if raw.get("product_id") is not None:
+            product_id = raw["product_id"]
+            if isinstance(product_id, bool) or not isinstance(product_id, int):
+                raise InvalidInput(_l("product_id must be a whole number."), field=field)
+            if {"name", "unit_price"} & set(raw):
+                raise InvalidInput(_l("A catalogue line takes its name and price from the"
+                                      " catalogue."), field=field)
+            row = conn.execute("SELECT id, name, unit, price FROM products WHERE id = ? AND"
+                               " active = 1", (product_id,)).fetchone()
+            if row is None:
+                raise InvalidInput(_l("Unknown or inactive product: %(id)s", id=product_id),
+                                   field=f"{field}.product_id", code="unknown_product")
+            name, unit, unit_price = row["name"], row["unit"], row["price"]
+        else:
+            product_id = None
+            name = clean_text(raw.get("name"), field=f"{field}.name", label=_l("Item name"),
+                              max_length=120)
+            unit = clean_text(raw.get("unit", "cái"), field=f"{field}.unit", label=_l("Unit"),
+                              max_length=16)
+            if raw.get("unit_price") is None:
+                raise InvalidInput(_l("An item without a product needs a unit price."),
+                                   field=f"{field}.unit_price")
+            unit_price = parse_amount(raw.get("unit_price"), field=f"{field}.unit_price")
+        lines.append({"line_no": index + 1, "product_id": product_id, "name": name, "unit": unit,
+                      "quantity_milli": quantity_milli, "unit_price": unit_price,
+                      "amount": line_amount(quantity_milli, unit_price)})
+    return lines
+
+
+def _check_payments(raw_payments: Any, total: int) -> list[dict[str, Any]]:
+    raw_payments = _require_list(raw_payments, "payments", _l("Payments"), MAX_PAYMENTS)
+    if not raw_payments:
+        raise InvalidInput(_l("Say how the buyer pays."), field="payments")
+    payments = []
+    for index, raw in enumerate(raw_payments):
+        field = f"payments[{index}]"
+        if not isinstance(raw, dict):
+            raise InvalidInput(_l("Each payment must be an object."), field=field)
+        unknown = sorted(set(raw) - _PAYMENT_KEYS)
+        if unknown:
+            raise InvalidInput(_l("Unknown field: %(name)s", name=unknown[0]), field=field)
+        method = raw.get("method")
+        if method not in PAYMENT_METHODS:
+            raise InvalidInput(_l("Unknown payment method. Use cash or qr."),
+                               field=f"{field}.method", code="unknown_payment_method")
+        amount = parse_amount(raw.get("amount"), field=f"{field}.amount", allow_zero=False)
+        payment: dict[str, Any] = {"method": method, "amount": amount}
+        if method == "cash":
+            tendered = raw.get("tendered")
+            tendered = amount if tendered is None else parse_amount(tendered,
+                                                                    field=f"{field}.tendered")
+            if tendered < amount:
+                raise InvalidInput(_l("The cash given is less than the amount due."),
+                                   field=f"{field}.tendered", code="tendered_too_low")
+            payment.update(tendered=tendered, change=tendered - amount)
+        elif raw.get("tendered") is not None:
+            raise InvalidInput(_l("Only cash payments have an amount tendered."),
+                               field=f"{field}.tendered")
+        payments.append(payment)
+    paid = sum(p["amount"] for p in payments)
+    if paid != total:
+        raise InvalidInput(_l("Payments (%(paid)s ₫) must add up to the total (%(total)s ₫).",
+                              paid=f"{paid:,}".replace(",", "."),
+                              total=f"{total:,}".replace(",", ".")),
+                           field="payments", code="payments_mismatch")
+    return payments
+
+
+def record_sale(conn: sqlite3.Connection, device_id: str, request: Any,
+                sold_by: str) -> dict[str, Any]:
+    """Record one sale: all its lines and payments, in one transaction, or nothing."""
+    if not isinstance(request, dict):
+        raise InvalidInput(_l("The sale must be a JSON object."))
+    unknown = sorted(set(request) - {"lines", "payments"})
+    if unknown:
+        raise InvalidInput(_l("Unknown field: %(name)s", name=unknown[0]), field=unknown[0])
+    at = utc_timestamp()
+    day = business_day(at)
+    with write_transaction(conn):
+        lines = _resolve_lines(conn, request.get("lines"))
+        total = sum(line["amount"] for line in lines)
+        if total <= 0:
+            raise InvalidInput(_l("A sale must have a total above zero."), field="lines")
+        payments = _check_payments(request.get("payments"), total)
+        number = conn.execute("SELECT IFNULL(MAX(number), 0) + 1 FROM sales").fetchone()[0]
+        payload = {"number": number, "business_day": day, "total": total, "sold_by": sold_by,
+                   "lines": [{k: v for k, v in line.items() if k != "line_no"} for line in lines],
+                   "payments": payments}
+        entry = journal.append(conn, device_id, "sale", payload, at=at)
+        conn.execute("INSERT INTO sales (id, seq, number, at, business_day, total, sold_by)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (entry.id, entry.seq, number, at, day, total, sold_by))
+        conn.executemany(
+            "INSERT INTO sale_lines (sale_id, line_no, product_id, name, unit, quantity_milli,"
+            " unit_price, amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(entry.id, l["line_no"], l["product_id"], l["name"], l["unit"], l["quantity_milli"],
+              l["unit_price"], l["amount"]) for l in lines])
+        conn.executemany(
+            "INSERT INTO payments (sale_id, line_no, method, amount, tendered, change)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(entry.id, i + 1, p["method"], p["amount"], p.get("tendered"), p.get("change"))
+             for i, p in enumerate(payments)])
+        cash = sum(p["amount"] for p in payments if p["method"] == "cash")
+        conn.execute(
+            "INSERT INTO day_totals (business_day, sales_count, revenue, cash, qr)"
+            " VALUES (?, 1, ?, ?, ?) ON CONFLICT (business_day) DO UPDATE SET"
+            " sales_count = sales_count + 1, revenue = revenue + excluded.revenue,"
+            " cash = cash + excluded.cash, qr = qr + excluded.qr",
+            (day, total, cash, total - cash))
+    return get_sale(conn, entry.id)
+
+
+def void_sale(conn: sqlite3.Connection, device_id: str, sale_id: str, reason: Any,
+              voided_by: str) -> dict[str, Any]:
+    """Cancel a sale with a new journal entry that references it; the original stays."""
+    reason = clean_text(reason, field="reason", label=_l("Reason"), max_length=200)
+    with write_transaction(conn):
+        sale = conn.execute("SELECT * FROM sales WHERE id = ?", (sale_id,)).fetchone()
+        if sale is None:
+            raise NotFound(_l("No sale with this id."), code="unknown_sale")
+        if sale["voided_seq"] is not None:
+            raise Conflict(_l("This sale is already voided."), code="already_voided")
+        entry = journal.append(conn, device_id, "void", {
+            "sale_id": sale_id, "sale_seq": sale["seq"], "sale_number": sale["number"],
+            "amount": sale["total"], "business_day": sale["business_day"], "reason": reason,
+            "voided_by": voided_by})
+        conn.execute("UPDATE sales SET voided_seq = ?, void_reason = ? WHERE id = ?",
+                     (entry.seq, reason, sale_id))
+        cash = conn.execute("SELECT IFNULL(SUM(amount), 0) FROM payments WHERE sale_id = ? AND"
+                            " method = 'cash'", (sale_id,)).fetchone()[0]
+        conn.execute(
+            "UPDATE day_totals SET sales_count = sales_count - 1, revenue = revenue - ?,"
+            " cash = cash - ?, qr = qr - ?, voids_count = voids_count + 1,"
+            " voided_amount = voided_amount + ? WHERE business_day = ?",
+            (sale["total"], cash, sale["total"] - cash, sale["total"], sale["business_day"]))
+    return get_sale(conn, sale_id)
+
+
+def get_sale(conn: sqlite3.Connection, sale_id: str) -> dict[str, Any]:
+    """One sale with its lines, payments, hash and void state."""
+    row = conn.execute("SELECT s.*, j.hash FROM sales s JOIN journal j ON j.seq = s.seq"
+                       " WHERE s.id = ?", (sale_id,)).fetchone()
+    if row is None:
+        raise NotFound(_l("No sale with this id."), code="unknown_sale")
+    return _sale_dict(conn, row)
+
+
+def _sale_dict(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+    lines = [{"line_no": l["line_no"], "product_id": l["product_id"], "name": l["name"],
+              "unit": l["unit"], "quantity": quantity_text(l["quantity_milli"]),
+              "quantity_milli": l["quantity_milli"], "unit_price": l["unit_price"],
+              "amount": l["amount"]}
+             for l in conn.execute("SELECT * FROM sale_lines WHERE sale_id = ? ORDER BY line_no",
+                                   (row["id"],))]
+    payments = []
+    for p in conn.execute("SELECT * FROM payments WHERE sale_id = ? ORDER BY line_no",
+                          (row["id"],)):
+        payment = {"method": p["method"], "amount": p["amount"]}
+        if p["method"] == "cash":
+            payment.update(tendered=p["tendered"], change=p["change"])
+        payments.append(payment)
+    void = None
+    if row["voided_seq"] is not None:
+        void_entry = journal.get(conn, row["voided_seq"])
+        void = {"seq": row["voided_seq"], "reason": row["void_reason"],
+                "at": void_entry.at if void_entry else None}
+    return {"id": row["id"], "seq": row["seq"], "number": row["number"], "at": row["at"],
+            "business_day": row["business_day"], "total": row["total"],
+            "sold_by": row["sold_by"], "status": "voided" if void else "completed",
+            "void": void, "lines": lines, "payments": payments, "hash": row["hash"]}
+
+
+def list_sales(conn: sqlite3.Connection, *, day: str | None = None, since_seq: int | None = None,
+               limit: int = 500) -> list[dict[str, Any]]:
+    """Sales of one business day (newest first) or after a sequence number (oldest first)."""
+    if day is not None:
+        rows = conn.execute("SELECT s.*, j.hash FROM sales s JOIN journal j ON j.seq = s.seq"
+                            " WHERE s.business_day = ? ORDER BY s.number DESC LIMIT ?",
+                            (day, limit)).fetchall()
+    else:
+        rows = conn.execute("SELECT s.*, j.hash FROM sales s JOIN journal j ON j.seq = s.seq"
+                            " WHERE s.seq > ? ORDER BY s.seq LIMIT ?",
+                            (since_seq or 0, limit)).fetchall()
+    return [_sale_dict(conn, row) for row in rows]
+
+
+def day_totals(conn: sqlite3.Connection, day: str) -> dict[str, int]:
+    """Today's maintained counters (net of voids), without scanning the day's sales."""
+    row = conn.execute("SELECT * FROM day_totals WHERE business_day = ?", (day,)).fetchone()
+    keys = ("sales_count", "revenue", "cash", "qr", "voids_count", "voided_amount")
+    return {key: (row[key] if row else 0) for key in keys}

@@ -1,0 +1,1 @@
+"""Blueprints of the stall app, one module per area."""

@@ -1,0 +1,167 @@
+"""The stall's JSON API (DESIGN.md): sales, voids, products, settings and sync status."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request, session
+from flask_babel import gettext as _
+
+from .. import access, catalog, openapi, sales, settings
+from ..app import csrf, get_db
+from ..db import write_transaction
+from ..errors import Forbidden, InvalidInput, NotAuthenticated
+from .guards import is_owner_now
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def read_json() -> Any:
+    """Parse the body exactly: decimals as Decimal (never float); malformed JSON is a clear 400."""
+    raw = request.get_data(cache=False)
+    try:
+        return json.loads(raw.decode("utf-8"), parse_float=Decimal,
+                          parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise InvalidInput(_("The request body is not valid JSON."), code="malformed_json")
+
+
+@bp.before_request
+def authenticate() -> None:
+    """Accept a bearer token, or an unlocked session (with its CSRF token for writes)."""
+    if request.endpoint == "api.openapi_document":
+        return
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        if not access.token_is_valid(get_db(), header[7:].strip()):
+            raise NotAuthenticated(_("The API token is not valid."), code="bad_token")
+        g.api_role, g.api_owner = "api", True
+        return
+    if session.get("role") in access.ROLES:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            csrf.protect()
+        g.api_role, g.api_owner = session["role"], is_owner_now()
+        return
+    raise NotAuthenticated(_("Unlock the stall or send an API token."))
+
+
+def _require_owner() -> None:
+    if not g.api_owner:
+        raise Forbidden(_("Only the owner can do this. Ask the owner to enter the PIN."),
+                        code="owner_required")
+
+
+def _device_id() -> str:
+    return current_app.config["DEVICE_ID"]
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> Any:
+    """Serve the OpenAPI document of this API."""
+    return jsonify(openapi.document())
+
+
+@bp.post("/sales")
+def create_sale() -> Any:
+    """Record a sale."""
+    sale = sales.record_sale(get_db(), _device_id(), read_json(), sold_by=g.api_role)
+    return jsonify(sale), 201
+
+
+@bp.get("/sales")
+def list_sales() -> Any:
+    """List sales after a sequence number, oldest first."""
+    try:
+        since_seq = int(request.args.get("since_seq", "0"))
+        limit = int(request.args.get("limit", "100"))
+    except ValueError:
+        raise InvalidInput(_("since_seq and limit must be whole numbers."))
+    if since_seq < 0 or not 1 <= limit <= 500:
+        raise InvalidInput(_("since_seq must be 0 or more and limit between 1 and 500."))
+    return jsonify({"sales": sales.list_sales(get_db(), since_seq=since_seq, limit=limit)})
+
+
+@bp.get("/sales/<sale_id>")
+def get_sale(sale_id: str) -> Any:
+    """Show one sale."""
+    return jsonify(sales.get_sale(get_db(), sale_id))
+
+
+@bp.post("/sales/<sale_id>/void")
+def void_sale(sale_id: str) -> Any:
+    """Void a sale with a reason."""
+    _require_owner()
+    body = read_json()
+    if not isinstance(body, dict):
+        raise InvalidInput(_("The request must be a JSON object."))
+    return jsonify(sales.void_sale(get_db(), _device_id(), sale_id, body.get("reason"),
+                                   voided_by=g.api_role))
+
+
+@bp.get("/products")
+def list_products() -> Any:
+    """List the catalogue."""
+    return jsonify({"products": catalog.list_products(get_db())})
+
+
+@bp.post("/products")
+def create_product() -> Any:
+    """Add a product."""
+    _require_owner()
+    body = read_json()
+    if not isinstance(body, dict):
+        raise InvalidInput(_("The request must be a JSON object."))
+    return jsonify(catalog.save_product(get_db(), _device_id(), body)), 201
+
+
+@bp.get("/products/<int:product_id>")
+def get_product(product_id: int) -> Any:
+    """Show one product."""
+    return jsonify(catalog.get_product(get_db(), product_id))
+
+
+@bp.patch("/products/<int:product_id>")
+def update_product(product_id: int) -> Any:
+    """Change a product (price, name, active...)."""
+    _require_owner()
+    body = read_json()
+    if not isinstance(body, dict):
+        raise InvalidInput(_("The request must be a JSON object."))
+    return jsonify(catalog.save_product(get_db(), _device_id(), body, product_id))
+
+
+@bp.get("/settings")
+def get_settings() -> Any:
+    """Show the stall settings."""
+    return jsonify({**settings.stall_settings(get_db()), "device_id": _device_id()})
+
+
+@bp.patch("/settings")
+def patch_settings() -> Any:
+    """Change some stall settings."""
+    _require_owner()
+    body = read_json()
+    if not isinstance(body, dict):
+        raise InvalidInput(_("The request must be a JSON object."))
+    clean = settings.validate_stall(body)
+    conn = get_db()
+    with write_transaction(conn):
+        for key, value in clean.items():
+            settings.write(conn, key, value)
+    return jsonify({**settings.stall_settings(conn), "device_id": _device_id()})
+
+
+@bp.get("/sync/status")
+def sync_status() -> Any:
+    """Say how much of the journal still waits to reach the provincial server."""
+    conn = get_db()
+    head = conn.execute("SELECT IFNULL(MAX(seq), 0) FROM journal").fetchone()[0]
+    acked = int(settings.read(conn, "sync_acked_seq", "0") or 0)
+    return jsonify({"pending": head - acked, "acked_seq": acked,
+                    "last_sync_at": settings.read(conn, "sync_last_at"),
+                    "last_error": settings.read(conn, "sync_last_error")})

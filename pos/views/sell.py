@@ -1,0 +1,28 @@
+"""The sell screen: product tiles, cart, keypad and cash payment (the sale is posted to the API)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template
+
+from .. import catalog, localtime, sales
+from ..app import get_db
+from ..text import fold
+from .guards import login_required
+
+bp = Blueprint("sell", __name__)
+BANKNOTES = (10_000, 20_000, 50_000, 100_000, 200_000, 500_000)
+
+
+@bp.route("/")
+@login_required
+def index() -> Any:
+    """Show the sell screen."""
+    conn = get_db()
+    products = catalog.list_products(conn, active_only=True)
+    for product in products:
+        product["key"] = fold(f"{product['name']} {product['category']}")
+    categories = sorted({p["category"] for p in products if p["category"]})
+    return render_template("pos/sell.html", products=products, categories=categories,
+                           banknotes=BANKNOTES,
+                           totals=sales.day_totals(conn, localtime.today()))

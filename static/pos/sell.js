@@ -1,0 +1,228 @@
+// The sell screen: tiles → cart → keypad → cash → one tap records the sale through the JSON API.
+// The cart is kept in localStorage so that a reload or a browser restart does not lose it.
+(function () {
+  "use strict";
+  var TEXT = JSON.parse(document.getElementById("sell-text").textContent);
+  var CSRF = document.querySelector("meta[name=csrf-token]").content;
+  var STORE = "market-pos-cart";
+  var $ = function (id) { return document.getElementById(id); };
+
+  var cart = load();
+  var editing = null;      // {index, product} of the line in the quantity sheet
+  var qtyText = "";
+  var tendered = 0;
+  var recording = false;
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(STORE)) || []; } catch (e) { return []; }
+  }
+  function save() { try { localStorage.setItem(STORE, JSON.stringify(cart)); } catch (e) {} }
+
+  function group(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, "."); }
+  function vnd(n) { return (n < 0 ? "-" : "") + group(Math.abs(n)) + " ₫"; }
+  // Quantities are integer thousandths, like the server: "0,75" → 750. Amount rounds half up.
+  function parseMilli(text) {
+    var m = /^(\d{1,7})(?:[.,](\d{0,3}))?$/.exec(text);
+    if (!m) return 0;
+    return parseInt(m[1], 10) * 1000 + parseInt(((m[2] || "") + "000").slice(0, 3), 10);
+  }
+  function showMilli(milli) {
+    var whole = Math.floor(milli / 1000), frac = milli % 1000;
+    if (!frac) return String(whole);
+    return (whole + TEXT.decimal + String(frac + 1000).slice(1)).replace(/0+$/, "");
+  }
+  function apiMilli(milli) { return showMilli(milli).replace(TEXT.decimal, "."); }
+  function amount(line) { return Math.floor((line.milli * line.price + 500) / 1000); }
+  function total() { return cart.reduce(function (sum, line) { return sum + amount(line); }, 0); }
+
+  function render() {
+    var list = $("cart-lines");
+    list.textContent = "";
+    cart.forEach(function (line, index) {
+      var li = document.createElement("li");
+      li.className = "cart-line";
+      li.dataset.index = index;
+      var name = document.createElement("span"); name.className = "n"; name.textContent = line.name;
+      var sum = document.createElement("span"); sum.className = "a"; sum.textContent = vnd(amount(line));
+      var qty = document.createElement("span"); qty.className = "q";
+      qty.textContent = showMilli(line.milli) + " " + line.unit + " × " + group(line.price);
+      li.append(name, sum, qty);
+      list.appendChild(li);
+    });
+    $("cart-empty").hidden = cart.length > 0;
+    $("total").textContent = vnd(total());
+    $("pay").disabled = cart.length === 0 || total() <= 0;
+    save();
+  }
+
+  // Tiles, search and categories
+  var category = "";
+  function fold(text) {
+    return text.replace(/đ/g, "d").replace(/Đ/g, "D").normalize("NFD")
+      .replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/\s+/g, " ").trim();
+  }
+  function filter() {
+    var words = fold($("search").value).split(" ").filter(Boolean);
+    document.querySelectorAll(".tile").forEach(function (tile) {
+      var key = tile.dataset.key;
+      var match = words.every(function (w) { return key.indexOf(w) !== -1; });
+      tile.hidden = !match || (category && tile.dataset.category !== category);
+    });
+  }
+  $("search").addEventListener("input", filter);
+  $("chips").addEventListener("click", function (event) {
+    var chip = event.target.closest(".chip");
+    if (!chip) return;
+    category = chip.dataset.category;
+    document.querySelectorAll("#chips .chip").forEach(function (c) { c.classList.toggle("on", c === chip); });
+    filter();
+  });
+  $("tiles").addEventListener("click", function (event) {
+    var tile = event.target.closest(".tile");
+    if (!tile) return;
+    var product = { id: parseInt(tile.dataset.id, 10), name: tile.dataset.name,
+                    price: parseInt(tile.dataset.price, 10), unit: tile.dataset.unit };
+    if (tile.dataset.weighed === "1") { openQty(null, product); return; }
+    var existing = cart.findIndex(function (l) { return l.id === product.id; });
+    if (existing >= 0) cart[existing].milli += 1000;
+    else cart.push({ id: product.id, name: product.name, price: product.price, unit: product.unit, milli: 1000 });
+    render();
+  });
+
+  // Quantity sheet
+  function openQty(index, product) {
+    editing = { index: index, product: product || cart[index] };
+    qtyText = index === null ? "" : showMilli(cart[index].milli);
+    $("qty-name").textContent = editing.product.name;
+    $("qty-unit").textContent = editing.product.unit;
+    $("qty-remove").hidden = index === null;
+    showQty();
+    $("qty-dialog").showModal();
+  }
+  function showQty() {
+    var milli = parseMilli(qtyText);
+    $("qty-value").textContent = qtyText || "0";
+    $("qty-amount").textContent = milli ? group(editing.product.price) + " × " + showMilli(milli) +
+      " = " + vnd(Math.floor((milli * editing.product.price + 500) / 1000)) : "";
+    $("qty-ok").disabled = milli <= 0;
+  }
+  function press(text, key, decimals) {
+    if (key === "back") return text.slice(0, -1);
+    if (key === ",") return decimals && text.indexOf(TEXT.decimal) === -1 ? (text || "0") + TEXT.decimal : text;
+    var next = (text === "0" ? "" : text) + key;
+    var parts = next.split(TEXT.decimal);
+    if (parts[0].length > 7 || (parts[1] && parts[1].length > 3)) return text;
+    return next;
+  }
+  $("qty-keypad").addEventListener("click", function (event) {
+    var button = event.target.closest("button");
+    if (!button) return;
+    qtyText = press(qtyText, button.dataset.key, true);
+    showQty();
+  });
+  $("cart-lines").addEventListener("click", function (event) {
+    var li = event.target.closest(".cart-line");
+    if (li) openQty(parseInt(li.dataset.index, 10));
+  });
+  $("qty-ok").addEventListener("click", function () {
+    var milli = parseMilli(qtyText);
+    if (milli <= 0) return;
+    if (editing.index === null) {
+      var p = editing.product;
+      cart.push({ id: p.id, name: p.name, price: p.price, unit: p.unit, milli: milli });
+    } else {
+      cart[editing.index].milli = milli;
+    }
+    $("qty-dialog").close();
+    render();
+  });
+  $("qty-remove").addEventListener("click", function () {
+    cart.splice(editing.index, 1);
+    $("qty-dialog").close();
+    render();
+  });
+  $("qty-cancel").addEventListener("click", function () { $("qty-dialog").close(); });
+  $("clear-cart").addEventListener("click", function () { cart = []; render(); });
+
+  // Payment sheet
+  function showPay() {
+    var due = total();
+    $("pay-due").textContent = vnd(due);
+    $("pay-tendered").textContent = group(tendered);
+    var change = tendered - due;
+    var row = $("pay-change").parentNode;
+    row.classList.toggle("short", change < 0);
+    $("change-label").textContent = change < 0 ? TEXT.short : TEXT.change;
+    $("pay-change").textContent = vnd(Math.abs(change));
+    $("record").disabled = change < 0 || recording;
+  }
+  $("pay").addEventListener("click", function () {
+    tendered = 0;
+    $("pay-error").hidden = true;
+    showPay();
+    $("pay-dialog").showModal();
+  });
+  document.querySelector(".notes").addEventListener("click", function (event) {
+    var note = event.target.closest(".note");
+    if (!note) return;
+    tendered += parseInt(note.dataset.note, 10);
+    showPay();
+  });
+  $("pay-keypad").addEventListener("click", function (event) {
+    var button = event.target.closest("button");
+    if (!button) return;
+    var text = press(tendered ? String(tendered) : "", button.dataset.key, false);
+    tendered = text && text.length <= 12 ? parseInt(text, 10) : (text ? tendered : 0);
+    showPay();
+  });
+  $("pay-exact").addEventListener("click", function () { tendered = total(); showPay(); });
+  $("pay-clear").addEventListener("click", function () { tendered = 0; showPay(); });
+  $("pay-cancel").addEventListener("click", function () { $("pay-dialog").close(); });
+
+  $("record").addEventListener("click", function () {
+    var due = total();
+    if (recording || tendered < due) return;
+    recording = true;
+    showPay();
+    var body = {
+      lines: cart.map(function (l) { return { product_id: l.id, quantity: apiMilli(l.milli) }; }),
+      payments: [{ method: "cash", amount: due, tendered: tendered }]
+    };
+    fetch("/api/sales", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": CSRF, "Accept": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().then(function (data) { return { status: response.status, data: data }; },
+                                   function () { return { status: response.status, data: null }; });
+    }).then(function (result) {
+      recording = false;
+      if (result.status === 201) {
+        cart = [];
+        render();
+        $("pay-dialog").close();
+        var sale = result.data;
+        var cash = sale.payments.filter(function (p) { return p.method === "cash"; })[0];
+        $("done-number").textContent = TEXT.number + " " + sale.number;
+        $("done-change").textContent = vnd(cash ? cash.change : 0);
+        $("done-total").textContent = TEXT.total + ": " + vnd(sale.total);
+        $("done-view").href = "/sales/" + sale.id;
+        $("done-dialog").showModal();
+        return;
+      }
+      var message = result.data && result.data.error ? result.data.error.message : TEXT.failed;
+      if (result.status === 401) message = TEXT.locked;
+      $("pay-error").textContent = message;
+      $("pay-error").hidden = false;
+      showPay();
+    }, function () {
+      recording = false;
+      $("pay-error").textContent = TEXT.failed;
+      $("pay-error").hidden = false;
+      showPay();
+    });
+  });
+  $("done-new").addEventListener("click", function () { $("done-dialog").close(); });
+
+  render();
+})();

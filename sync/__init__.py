@@ -1,0 +1,1 @@
+"""Stall-to-province synchronisation: the shared protocol, the stall's client and the provincial server."""

@@ -1,0 +1,118 @@
+"""The journal entry format both ends share: canonical JSON, hashing and the chain rule.
+
+This is the one copy of these rules; the stall and the provincial server both import it, so a hash
+computed on a Raspberry Pi and recomputed on the server can never disagree by construction.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+HASHED_FIELDS = ("device_id", "seq", "id", "kind", "at", "payload")
+_AT_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+_HASH_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+
+
+class ProtocolError(ValueError):
+    """An entry or payload that does not follow the journal format."""
+
+
+def normalise(value: Any) -> Any:
+    """Return `value` with every string (keys too) NFC-normalised; refuse floats and other types.
+
+    Floats are refused because money and quantities are integers: a float in a payload is a bug.
+    """
+    if isinstance(value, bool) or value is None or isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, (list, tuple)):
+        return [normalise(item) for item in value]
+    if isinstance(value, dict):
+        result = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ProtocolError(f"object keys must be strings, not {type(key).__name__}")
+            result[unicodedata.normalize("NFC", key)] = normalise(item)
+        return result
+    raise ProtocolError(f"{type(value).__name__} is not allowed in a journal payload")
+
+
+def canonical_json(value: Any) -> bytes:
+    """Serialise `value` canonically: sorted keys, no white space, UTF-8, NFC strings."""
+    return json.dumps(
+        normalise(value), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    ).encode("utf-8")
+
+
+def entry_hash(prev_hash: str, device_id: str, seq: int, entry_id: str, kind: str, at: str,
+               payload: Any) -> str:
+    """Hash one entry, chaining it to the previous entry's hash."""
+    body = {"device_id": device_id, "seq": seq, "id": entry_id, "kind": kind, "at": at,
+            "payload": payload}
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(body)).hexdigest()
+
+
+def utc_timestamp(moment: datetime | None = None) -> str:
+    """Format a moment as the journal's `at`: UTC with milliseconds, e.g. 2026-11-22T08:15:30.123Z."""
+    moment = (moment or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_timestamp(at: str) -> datetime:
+    """Parse a journal `at` back into an aware UTC datetime."""
+    if not _AT_PATTERN.match(at):
+        raise ProtocolError(f"bad timestamp {at!r}")
+    return datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+
+
+def new_entry_id() -> str:
+    """A fresh lowercase UUID for an entry."""
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One immutable journal entry, as stored and as sent over the wire."""
+
+    device_id: str
+    seq: int
+    id: str
+    kind: str
+    at: str
+    payload: Any
+    prev_hash: str
+    hash: str
+
+    def expected_hash(self) -> str:
+        """Recompute this entry's hash from its fields."""
+        return entry_hash(self.prev_hash, self.device_id, self.seq, self.id, self.kind, self.at,
+                          self.payload)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire form of the entry."""
+        return {"device_id": self.device_id, "seq": self.seq, "id": self.id, "kind": self.kind,
+                "at": self.at, "payload": self.payload, "prev_hash": self.prev_hash,
+                "hash": self.hash}
+
+
+def check_link(entry: Entry, previous: Entry | None) -> str | None:
+    """Say what is wrong with `entry` following `previous` (None for the first), or None if sound."""
+    if not _HASH_PATTERN.match(entry.hash) or not _HASH_PATTERN.match(entry.prev_hash):
+        return "hash is not 64 lowercase hex digits"
+    expected_seq = 1 if previous is None else previous.seq + 1
+    if entry.seq != expected_seq:
+        return f"sequence gap: expected seq {expected_seq}, found {entry.seq}"
+    expected_prev = GENESIS_HASH if previous is None else previous.hash
+    if entry.prev_hash != expected_prev:
+        return "prev_hash does not match the previous entry's hash"
+    if entry.expected_hash() != entry.hash:
+        return "hash does not match the entry's content"
+    return None
