@@ -126,8 +126,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
         WTF_CSRF_TIME_LIMIT=None, BABEL_DEFAULT_LOCALE="vi",
         BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
-        BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"),
-)
+        BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"))
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.config.update(config)
