@@ -1,0 +1,297 @@
+"""The stall's JSON API: sales, voids, products, settings; every bad input refused, nothing written."""
+import json
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+
+from pos import openapi
+from pos.localtime import today
+
+CASH_SALE = {"lines": [{"product_id": 1, "quantity": "1.5"}],
+             "payments": [{"method": "cash", "amount": 180000, "tendered": 200000}]}
+
+
+def snapshot(conn):
+    """Everything a request could have written."""
+    tables = ("journal", "sales", "sale_lines", "payments", "products", "settings", "day_totals")
+    return {t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t} ORDER BY 1")] for t in tables}
+
+
+def schema_of(name):
+    """A validator for one component schema, resolving $refs inside the document."""
+    doc = openapi.document()
+    return Draft202012Validator({"$ref": f"#/components/schemas/{name}", **doc})
+
+
+def test_openapi_document_is_valid(client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    validate(response.get_json())
+
+
+def test_cash_sale(api, conn):
+    response = api.post("/api/sales", json=CASH_SALE)
+    assert response.status_code == 201, response.get_json()
+    sale = response.get_json()
+    schema_of("Sale").validate(sale)
+    assert sale["total"] == 180000
+    assert sale["lines"][0]["quantity"] == "1.5"
+    assert sale["lines"][0]["amount"] == 180000
+    assert sale["payments"] == [{"method": "cash", "amount": 180000, "tendered": 200000,
+                                 "change": 20000}]
+    stored = conn.execute("SELECT hash FROM journal WHERE seq = ?", (sale["seq"],)).fetchone()
+    assert stored["hash"] == sale["hash"]
+    assert api.get(f"/api/sales/{sale['id']}").get_json() == sale
+
+
+def test_numbers_and_sequence_increase(api):
+    first = api.post("/api/sales", json=CASH_SALE).get_json()
+    second = api.post("/api/sales", json=CASH_SALE).get_json()
+    assert second["number"] == first["number"] + 1
+    assert second["seq"] == first["seq"] + 1
+
+
+def test_open_item_weighed_quantity_and_split_payment(api):
+    body = {"lines": [{"name": "Gà ta", "unit_price": 185000, "quantity": "1.35", "unit": "kg"},
+                      {"product_id": 6, "quantity": 3}],
+            "payments": [{"method": "qr", "amount": 200000},
+                         {"method": "cash", "amount": 79750, "tendered": 100000}]}
+    response = api.post("/api/sales", json=body)
+    assert response.status_code == 201, response.get_json()
+    sale = response.get_json()
+    assert [l["amount"] for l in sale["lines"]] == [249750, 30000]
+    assert sale["total"] == 279750
+    assert sale["payments"][1]["change"] == 20250
+
+
+def test_json_number_quantity_is_exact(api):
+    raw = '{"lines":[{"product_id":8,"quantity":0.1}],"payments":[{"method":"cash","amount":2500}]}'
+    response = api.post("/api/sales", data=raw, content_type="application/json")
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["lines"][0]["quantity_milli"] == 100
+
+
+BAD_SALES = [
+    ("negative quantity", {"lines": [{"product_id": 1, "quantity": "-1"}]}),
+    ("zero quantity", {"lines": [{"product_id": 1, "quantity": "0"}]}),
+    ("text quantity", {"lines": [{"product_id": 1, "quantity": "một"}]}),
+    ("four decimals", {"lines": [{"product_id": 1, "quantity": "1.2345"}]}),
+    ("fractional price", {"lines": [{"name": "X", "unit_price": 100.5, "quantity": "1"}]}),
+    ("negative price", {"lines": [{"name": "X", "unit_price": -100, "quantity": "1"}]}),
+    ("huge price", {"lines": [{"name": "X", "unit_price": 10**12 + 1, "quantity": "1"}]}),
+    ("unknown product", {"lines": [{"product_id": 9999, "quantity": "1"}]}),
+    ("product id text", {"lines": [{"product_id": "1", "quantity": "1"}]}),
+    ("no lines", {"lines": []}),
+    ("lines missing", {"lines": None}),
+    ("line not object", {"lines": ["Chè"]}),
+    ("unknown line field", {"lines": [{"product_id": 1, "quantity": "1", "price": 1}]}),
+    ("catalogue line with price", {"lines": [{"product_id": 1, "quantity": "1",
+                                              "unit_price": 1}]}),
+    ("open item without price", {"lines": [{"name": "X", "quantity": "1"}]}),
+    ("open item with markup name", {"lines": [{"name": "", "unit_price": 1, "quantity": "1"}]}),
+    ("payments short", {"payments": [{"method": "cash", "amount": 100000}]}),
+    ("payments over", {"payments": [{"method": "cash", "amount": 200000}]}),
+    ("tendered too low", {"payments": [{"method": "cash", "amount": 180000, "tendered": 100000}]}),
+    ("unknown method", {"payments": [{"method": "card", "amount": 180000}]}),
+    ("no payments", {"payments": []}),
+    ("qr with tendered", {"payments": [{"method": "qr", "amount": 180000, "tendered": 200000}]}),
+    ("float amount", {"payments": [{"method": "cash", "amount": 180000.5}]}),
+    ("unknown top field", {"customer": "x"}),
+    ("too many lines", {"lines": [{"product_id": 6, "quantity": "1"}] * 201}),
+]
+
+
+@pytest.mark.parametrize("name, change", BAD_SALES, ids=[b[0] for b in BAD_SALES])
+def test_bad_sales_are_refused_and_change_nothing(api, conn, name, change):
+    before = snapshot(conn)
+    response = api.post("/api/sales", json={**CASH_SALE, **change})
+    assert response.status_code == 400, response.get_json()
+    error = response.get_json()["error"]
+    assert error["code"] and error["message"]
+    assert "Traceback" not in error["message"]
+    assert snapshot(conn) == before
+
+
+@pytest.mark.parametrize("body", ["{", "[1,", "null", "[]", '"sale"', "NaN", "\xff\xfe",
+                                  '{"lines": NaN}', "{" * 100000])
+def test_malformed_bodies(api, conn, body):
+    before = snapshot(conn)
+    response = api.post("/api/sales", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"]
+    assert snapshot(conn) == before
+
+
+def test_body_over_one_megabyte(api, conn):
+    before = snapshot(conn)
+    body = json.dumps({**CASH_SALE, "pad": "x" * (1024 * 1024)})
+    response = api.post("/api/sales", data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert "1 MB" in response.get_json()["error"]["message"]
+    assert snapshot(conn) == before
+
+
+def test_errors_are_in_vietnamese_by_default_and_english_on_request(api):
+    bad = {**CASH_SALE, "lines": []}
+    assert api.post("/api/sales", json=bad).get_json()["error"]["message"] \
+        == "Đơn hàng cần ít nhất một món."
+    english = api.post("/api/sales", json=bad, headers={"Accept-Language": "en"})
+    assert english.get_json()["error"]["message"] == "A sale needs at least one item."
+
+
+def test_authentication(client, app, conn):
+    before = snapshot(conn)
+    assert client.post("/api/sales", json=CASH_SALE).status_code == 401
+    bad = client.post("/api/sales", json=CASH_SALE, headers={"Authorization": "Bearer nope"})
+    assert bad.status_code == 401
+    assert bad.get_json()["error"]["code"] == "bad_token"
+    assert client.get("/api/products").status_code == 401
+    assert snapshot(conn) == before
+
+
+def test_session_writes_need_the_csrf_token(owner, conn):
+    before = snapshot(conn)
+    assert owner.post("/api/sales", json=CASH_SALE).status_code == 400
+    assert snapshot(conn) == before
+    page = owner.get("/").get_data(as_text=True)
+    import re
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    response = owner.post("/api/sales", json=CASH_SALE, headers={"X-CSRFToken": token})
+    assert response.status_code == 201
+    assert response.get_json()["sold_by"] == "owner"
+
+
+def test_void(api, conn):
+    sale = api.post("/api/sales", json=CASH_SALE).get_json()
+    response = api.post(f"/api/sales/{sale['id']}/void", json={"reason": "Khách trả hàng"})
+    assert response.status_code == 200
+    voided = response.get_json()
+    schema_of("Sale").validate(voided)
+    assert voided["status"] == "voided"
+    assert voided["void"]["reason"] == "Khách trả hàng"
+    # The original entry stays; the void is a new entry referencing it.
+    kinds = [r["kind"] for r in conn.execute("SELECT kind FROM journal WHERE seq >= ?",
+                                             (sale["seq"],))]
+    assert kinds == ["sale", "void"]
+    void_payload = json.loads(conn.execute("SELECT payload FROM journal WHERE seq = ?",
+                                           (voided["void"]["seq"],)).fetchone()[0])
+    assert void_payload["sale_id"] == sale["id"]
+    again = api.post(f"/api/sales/{sale['id']}/void", json={"reason": "again"})
+    assert again.status_code == 409
+    assert api.post("/api/sales/nope/void", json={"reason": "x"}).status_code == 404
+    assert api.post(f"/api/sales/{sale['id']}/void", json={}).status_code in (400, 409)
+
+
+def test_void_needs_a_reason(api, conn):
+    sale = api.post("/api/sales", json=CASH_SALE).get_json()
+    before = snapshot(conn)
+    for body in ({}, {"reason": ""}, {"reason": "   "}, {"reason": 5}, {"reason": "x" * 201}):
+        response = api.post(f"/api/sales/{sale['id']}/void", json=body)
+        assert response.status_code == 400, body
+    assert snapshot(conn) == before
+
+
+def test_helper_session_cannot_void_through_the_api(helper, api, conn):
+    sale = api.post("/api/sales", json=CASH_SALE).get_json()
+    import re
+    token = re.search(r'name="csrf-token" content="([^"]+)"',
+                      helper.get("/").get_data(as_text=True)).group(1)
+    response = helper.post(f"/api/sales/{sale['id']}/void", json={"reason": "x"},
+                           headers={"X-CSRFToken": token})
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "owner_required"
+    assert api.get(f"/api/sales/{sale['id']}").get_json()["status"] == "completed"
+
+
+def test_list_sales_since_seq(api):
+    first = api.post("/api/sales", json=CASH_SALE).get_json()
+    second = api.post("/api/sales", json=CASH_SALE).get_json()
+    listed = api.get(f"/api/sales?since_seq={first['seq']}").get_json()["sales"]
+    assert [s["id"] for s in listed] == [second["id"]]
+    assert api.get("/api/sales?since_seq=abc").status_code == 400
+    assert api.get("/api/sales?limit=0").status_code == 400
+
+
+def test_products(api, conn):
+    listed = api.get("/api/products").get_json()["products"]
+    assert len(listed) == 16
+    for product in listed:
+        schema_of("Product").validate(product)
+    created = api.post("/api/products", json={"name": "Măng khô", "unit": "kg", "price": 320000,
+                                              "category": "Khô", "ocop_stars": 3})
+    assert created.status_code == 201, created.get_json()
+    product = created.get_json()
+    assert product["weighed"] is True
+    changed = api.patch(f"/api/products/{product['id']}", json={"price": 300000})
+    assert changed.get_json()["price"] == 300000
+    assert changed.get_json()["name"] == "Măng khô"
+    kinds = [r[0] for r in conn.execute("SELECT kind FROM journal ORDER BY seq DESC LIMIT 2")]
+    assert kinds == ["product", "product"]
+    hidden = api.patch(f"/api/products/{product['id']}", json={"active": False}).get_json()
+    assert hidden["active"] is False
+    sale = {"lines": [{"product_id": product["id"], "quantity": "1"}],
+            "payments": [{"method": "cash", "amount": 300000}]}
+    assert api.post("/api/sales", json=sale).status_code == 400
+
+
+@pytest.mark.parametrize("body", [
+    {"name": "", "unit": "kg", "price": 1}, {"name": "X", "unit": "kg", "price": 100.5},
+    {"name": "X", "unit": "kg", "price": -1}, {"name": "X", "unit": "kg"},
+    {"name": "X", "unit": "kg", "price": 1, "ocop_stars": 6},
+    {"name": "X", "unit": "kg", "price": 1, "trace_url": "javascript:alert(1)"},
+    {"name": "X", "unit": "kg", "price": 1, "barcode": "8936000000012"},
+    {"name": "X\u0000Y", "unit": "kg", "price": 1}, {"name": "X", "unit": "", "price": 1},
+    {"name": "X", "unit": "kg", "price": 1, "colour": "red"}, ["X"]])
+def test_bad_products_are_refused(api, conn, body):
+    before = snapshot(conn)
+    response = api.post("/api/products", json=body)
+    assert response.status_code == 400, response.get_json()
+    assert snapshot(conn) == before
+
+
+def test_settings(api, conn):
+    settings = api.get("/api/settings").get_json()
+    schema_of("Settings").validate(settings)
+    assert settings["market"] == "Chợ Bắc Hà"
+    changed = api.patch("/api/settings", json={"phone": "0987654321", "tax_code": "0101234567"})
+    assert changed.status_code == 200
+    assert changed.get_json()["tax_code"] == "0101234567"
+    before = snapshot(conn)
+    for body in ({"phone": "call me"}, {"tax_code": "12"}, {"device_id": "x"},
+                 {"vendor_name": ""}, {"market": "x" * 81}):
+        assert api.patch("/api/settings", json=body).status_code == 400, body
+    assert snapshot(conn) == before
+
+
+def test_sync_status(api):
+    api.post("/api/sales", json=CASH_SALE)
+    status = api.get("/api/sync/status").get_json()
+    schema_of("SyncStatus").validate(status)
+    assert status["acked_seq"] == 0
+    assert status["pending"] >= 17
+
+
+def test_unknown_paths_and_methods_answer_json(api):
+    assert api.get("/api/nothing").status_code == 404
+    assert api.get("/api/nothing").get_json()["error"]["code"]
+    assert api.delete("/api/sales").status_code == 405
+
+
+def test_day_totals_follow_sales_and_voids(api, conn):
+    from pos.sales import day_totals
+    start = day_totals(conn, today())
+    sale = api.post("/api/sales", json=CASH_SALE).get_json()
+    api.post("/api/sales", json={"lines": [{"product_id": 6, "quantity": "1"}],
+                                 "payments": [{"method": "qr", "amount": 10000}]})
+    api.post(f"/api/sales/{sale['id']}/void", json={"reason": "nhầm"})
+    end = day_totals(conn, today())
+    assert end["sales_count"] - start["sales_count"] == 1
+    assert end["revenue"] - start["revenue"] == 10000
+    assert end["qr"] - start["qr"] == 10000
+    assert end["cash"] - start["cash"] == 0
+    assert end["voids_count"] - start["voids_count"] == 1
+    assert end["voided_amount"] - start["voided_amount"] == 180000
+    recomputed = conn.execute("SELECT COUNT(*), SUM(total) FROM sales WHERE business_day = ?"
+                              " AND voided_seq IS NULL", (today(),)).fetchone()
+    assert (end["sales_count"], end["revenue"]) == tuple(recomputed)

@@ -1,0 +1,101 @@
+"""The schema: durability pragmas, STRICT tables, and migrations from every earlier version."""
+import sqlite3
+
+import pytest
+
+from pos import db, journal, sales
+from pos.localtime import business_day
+
+# Every migration that has shipped, in order. Migrations are append-only: this list may only grow.
+SHIPPED = ["0001_journal", "0002_catalog_and_sales", "0003_access", "0004_day_totals"]
+
+
+def test_migrations_are_append_only():
+    assert db.migration_names()[:len(SHIPPED)] == SHIPPED
+
+
+def test_pragmas(tmp_path):
+    db.migrate(tmp_path / "x.db")
+    conn = db.connect(tmp_path / "x.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+
+
+def test_migrating_twice_changes_nothing(tmp_path):
+    path = tmp_path / "x.db"
+    db.migrate(path)
+    schema = db.connect(path).execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
+    db.migrate(path)
+    assert db.connect(path).execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() \
+        == schema
+
+
+def test_strict_tables_check_values(tmp_path):
+    db.migrate(tmp_path / "x.db")
+    conn = db.connect(tmp_path / "x.db")
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO payments VALUES ('x', 1, 'card', 10, NULL, NULL)")
+    with pytest.raises(sqlite3.Error):
+        conn.execute("INSERT INTO day_totals (business_day, sales_count) VALUES ('d', 'many')")
+
+
+DEVICE = "7d1e3c2a-0000-4000-8000-000000000001"
+
+
+def _write_version_data(conn, applied):
+    """Data a stall of that version would hold, written with that version's tables only."""
+    with db.write_transaction(conn):
+        conn.execute("INSERT INTO settings VALUES ('vendor_name', 'Bà Hoa')")
+        if "0002_catalog_and_sales" not in applied:
+            return
+        product = journal.append(conn, DEVICE, "product", {"product_id": 1, "name": "Sả"})
+        conn.execute("INSERT INTO products (id, name, search_key, unit, price, journal_seq)"
+                     " VALUES (1, 'Sả', 'sa', 'bó', 5000, ?)", (product.seq,))
+        for number, voided in ((1, False), (2, True)):
+            entry = journal.append(conn, DEVICE, "sale", {"number": number, "total": 10000})
+            conn.execute("INSERT INTO sales (id, seq, number, at, business_day, total, sold_by)"
+                         " VALUES (?, ?, ?, ?, ?, 10000, 'owner')",
+                         (entry.id, entry.seq, number, entry.at, business_day(entry.at)))
+            conn.execute("INSERT INTO sale_lines VALUES (?, 1, 1, 'Sả', 'bó', 2000, 5000, 10000)",
+                         (entry.id,))
+            conn.execute("INSERT INTO payments VALUES (?, 1, 'cash', 10000, 20000, 10000)",
+                         (entry.id,))
+            if voided:
+                void = journal.append(conn, DEVICE, "void", {"sale_id": entry.id})
+                conn.execute("UPDATE sales SET voided_seq = ?, void_reason = 'x' WHERE id = ?",
+                             (void.seq, entry.id))
+
+
+@pytest.mark.parametrize("stop_before", db.migration_names()[1:])
+def test_migrating_from_every_earlier_version(tmp_path, stop_before):
+    path = tmp_path / "old.db"
+    db.migrate(path, stop_before=stop_before)
+    conn = db.connect(path)
+    applied = {r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")}
+    assert stop_before not in applied
+    _write_version_data(conn, applied)
+    entries_before = conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0]
+    db.migrate(path)
+    assert {r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")} \
+        == set(db.migration_names())
+    assert conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0] == entries_before
+    assert journal.verify(conn, DEVICE).ok
+    assert conn.execute("SELECT value FROM settings WHERE key = 'vendor_name'").fetchone()[0] \
+        == "Bà Hoa"
+    if "0002_catalog_and_sales" in applied:
+        day = conn.execute("SELECT business_day FROM sales LIMIT 1").fetchone()[0]
+        totals = sales.day_totals(conn, day)
+        assert totals == {"sales_count": 1, "revenue": 10000, "cash": 10000, "qr": 0,
+                          "voids_count": 1, "voided_amount": 10000}
+    # The migrated stall sells as a new one would.
+    with db.write_transaction(conn):
+        conn.execute("INSERT OR IGNORE INTO settings VALUES ('device_id', ?)", (DEVICE,))
+    if "0002_catalog_and_sales" not in applied:
+        return
+    sale = sales.record_sale(conn, DEVICE, {"lines": [{"product_id": 1, "quantity": "1"}],
+                                            "payments": [{"method": "cash", "amount": 5000}]},
+                             "owner")
+    assert sale["number"] == 3
+    assert journal.verify(conn, DEVICE).ok
