@@ -119,9 +119,9 @@ def record_sale(conn: sqlite3.Connection, device_id: str, request: Any,
     unknown = sorted(set(request) - {"lines", "payments"})
     if unknown:
         raise InvalidInput(_l("Unknown field: %(name)s", name=unknown[0]), field=unknown[0])
-    at = utc_timestamp()
-    day = business_day(at)
     with write_transaction(conn):
+        at = utc_timestamp()  # taken under the write lock, so time order follows seq order
+        day = business_day(at)
         lines = _resolve_lines(conn, request.get("lines"))
         total = sum(line["amount"] for line in lines)
         if total <= 0:
