@@ -194,3 +194,49 @@ def _day_totals(db: sqlite_utils.Database) -> None:
                SUM(s.voided_seq IS NOT NULL),
                SUM(CASE WHEN s.voided_seq IS NOT NULL THEN s.total ELSE 0 END)
         FROM sales s GROUP BY s.business_day""")
+
+
+@migrations(name="0005_cash_and_day_close")
+def _cash_and_day_close(db: sqlite_utils.Database) -> None:
+    # Opening float, cash put in and taken out: projections of "cash_move" entries.
+    db.execute("""
+        CREATE TABLE cash_moves (
+            seq INTEGER PRIMARY KEY REFERENCES journal(seq),
+            business_day TEXT NOT NULL,
+            type TEXT NOT NULL CHECK (type IN ('float', 'in', 'out')),
+            amount INTEGER NOT NULL CHECK (amount > 0),
+            reason TEXT NOT NULL,
+            at TEXT NOT NULL
+        ) STRICT""")
+    db.execute("CREATE INDEX cash_moves_day ON cash_moves(business_day)")
+    # Z reports: projections of "day_close" entries; one per business day, numbered.
+    db.execute("""
+        CREATE TABLE day_closes (
+            business_day TEXT PRIMARY KEY,
+            z_number INTEGER NOT NULL UNIQUE CHECK (z_number >= 1),
+            seq INTEGER NOT NULL UNIQUE REFERENCES journal(seq),
+            at TEXT NOT NULL,
+            expected_cash INTEGER NOT NULL,
+            counted_cash INTEGER NOT NULL CHECK (counted_cash >= 0),
+            report TEXT NOT NULL
+        ) STRICT""")
+
+
+@migrations(name="0006_print_jobs")
+def _print_jobs(db: sqlite_utils.Database) -> None:
+    # The printer queue: local only (never synced); a job is retried until printed or cancelled.
+    db.execute("""
+        CREATE TABLE print_jobs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('receipt', 'report', 'selftest')),
+            ref TEXT NOT NULL DEFAULT '',
+            copy INTEGER NOT NULL DEFAULT 0 CHECK (copy IN (0, 1)),
+            state TEXT NOT NULL DEFAULT 'queued'
+                CHECK (state IN ('queued', 'held', 'done', 'failed', 'cancelled')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at REAL NOT NULL,
+            next_attempt_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        ) STRICT""")
+    db.execute("CREATE INDEX print_jobs_due ON print_jobs(state, next_attempt_at)")

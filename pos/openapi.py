@@ -90,6 +90,26 @@ SCHEMAS: dict[str, Any] = {
     "Settings": {"type": "object", "properties": {
         key: _STR for key in ("vendor_name", "stall_name", "stall_number", "market", "commune",
                               "province", "phone", "tax_code", "device_id")}},
+    "CashMoveInput": {"type": "object", "required": ["type", "amount"],
+                      "properties": {"type": {"enum": ["float", "in", "out"]}, "amount": _MONEY,
+                                     "reason": {"type": "string", "maxLength": 200}}},
+    "CashMove": {"type": "object",
+                 "required": ["seq", "business_day", "type", "amount", "reason", "at"],
+                 "properties": {"seq": _INT, "business_day": _STR,
+                                "type": {"enum": ["float", "in", "out"]}, "amount": _MONEY,
+                                "reason": _STR, "at": _STR}},
+    "DayReport": {"type": "object",
+                  "required": ["business_day", "sales_count", "revenue", "voids_count",
+                               "voided_amount", "payments", "qr_by_state", "cash_drawer"],
+                  "properties": {
+                      "business_day": _STR, "sales_count": _INT, "revenue": _INT,
+                      "voids_count": _INT, "voided_amount": _INT,
+                      "payments": {"type": "object"}, "qr_by_state": {"type": "object"},
+                      "cash_drawer": {"type": "object", "required": [
+                          "opening_float", "cash_in", "cash_out", "tendered", "change",
+                          "cash_sales", "expected"]},
+                      "z_number": _INT, "counted_cash": _INT, "difference": _INT,
+                      "closed_by": _STR, "seq": _INT, "at": _STR, "hash": _STR}},
     "SyncStatus": {"type": "object", "required": ["pending", "acked_seq", "last_sync_at",
                                                   "last_error"],
                    "properties": {"pending": _INT, "acked_seq": _INT,
@@ -157,6 +177,29 @@ def document() -> dict[str, Any]:
                 "patch": {"operationId": "updateSettings", "requestBody": body("Settings"),
                           "responses": {"200": _json(_ref("Settings"), "Stall settings"),
                                         **_errors(400, 401, 403)}}},
+            "/api/cash-moves": {"post": {
+                "operationId": "createCashMove", "requestBody": body("CashMoveInput"),
+                "responses": {"201": _json(_ref("CashMove"), "The recorded movement"),
+                              **_errors(400, 401, 403)}}},
+            "/api/reports/x": {"get": {
+                "operationId": "xReport",
+                "parameters": [{"name": "day", "in": "query",
+                                "schema": {"type": "string", "format": "date"}}],
+                "responses": {"200": _json(_ref("DayReport"), "The day so far"),
+                              **_errors(400, 401)}}},
+            "/api/day-close": {"post": {
+                "operationId": "closeDay", "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": {
+                        "type": "object", "required": ["counted_cash"],
+                        "properties": {"counted_cash": _MONEY}}}}},
+                "responses": {"201": _json(_ref("DayReport"), "The Z report"),
+                              **_errors(400, 401, 403, 409)}}},
+            "/api/reports/z/{z_number}": {"get": {
+                "operationId": "zReport",
+                "parameters": [{"name": "z_number", "in": "path", "required": True,
+                                "schema": _INT}],
+                "responses": {"200": _json(_ref("DayReport"), "A closed day"),
+                              **_errors(401, 404)}}},
             "/api/sync/status": {"get": {"operationId": "syncStatus", "responses": {
                 "200": _json(_ref("SyncStatus"), "What waits to be synced"), **_errors(401)}}},
             "/api/openapi.json": {"get": {"operationId": "openapi", "security": [],

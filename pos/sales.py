@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -111,6 +112,23 @@ def _check_payments(raw_payments: Any, total: int) -> list[dict[str, Any]]:
     return payments
 
 
+def current_business_day(conn: sqlite3.Connection, at: str) -> str:
+    """The business day an entry made at `at` belongs to: its calendar day in Vietnam, or the day
+    after the last closed day once the vendor has closed today (sales after a Z go to tomorrow)."""
+    day = business_day(at)
+    row = conn.execute("SELECT MAX(business_day) FROM day_closes").fetchone()
+    last_closed = row[0] if row else None
+    if last_closed and day <= last_closed:
+        day = (date.fromisoformat(last_closed) + timedelta(days=1)).isoformat()
+    return day
+
+
+def day_is_closed(conn: sqlite3.Connection, day: str) -> bool:
+    """Whether the day has its Z report."""
+    return conn.execute("SELECT 1 FROM day_closes WHERE business_day = ?", (day,)).fetchone() \
+        is not None
+
+
 def record_sale(conn: sqlite3.Connection, device_id: str, request: Any,
                 sold_by: str) -> dict[str, Any]:
     """Record one sale: all its lines and payments, in one transaction, or nothing."""
@@ -121,7 +139,7 @@ def record_sale(conn: sqlite3.Connection, device_id: str, request: Any,
         raise InvalidInput(_l("Unknown field: %(name)s", name=unknown[0]), field=unknown[0])
     with write_transaction(conn):
         at = utc_timestamp()  # taken under the write lock, so time order follows seq order
-        day = business_day(at)
+        day = current_business_day(conn, at)
         lines = _resolve_lines(conn, request.get("lines"))
         total = sum(line["amount"] for line in lines)
         if total <= 0:
@@ -165,6 +183,9 @@ def void_sale(conn: sqlite3.Connection, device_id: str, sale_id: str, reason: An
             raise NotFound(_l("No sale with this id."), code="unknown_sale")
         if sale["voided_seq"] is not None:
             raise Conflict(_l("This sale is already voided."), code="already_voided")
+        if day_is_closed(conn, sale["business_day"]):
+            raise Conflict(_l("This day is closed (Z report); its sales can no longer be voided."),
+                           code="day_closed")
         entry = journal.append(conn, device_id, "void", {
             "sale_id": sale_id, "sale_seq": sale["seq"], "sale_number": sale["number"],
             "amount": sale["total"], "business_day": sale["business_day"], "reason": reason,

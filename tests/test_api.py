@@ -295,3 +295,23 @@ def test_day_totals_follow_sales_and_voids(api, conn):
     recomputed = conn.execute("SELECT COUNT(*), SUM(total) FROM sales WHERE business_day = ?"
                               " AND voided_seq IS NULL", (today(),)).fetchone()
     assert (end["sales_count"], end["revenue"]) == tuple(recomputed)
+
+
+def test_cash_moves_x_and_z_over_the_api(api, conn):
+    api.post("/api/sales", json=CASH_SALE)
+    move = api.post("/api/cash-moves", json={"type": "float", "amount": 300000})
+    assert move.status_code == 201
+    schema_of("CashMove").validate(move.get_json())
+    assert api.post("/api/cash-moves", json={"type": "out", "amount": 5000}).status_code == 400
+    x = api.get("/api/reports/x").get_json()
+    schema_of("DayReport").validate(x)
+    assert x["cash_drawer"]["expected"] == 300000 + 180000
+    assert api.get("/api/reports/x?day=hôm-nay").status_code == 400
+    z = api.post("/api/day-close", json={"counted_cash": 480000})
+    assert z.status_code == 201
+    schema_of("DayReport").validate(z.get_json())
+    assert z.get_json()["difference"] == 0
+    assert api.get(f"/api/reports/z/{z.get_json()['z_number']}").get_json() == z.get_json()
+    assert api.get("/api/reports/z/99").status_code == 404
+    # Closing again closes the next business day (now current), numbered Z2.
+    assert api.post("/api/day-close", json={"counted_cash": 0}).get_json()["z_number"] == 2

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request, session
 from flask_babel import gettext as _
 
-from .. import access, catalog, openapi, sales, settings
+from .. import access, catalog, daybook, openapi, sales, settings
+from sync.protocol import utc_timestamp
 from ..app import csrf, get_db
 from ..db import write_transaction
 from ..errors import Forbidden, InvalidInput, NotAuthenticated
@@ -29,6 +31,14 @@ def read_json() -> Any:
                           parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidInput(_("The request body is not valid JSON."), code="malformed_json")
+
+
+def _json_object() -> dict[str, Any]:
+    """The body as a JSON object, or a clear 400."""
+    body = read_json()
+    if not isinstance(body, dict):
+        raise InvalidInput(_("The request must be a JSON object."))
+    return body
 
 
 @bp.before_request
@@ -96,9 +106,7 @@ def get_sale(sale_id: str) -> Any:
 def void_sale(sale_id: str) -> Any:
     """Void a sale with a reason."""
     _require_owner()
-    body = read_json()
-    if not isinstance(body, dict):
-        raise InvalidInput(_("The request must be a JSON object."))
+    body = _json_object()
     return jsonify(sales.void_sale(get_db(), _device_id(), sale_id, body.get("reason"),
                                    voided_by=g.api_role))
 
@@ -113,9 +121,7 @@ def list_products() -> Any:
 def create_product() -> Any:
     """Add a product."""
     _require_owner()
-    body = read_json()
-    if not isinstance(body, dict):
-        raise InvalidInput(_("The request must be a JSON object."))
+    body = _json_object()
     return jsonify(catalog.save_product(get_db(), _device_id(), body)), 201
 
 
@@ -129,9 +135,7 @@ def get_product(product_id: int) -> Any:
 def update_product(product_id: int) -> Any:
     """Change a product (price, name, active...)."""
     _require_owner()
-    body = read_json()
-    if not isinstance(body, dict):
-        raise InvalidInput(_("The request must be a JSON object."))
+    body = _json_object()
     return jsonify(catalog.save_product(get_db(), _device_id(), body, product_id))
 
 
@@ -145,15 +149,52 @@ def get_settings() -> Any:
 def patch_settings() -> Any:
     """Change some stall settings."""
     _require_owner()
-    body = read_json()
-    if not isinstance(body, dict):
-        raise InvalidInput(_("The request must be a JSON object."))
+    body = _json_object()
     clean = settings.validate_stall(body)
     conn = get_db()
     with write_transaction(conn):
         for key, value in clean.items():
             settings.write(conn, key, value)
     return jsonify({**settings.stall_settings(conn), "device_id": _device_id()})
+
+
+@bp.post("/cash-moves")
+def create_cash_move() -> Any:
+    """Record an opening float, cash in or cash out."""
+    _require_owner()
+    body = _json_object()
+    move = daybook.record_cash_move(get_db(), _device_id(), body.get("type"), body.get("amount"),
+                                    body.get("reason"), g.api_role)
+    return jsonify(move), 201
+
+
+@bp.get("/reports/x")
+def x_report() -> Any:
+    """The figures of a business day so far (today's by default)."""
+    conn = get_db()
+    day = request.args.get("day") or sales.current_business_day(conn, utc_timestamp())
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        raise InvalidInput(_("day must be a date such as 2026-11-23."), field="day")
+    return jsonify(daybook.day_report(conn, day))
+
+
+@bp.post("/day-close")
+def close_day() -> Any:
+    """Close the current business day with the counted cash (Z report)."""
+    _require_owner()
+    body = _json_object()
+    conn = get_db()
+    day = sales.current_business_day(conn, utc_timestamp())
+    return jsonify(daybook.close_day(conn, _device_id(), day, body.get("counted_cash"),
+                                     g.api_role)), 201
+
+
+@bp.get("/reports/z/<int:z_number>")
+def z_report(z_number: int) -> Any:
+    """One frozen Z report."""
+    return jsonify(daybook.z_report(get_db(), z_number))
 
 
 @bp.get("/sync/status")

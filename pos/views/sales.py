@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
-from .. import localtime, sales
+from .. import daybook, sales
+from sync.protocol import utc_timestamp
 from ..app import get_db
 from ..errors import PosError
 from .guards import is_owner_now, login_required, owner_required
@@ -18,14 +19,17 @@ bp = Blueprint("sales", __name__, url_prefix="/sales")
 @login_required
 def day() -> Any:
     """List the sales of a business day (today by default) with its totals."""
-    day = request.args.get("day") or localtime.today()
+    conn = get_db()
+    current = sales.current_business_day(conn, utc_timestamp())
+    day = request.args.get("day") or current
     try:
         date.fromisoformat(day)
     except ValueError:
         abort(404)
-    conn = get_db()
     return render_template("pos/sales.html", day=day, sales=sales.list_sales(conn, day=day),
-                           totals=sales.day_totals(conn, day), today=localtime.today())
+                           totals=sales.day_totals(conn, day), today=current,
+                           report=daybook.day_report(conn, day),
+                           closed=daybook.close_for_day(conn, day))
 
 
 @bp.route("/<sale_id>")

@@ -5,7 +5,8 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from .. import catalog, localtime, sales
+from .. import catalog, sales
+from sync.protocol import utc_timestamp
 from ..app import get_db
 from ..text import fold
 from .guards import login_required
@@ -25,4 +26,5 @@ def index() -> Any:
     categories = sorted({p["category"] for p in products if p["category"]})
     return render_template("pos/sell.html", products=products, categories=categories,
                            banknotes=BANKNOTES,
-                           totals=sales.day_totals(conn, localtime.today()))
+                           totals=sales.day_totals(
+                               conn, sales.current_business_day(conn, utc_timestamp())))
