@@ -109,8 +109,12 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        return {"stall": settings.stall_settings(get_db()), "role": session.get("role"),
-                "lang": select_locale()}
+        try:
+            stall_details = settings.stall_settings(get_db())
+        except sqlite3.Error:  # the error page must render even when the database cannot
+            logger.exception("cannot read the stall settings")
+            stall_details = {key: "" for key in settings.STALL_FIELDS}
+        return {"stall": stall_details, "role": session.get("role"), "lang": select_locale()}
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
