@@ -53,9 +53,15 @@ def init(data_dir: Path | None, pin: str | None) -> None:
 
 
 def _serve(data_dir: Path, host: str, port: int) -> None:
+    import atexit
     from waitress import serve as waitress_serve
     from .app import create_app
+    from .printing import PrintWorker
+    from .printouts import render_job
     app = create_app({"DATA_DIR": data_dir})
+    worker = PrintWorker(app.config["DATABASE"], render_job)  # prints beside, never in, a sale
+    worker.start()
+    atexit.register(worker.stop)
     click.echo(f"Serving the stall on http://{host}:{port}/ (data in {data_dir})")
     waitress_serve(app, host=host, port=port, threads=8, ident="market-pos")
 
@@ -118,6 +124,30 @@ def verify(data_dir: Path | None) -> None:
                    f" ({result.checked} entries before it are sound)", err=True)
         sys.exit(1)
     click.echo(f"Journal sound: {result.checked} entries.")
+
+
+@main.command()
+@data_option
+@click.argument("sale_id")
+@click.option("--width", type=click.Choice(["58", "80", "A5", "A4"]), default="80",
+              show_default=True, help="Paper: 58 or 80 mm roll, or an A5/A4 sheet.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--copy", is_flag=True, help="Mark it as a copy (BẢN SAO), as for a reprint.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+def receipt(data_dir: Path | None, sale_id: str, width: str, output: Path, copy: bool,
+            lang: str) -> None:
+    """Write a sale's receipt as a PDF."""
+    from . import printouts
+    from .errors import PosError
+    conn, _ = _connect(_data_dir(data_dir))
+    try:
+        pdf = printouts.document_pdf(conn, "receipt", sale_id, copy=copy, lang=lang, paper=width)
+    except PosError as exc:
+        raise click.ClickException(str(exc.message))
+    finally:
+        conn.close()
+    output.write_bytes(pdf)
+    click.echo(f"Receipt written to {output}")
 
 
 @main.group()

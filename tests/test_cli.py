@@ -65,3 +65,18 @@ def test_every_command_is_documented_in_the_readme():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for name in main.commands:
         assert f"market-pos {name}" in readme, f"market-pos {name} is not in README.md"
+
+
+def test_receipt_command_writes_a_pdf(app, data_dir, conn, tmp_path):
+    from pos import sales
+    sale = sales.record_sale(conn, app.config["DEVICE_ID"], {
+        "lines": [{"product_id": 1, "quantity": "1"}],
+        "payments": [{"method": "cash", "amount": 120000}]}, "owner")
+    out = tmp_path / "r.pdf"
+    result = CliRunner().invoke(main, ["receipt", sale["id"], "--width", "58", "-o", str(out),
+                                       "--data", str(data_dir)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF")
+    missing = CliRunner().invoke(main, ["receipt", "nope", "-o", str(out), "--data",
+                                        str(data_dir)])
+    assert missing.exit_code != 0 and "No sale" in missing.output

@@ -6,14 +6,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request, session
+from flask import Blueprint, Response, current_app, g, jsonify, request, session
 from flask_babel import gettext as _
 
-from .. import access, catalog, daybook, openapi, sales, settings
+from .. import access, catalog, daybook, openapi, printing, printouts, sales, settings
 from sync.protocol import utc_timestamp
 from ..app import csrf, get_db
 from ..db import write_transaction
-from ..errors import Forbidden, InvalidInput, NotAuthenticated
+from ..errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
 from .guards import is_owner_now
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -79,7 +79,9 @@ def openapi_document() -> Any:
 @bp.post("/sales")
 def create_sale() -> Any:
     """Record a sale."""
-    sale = sales.record_sale(get_db(), _device_id(), read_json(), sold_by=g.api_role)
+    conn = get_db()
+    sale = sales.record_sale(conn, _device_id(), read_json(), sold_by=g.api_role)
+    printing.enqueue_receipt_if_auto(conn, sale["id"])  # after the commit; never fails the sale
     return jsonify(sale), 201
 
 
@@ -100,6 +102,46 @@ def list_sales() -> Any:
 def get_sale(sale_id: str) -> Any:
     """Show one sale."""
     return jsonify(sales.get_sale(get_db(), sale_id))
+
+
+@bp.get("/sales/<sale_id>/receipt.pdf")
+def receipt_pdf(sale_id: str) -> Any:
+    """The sale's receipt as a PDF (width 58, 80, A5 or A4; copy=1 marks a reprint)."""
+    conn = get_db()
+    sales.get_sale(conn, sale_id)  # 404 before any rendering
+    paper, lang = printouts.pdf_response_args(request.args.get("width"), request.args.get("lang"),
+                                              printing.PrinterConfig.load(conn).paper)
+    pdf = printouts.document_pdf(conn, "receipt", sale_id, copy=request.args.get("copy") == "1",
+                                 lang=lang, paper=paper)
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="receipt-{sale_id}.pdf"'})
+
+
+@bp.post("/sales/<sale_id>/print")
+def print_receipt(sale_id: str) -> Any:
+    """Queue the sale's receipt for the printer (copy=true for a reprint, marked BẢN SAO)."""
+    conn = get_db()
+    sales.get_sale(conn, sale_id)
+    body = _json_object() if request.content_length else {}
+    copy = body.get("copy", False)
+    if not isinstance(copy, bool):
+        raise InvalidInput(_("copy must be true or false."), field="copy")
+    if printing.PrinterConfig.load(conn).backend == "none":
+        raise Conflict(_("No printer is set up. Open the PDF and print it from the browser."),
+                       code="printing_off")
+    job_id = printing.enqueue(conn, "receipt", sale_id, copy=copy)
+    return jsonify({"job_id": job_id, "printer": _printer_status(conn)}), 202
+
+
+def _printer_status(conn: Any) -> dict[str, Any]:
+    status = printing.printer_status(conn)
+    return {**status, "message": str(printing.message_text(status["message"]))}
+
+
+@bp.get("/printer")
+def printer_state() -> Any:
+    """The printer's state and its queue, for the screen's indicator."""
+    return jsonify(_printer_status(get_db()))
 
 
 @bp.post("/sales/<sale_id>/void")

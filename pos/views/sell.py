@@ -9,6 +9,7 @@ from .. import catalog, sales
 from sync.protocol import utc_timestamp
 from ..app import get_db
 from ..text import fold
+from . import printer as printer_view
 from .guards import login_required
 
 bp = Blueprint("sell", __name__)
@@ -25,6 +26,6 @@ def index() -> Any:
         product["key"] = fold(f"{product['name']} {product['category']}")
     categories = sorted({p["category"] for p in products if p["category"]})
     return render_template("pos/sell.html", products=products, categories=categories,
-                           banknotes=BANKNOTES,
+                           banknotes=BANKNOTES, printer=printer_view.status_for_screen(),
                            totals=sales.day_totals(
                                conn, sales.current_business_day(conn, utc_timestamp())))

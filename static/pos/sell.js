@@ -207,6 +207,10 @@
         $("done-change").textContent = vnd(cash ? cash.change : 0);
         $("done-total").textContent = TEXT.total + ": " + vnd(sale.total);
         $("done-view").href = "/sales/" + sale.id;
+        lastSaleId = sale.id;
+        $("done-print").textContent = $("done-print").dataset.label || $("done-print").textContent;
+        $("done-print").dataset.label = $("done-print").textContent;
+        $("done-print").disabled = false;
         $("done-dialog").showModal();
         return;
       }
@@ -223,6 +227,32 @@
     });
   });
   $("done-new").addEventListener("click", function () { $("done-dialog").close(); });
+
+  // Printing: queue the receipt; without a printer, open the PDF for the browser's print dialog.
+  var lastSaleId = null;
+  $("done-print").addEventListener("click", function () {
+    if (!lastSaleId) return;
+    var id = lastSaleId;
+    fetch("/api/sales/" + id + "/print", {
+      method: "POST", credentials: "same-origin",
+      headers: { "X-CSRFToken": CSRF, "Accept": "application/json" }
+    }).then(function (response) {
+      if (response.status === 409) window.open("/sales/" + id + "/receipt.pdf", "_blank");
+      else { $("done-print").textContent = TEXT.printing; $("done-print").disabled = true; }
+      refreshPrinter();
+    });
+  });
+  function refreshPrinter() {
+    fetch("/api/printer", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (status) {
+        if (!status) return;
+        var bad = status.state === "error" || status.held > 0;
+        $("printer-alert").hidden = !bad;
+        $("printer-text").textContent = status.state === "error" ? status.message : TEXT.held;
+      }, function () {});
+  }
+  setInterval(refreshPrinter, 20000);
 
   render();
 })();

@@ -1,0 +1,128 @@
+"""Receipts: one sale as a paper document, printed as a PDF or as a raster image for ESC/POS.
+
+The words are literal here per language, not in the gettext catalogue: a receipt is a printed
+document in the buyer's language, chosen at print time, not a piece of the vendor's interface.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PIL import Image
+
+from .localtime import format_datetime
+from .money import format_quantity, format_vnd
+from .paper import (HUGE, LARGE, QR, Block, Document, Item, Row, Rule, Space, Text, Total,
+                    render_pdf, render_raster, small)
+
+WORDS: dict[str, dict[str, str]] = {
+    "vi": {
+        "title": "HÓA ĐƠN BÁN HÀNG", "copy": "BẢN SAO", "voided": "ĐÃ HỦY",
+        "reason": "Lý do: {}", "voided_at": "Hủy lúc: {}", "number": "Số: {}",
+        "stall": "sạp {}", "phone": "ĐT: {}", "tax": "MST: {}", "total": "TỔNG CỘNG",
+        "cash": "Tiền mặt", "tendered": "Khách đưa", "change": "Tiền thối",
+        "qr": "Chuyển khoản", "sale_ref": "Mã GD: {}", "hash": "Mã kiểm tra: {}",
+        "check_caption": "Mã xác thực hóa đơn", "pay_caption": "Quét mã để chuyển khoản",
+        "thanks": "Cảm ơn quý khách!", "decimal": ",",
+    },
+    "en": {
+        "title": "SALES RECEIPT", "copy": "COPY", "voided": "VOIDED",
+        "reason": "Reason: {}", "voided_at": "Voided at: {}", "number": "No. {}",
+        "stall": "stall {}", "phone": "Tel: {}", "tax": "Tax code (MST): {}", "total": "TOTAL",
+        "cash": "Cash", "tendered": "Tendered", "change": "Change",
+        "qr": "Bank transfer", "sale_ref": "Sale ref: {}", "hash": "Check: {}",
+        "check_caption": "Receipt verification code", "pay_caption": "Scan to pay by bank transfer",
+        "thanks": "Thank you!", "decimal": ".",
+    },
+}
+
+
+def check_code(sale: dict[str, Any], device_id: str) -> str:
+    """The verification QR text: enough to find the journal entry and check it was not altered."""
+    return f"MP1;{sale['id']};{device_id};{sale['seq']};{sale['hash'][:16]};{sale['total']}"
+
+
+def stall_header(name: str, stall: dict[str, str], w: dict[str, str]) -> list[Block]:
+    """Who sold: the buyer needs it to come back, and a tax inspector to know whose receipt."""
+    blocks: list[Block] = [Text(name, HUGE, bold=True, align="center")]
+    if stall.get("stall_name") and stall.get("vendor_name"):
+        blocks.append(Text(stall["vendor_name"], align="center"))
+    number = w["stall"].format(stall["stall_number"]) if stall.get("stall_number") else ""
+    market = ", ".join(filter(None, [stall.get("market", ""), number]))
+    place = ", ".join(filter(None, [stall.get("commune", ""), stall.get("province", "")]))
+    for text in (market, place):
+        if text:
+            blocks.append(Text(text, align="center"))
+    if stall.get("phone"):
+        blocks.append(Text(w["phone"].format(stall["phone"]), align="center"))
+    if stall.get("tax_code"):
+        blocks.append(Text(w["tax"].format(stall["tax_code"]), align="center"))
+    return blocks
+
+
+def _payments(sale: dict[str, Any], w: dict[str, str]) -> list[Block]:
+    """How it was paid; for cash, what was handed over and the change, to settle disputes."""
+    blocks: list[Block] = []
+    for payment in sale["payments"]:
+        if payment["method"] == "cash":
+            blocks.append(Row(w["cash"], format_vnd(payment["amount"])))
+            if payment.get("tendered") is not None:
+                blocks.append(Row(w["tendered"], format_vnd(payment["tendered"])))
+                blocks.append(Row(w["change"], format_vnd(payment.get("change") or 0), bold=True))
+        else:
+            blocks.append(Row(w["qr"], format_vnd(payment["amount"])))
+    return blocks
+
+
+def receipt_document(sale: dict[str, Any], stall: dict[str, str], device_id: str, *,
+                     lang: str = "vi", copy: bool = False,
+                     qr_payload: str | None = None) -> Document:
+    """The receipt of a sale (as returned by pos.sales.get_sale), independent of the paper.
+
+    `lang` is "vi" or "en" (anything else prints Vietnamese); `qr_payload`, if given, replaces
+    the verification code (check_code) with another QR, such as a VietQR for a balance due.
+    """
+    w = WORDS["en" if lang == "en" else "vi"]
+    name = stall.get("stall_name") or stall.get("vendor_name") or ""
+    blocks = stall_header(name, stall, w)
+    blocks += [Space(1.5), Text(w["title"], LARGE, bold=True, align="center")]
+    if copy:
+        blocks += [Space(1), Text(w["copy"], LARGE, bold=True, align="center", boxed=True)]
+    if sale.get("status") == "voided" and sale.get("void"):
+        void = sale["void"]
+        blocks += [Space(1), Text(w["voided"], HUGE, bold=True, align="center", boxed=True),
+                   Text(w["reason"].format(void.get("reason") or ""), align="center")]
+        if void.get("at"):
+            blocks.append(Text(w["voided_at"].format(format_datetime(void["at"])),
+                               align="center"))
+    blocks += [Space(1), Row(w["number"].format(sale["number"]), format_datetime(sale["at"])),
+               Rule()]
+    for line in sale["lines"]:
+        quantity = format_quantity(line["quantity_milli"], w["decimal"])
+        blocks.append(Item(line["name"], f"{quantity} {line['unit']} × "
+                           f"{format_vnd(line['unit_price'])}", format_vnd(line["amount"])))
+    blocks += [Rule(dashed=False), Total(w["total"], format_vnd(sale["total"])), Rule()]
+    blocks += _payments(sale, w)
+    blocks.append(Space(3))
+    if qr_payload:
+        blocks.append(QR(qr_payload, caption=w["pay_caption"]))
+    else:
+        blocks.append(QR(check_code(sale, device_id), caption=w["check_caption"]))
+    blocks += [small(w["sale_ref"].format(f"{device_id[:8]}-{sale['seq']}")),
+               small(w["hash"].format(sale["hash"][:8])), Space(2),
+               Text(w["thanks"], LARGE, bold=True, align="center")]
+    return Document(blocks, title=f"{w['title'].capitalize()} {sale['number']} – {name}")
+
+
+def receipt_pdf(sale: dict[str, Any], stall: dict[str, str], device_id: str, paper: str = "80",
+                *, lang: str = "vi", copy: bool = False, qr_payload: str | None = None) -> bytes:
+    """The receipt as a PDF for a 58/80 mm roll or an A5/A4 sheet."""
+    return render_pdf(receipt_document(sale, stall, device_id, lang=lang, copy=copy,
+                                       qr_payload=qr_payload), paper)
+
+
+def receipt_raster(sale: dict[str, Any], stall: dict[str, str], device_id: str, dots: int = 576,
+                   *, lang: str = "vi", copy: bool = False,
+                   qr_payload: str | None = None) -> Image.Image:
+    """The receipt as a 1-bit image `dots` wide (384 for 58 mm, 576 for 80 mm printers)."""
+    return render_raster(receipt_document(sale, stall, device_id, lang=lang, copy=copy,
+                                          qr_payload=qr_payload), dots)

@@ -1,0 +1,191 @@
+"""Receipts and reports as the vendor gets them: PDFs over HTTP, the print queue, the printer page."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pos import daybook, printing, sales
+from pos.printing import PrintWorker
+from pos.printouts import render_job
+from tests.conftest import csrf_token
+
+POPPLER = shutil.which("pdfinfo") and shutil.which("pdftotext")
+needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdfinfo, pdftotext) is not"
+                                   " installed; .ci/run installs it")
+CASH_SALE = {"lines": [{"product_id": 1, "quantity": "1"}, {"product_id": 4, "quantity": "0.25"}],
+             "payments": [{"method": "cash", "amount": 345000, "tendered": 400000}]}
+
+
+def pdf_text(data: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def page_width_mm(data: bytes, tmp_path: Path) -> float:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(data)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True,
+                          check=True).stdout
+    width_pt = float(info.split("Page size:")[1].split()[0])
+    return width_pt * 25.4 / 72
+
+
+@needs_poppler
+@pytest.mark.parametrize("width", ["58", "80"])
+def test_api_receipt_pdf(api, tmp_path, width):
+    sale = api.post("/api/sales", json=CASH_SALE).get_json()
+    response = api.get(f"/api/sales/{sale['id']}/receipt.pdf?width={width}")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert abs(page_width_mm(response.data, tmp_path) - int(width)) < 0.2
+    text = pdf_text(response.data, tmp_path)
+    assert "Chè Shan tuyết Bắc Hà" in text and "345.000 ₫" in text
+    assert "BẢN SAO" not in text
+    copy = api.get(f"/api/sales/{sale['id']}/receipt.pdf?width={width}&copy=1")
+    assert "BẢN SAO" in pdf_text(copy.data, tmp_path)
+
+
+def test_receipt_pdf_bad_requests(api):
+    sale = api.post("/api/sales", json=CASH_SALE).get_json()
+    assert api.get(f"/api/sales/{sale['id']}/receipt.pdf?width=57").status_code == 400
+    assert api.get(f"/api/sales/{sale['id']}/receipt.pdf?lang=fr").status_code == 400
+    assert api.get("/api/sales/nope/receipt.pdf").status_code == 404
+
+
+def test_reprinting_never_touches_the_journal(api, conn):
+    sale = api.post("/api/sales", json=CASH_SALE).get_json()
+    before = conn.execute("SELECT COUNT(*), MAX(hash) FROM journal").fetchone()[:]
+    for _ in range(3):
+        api.get(f"/api/sales/{sale['id']}/receipt.pdf?copy=1")
+    assert conn.execute("SELECT COUNT(*), MAX(hash) FROM journal").fetchone()[:] == before
+
+
+def test_auto_print_queues_a_receipt_after_the_sale(api, conn):
+    printing.PrinterConfig.save(conn, {"backend": "cups", "cups_queue": "POS58",
+                                       "auto_print": True})
+    sale = api.post("/api/sales", json=CASH_SALE).get_json()
+    jobs = printing.list_jobs(conn)
+    assert [(j.kind, j.ref, j.copy, j.state) for j in jobs] == [("receipt", sale["id"], False,
+                                                                 "queued")]
+    printing.PrinterConfig.save(conn, {"auto_print": False})
+    api.post("/api/sales", json=CASH_SALE)
+    assert len(printing.list_jobs(conn)) == 1
+
+
+def test_print_endpoint(api, conn):
+    sale = api.post("/api/sales", json=CASH_SALE).get_json()
+    off = api.post(f"/api/sales/{sale['id']}/print")
+    assert off.status_code == 409 and off.get_json()["error"]["code"] == "printing_off"
+    printing.PrinterConfig.save(conn, {"backend": "cups", "cups_queue": "POS58"})
+    queued = api.post(f"/api/sales/{sale['id']}/print", json={"copy": True})
+    assert queued.status_code == 202
+    job = printing.get_job(conn, queued.get_json()["job_id"])
+    assert job.copy and job.kind == "receipt"
+    assert api.post(f"/api/sales/{sale['id']}/print", json={"copy": "yes"}).status_code == 400
+    status = api.get("/api/printer").get_json()
+    assert status["queued"] == 1 and status["backend"] == "cups"
+
+
+FAKE_LP = """#!/bin/sh
+cat > "$LP_OUT/job-$$.pdf"
+echo "$@" > "$LP_OUT/args-$$"
+"""
+
+
+def test_worker_prints_a_real_receipt_through_lp(app, conn, tmp_path, monkeypatch):
+    bin_dir, out = tmp_path / "bin", tmp_path / "out"
+    bin_dir.mkdir(), out.mkdir()
+    (bin_dir / "lp").write_text(FAKE_LP)
+    (bin_dir / "lp").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin")
+    monkeypatch.setenv("LP_OUT", str(out))
+    printing.PrinterConfig.save(conn, {"backend": "cups", "cups_queue": "POS80", "paper": "80"})
+    sale = sales.record_sale(conn, app.config["DEVICE_ID"], CASH_SALE, "owner")
+    printing.enqueue(conn, "receipt", sale["id"])
+    printing.enqueue(conn, "selftest")
+    day = sales.current_business_day(conn, sale["at"])
+    printing.enqueue(conn, "report", f"x:{day}")
+    worker = PrintWorker(app.config["DATABASE"], render_job)
+    try:
+        assert worker.run_once() == 3
+    finally:
+        worker.close()
+    assert [j.state for j in printing.list_jobs(conn)] == ["done"] * 3
+    pdfs = sorted(out.glob("job-*.pdf"))
+    assert len(pdfs) == 3 and all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
+    assert all("-d POS80" in a.read_text() for a in out.glob("args-*"))
+    assert printing.printer_status(conn)["state"] == "ok"
+    if POPPLER:
+        texts = [pdf_text(p.read_bytes(), tmp_path) for p in pdfs]
+        assert any("Tôm khô Cà Mau" in t for t in texts)
+        assert any("Đơn giá • Thành tiền • Cảm ơn quý khách" in t for t in texts)
+        assert any("BÁO CÁO X" in t for t in texts)
+
+
+@needs_poppler
+def test_report_pdfs(owner, app, conn, tmp_path):
+    device = app.config["DEVICE_ID"]
+    sales.record_sale(conn, device, CASH_SALE, "owner")
+    daybook.record_cash_move(conn, device, "float", 100000, "", "owner")
+    x = owner.get("/day/report.pdf?paper=80")
+    assert x.status_code == 200 and abs(page_width_mm(x.data, tmp_path) - 80) < 0.2
+    text = pdf_text(x.data, tmp_path)
+    assert "BÁO CÁO X" in text and "Tiền lẻ đầu ngày" in text and "445.000 ₫" in text
+    day = sales.current_business_day(conn, sales.list_sales(conn, since_seq=0)[0]["at"])
+    z = daybook.close_day(conn, device, day, 440000, "owner")
+    a4 = owner.get(f"/day/report.pdf?z={z['z_number']}&paper=A4&lang=en")
+    assert abs(page_width_mm(a4.data, tmp_path) - 210) < 0.5
+    english = pdf_text(a4.data, tmp_path)
+    assert "Z REPORT NO. 1" in english and "Difference" in english and "-5.000 ₫" in english
+    assert owner.get("/day/report.pdf?z=99").status_code == 404
+    assert owner.get("/day/report.pdf?paper=A3").status_code == 400
+
+
+def test_printer_page_saves_settings_and_shows_state(owner, conn):
+    page = owner.get("/printer")
+    assert page.status_code == 200 and "Đã tắt in" in page.get_data(as_text=True)
+    saved = owner.post("/printer", data={
+        "backend": "escpos-net", "host": "127.0.0.1", "port": "9", "paper": "58",
+        "stale_minutes": "30", "cups_queue": "", "device": "/dev/usb/lp0", "print_lang": "vi",
+        "auto_print": "1", "csrf_token": csrf_token(owner, "/printer")})
+    assert saved.status_code == 302
+    config = printing.PrinterConfig.load(conn)
+    assert (config.backend, config.host, config.port, config.auto_print) == \
+        ("escpos-net", "127.0.0.1", 9, True)
+    bad = owner.post("/printer", data={"backend": "escpos-net", "host": "bad host!",
+                                       "port": "9", "paper": "58", "stale_minutes": "30",
+                                       "print_lang": "vi",
+                                       "csrf_token": csrf_token(owner, "/printer")})
+    assert bad.status_code == 400 and "Địa chỉ máy in" in bad.get_data(as_text=True)
+    assert printing.PrinterConfig.load(conn).host == "127.0.0.1"
+
+
+def test_sell_screen_warns_about_the_printer(owner, app, conn):
+    assert 'id="printer-alert" href="/printer" hidden' in owner.get("/").get_data(as_text=True)
+    printing.PrinterConfig.save(conn, {"backend": "escpos-usb", "device": "/nonexistent/lp0"})
+    job = printing.enqueue(conn, "selftest")
+    worker = PrintWorker(app.config["DATABASE"],
+                         lambda c, j: printing.Rendered(b"%PDF", Image.new("1", (384, 10), 1)))
+    try:
+        worker.run_once()
+    finally:
+        worker.close()
+    html = owner.get("/").get_data(as_text=True)
+    assert 'id="printer-alert" href="/printer" hidden' not in html
+    assert "Máy in chưa được kết nối" in html
+    assert printing.get_job(conn, job).state == "queued"
+
+
+def test_helper_can_reprint_but_not_change_the_printer(helper, app, conn):
+    sale = sales.record_sale(conn, app.config["DEVICE_ID"], CASH_SALE, "helper")
+    assert helper.get("/printer").status_code == 302
+    printing.PrinterConfig.save(conn, {"backend": "cups", "cups_queue": "POS58"})
+    response = helper.post(f"/sales/{sale['id']}/print",
+                           data={"copy": "1", "csrf_token": csrf_token(helper, "/")})
+    assert response.status_code == 302
+    assert printing.list_jobs(conn)[0].copy is True
