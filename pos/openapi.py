@@ -110,6 +110,13 @@ SCHEMAS: dict[str, Any] = {
                           "cash_sales", "expected"]},
                       "z_number": _INT, "counted_cash": _INT, "difference": _INT,
                       "closed_by": _STR, "seq": _INT, "at": _STR, "hash": _STR}},
+    "PrinterStatus": {"type": "object",
+                      "required": ["state", "message", "backend", "auto_print", "queued", "held",
+                                   "failed"],
+                      "properties": {"state": {"enum": ["ok", "error", "off", "unknown"]},
+                                     "message": _STR, "at": {"type": ["number", "null"]},
+                                     "backend": _STR, "auto_print": {"type": "boolean"},
+                                     "queued": _INT, "held": _INT, "failed": _INT}},
     "SyncStatus": {"type": "object", "required": ["pending", "acked_seq", "last_sync_at",
                                                   "last_error"],
                    "properties": {"pending": _INT, "acked_seq": _INT,
@@ -156,6 +163,26 @@ def document() -> dict[str, Any]:
                                               "maxLength": 200}}}}}},
                 "responses": {"200": _json(_ref("Sale"), "The voided sale"),
                               **_errors(400, 401, 403, 404, 409)}}},
+            "/api/sales/{sale_id}/receipt.pdf": {"get": {
+                "operationId": "receiptPdf", "parameters": [
+                    sale_id,
+                    {"name": "width", "in": "query", "schema": {"enum": ["58", "80", "A5", "A4"]}},
+                    {"name": "copy", "in": "query", "schema": {"enum": ["0", "1"]}},
+                    {"name": "lang", "in": "query", "schema": {"enum": ["vi", "en"]}}],
+                "responses": {"200": {"description": "The receipt", "content": {
+                    "application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+                    **_errors(400, 401, 404)}}},
+            "/api/sales/{sale_id}/print": {"post": {
+                "operationId": "printReceipt", "parameters": [sale_id],
+                "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"copy": {"type": "boolean"}}}}}},
+                "responses": {"202": _json({"type": "object", "required": ["job_id", "printer"],
+                                            "properties": {"job_id": _INT,
+                                                           "printer": _ref("PrinterStatus")}},
+                                           "Queued for the printer"),
+                              **_errors(400, 401, 404, 409)}}},
+            "/api/printer": {"get": {"operationId": "printerStatus", "responses": {
+                "200": _json(_ref("PrinterStatus"), "The printer's state"), **_errors(401)}}},
             "/api/products": {
                 "get": {"operationId": "listProducts", "responses": {
                     "200": _json({"type": "object", "required": ["products"], "properties": {

@@ -189,3 +189,20 @@ def test_helper_can_reprint_but_not_change_the_printer(helper, app, conn):
                            data={"copy": "1", "csrf_token": csrf_token(helper, "/")})
     assert response.status_code == 302
     assert printing.list_jobs(conn)[0].copy is True
+
+
+def test_printer_status_matches_the_openapi_schema(api):
+    from tests.test_api import schema_of
+    schema_of("PrinterStatus").validate(api.get("/api/printer").get_json())
+
+
+def test_without_a_printer_the_browser_prints(owner, app, conn):
+    sale = sales.record_sale(conn, app.config["DEVICE_ID"], CASH_SALE, "owner")
+    response = owner.post(f"/sales/{sale['id']}/print",
+                          data={"copy": "1", "csrf_token": csrf_token(owner, "/")})
+    assert response.location == f"/sales/{sale['id']}/print-view?copy=1"
+    html = owner.get(response.location).get_data(as_text=True)
+    assert f'src="/sales/{sale["id"]}/receipt.pdf?copy=1"' in html
+    assert "print_view.js" in html
+    pdf = owner.get(f"/sales/{sale['id']}/receipt.pdf?copy=1")
+    assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")

@@ -101,10 +101,20 @@ def print_sale(sale_id: str) -> Any:
     sales.get_sale(conn, sale_id)
     copy = request.form.get("copy") == "1"
     if printing.PrinterConfig.load(conn).backend == "none":
-        return redirect(url_for("printer.receipt_pdf", sale_id=sale_id, copy=int(copy)))
+        return redirect(url_for("printer.print_view", sale_id=sale_id, copy=int(copy)))
     printing.enqueue(conn, "receipt", sale_id, copy=copy)
     flash(_("Receipt sent to the printer."))
     return redirect(url_for("sales.detail", sale_id=sale_id))
+
+
+@bp.get("/sales/<sale_id>/print-view")
+@login_required
+def print_view(sale_id: str) -> Any:
+    """Without a printer: show the receipt PDF and open the browser's print dialog on it."""
+    sales.get_sale(get_db(), sale_id)
+    pdf_url = url_for("printer.receipt_pdf", sale_id=sale_id, copy=request.args.get("copy", "0"))
+    return render_template("pos/print_view.html", pdf_url=pdf_url,
+                           back=url_for("sales.detail", sale_id=sale_id))
 
 
 @bp.get("/sales/<sale_id>/receipt.pdf")
