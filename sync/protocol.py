@@ -6,6 +6,7 @@ computed on a Raspberry Pi and recomputed on the server can never disagree by co
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 import unicodedata
@@ -116,3 +117,67 @@ def check_link(entry: Entry, previous: Entry | None) -> str | None:
     if entry.expected_hash() != entry.hash:
         return "hash does not match the entry's content"
     return None
+
+
+# --- the wire: limits, parsing entries, bundles (docs/SYNC.md) ----------------------------------
+
+MAX_BATCH_ENTRIES = 1000          # the server refuses more (413)
+MAX_BATCH_BYTES = 4 * 1024 * 1024
+CLIENT_BATCH_ENTRIES = 500        # what the client sends at most
+CLIENT_BATCH_BYTES = 1024 * 1024
+BUNDLE_FORMAT = "market-pos-bundle/1"
+PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+_UUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_KIND_PATTERN = re.compile(r"^[a-z_]{1,32}$")
+
+
+def is_uuid(value: object) -> bool:
+    """A lowercase UUID string, as device ids and entry ids are."""
+    return isinstance(value, str) and bool(_UUID_PATTERN.match(value))
+
+
+def entry_from_dict(data: object) -> Entry:
+    """Read one entry off the wire, checking its shape (not its chain); ProtocolError if wrong."""
+    if not isinstance(data, dict):
+        raise ProtocolError("an entry must be a JSON object")
+    fields = ("device_id", "seq", "id", "kind", "at", "payload", "prev_hash", "hash")
+    missing = [name for name in fields if name not in data]
+    if missing:
+        raise ProtocolError(f"entry lacks {', '.join(missing)}")
+    extra = sorted(set(data) - set(fields))
+    if extra:
+        raise ProtocolError(f"entry has unknown fields {', '.join(extra)}")
+    seq = data["seq"]
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        raise ProtocolError("seq must be a whole number from 1")
+    if not is_uuid(data["device_id"]) or not is_uuid(data["id"]):
+        raise ProtocolError("device_id and id must be lowercase UUIDs")
+    if not isinstance(data["kind"], str) or not _KIND_PATTERN.match(data["kind"]):
+        raise ProtocolError("kind must be a short lowercase word")
+    if not isinstance(data["at"], str):
+        raise ProtocolError("at must be a timestamp string")
+    parse_timestamp(data["at"])
+    for name in ("prev_hash", "hash"):
+        if not isinstance(data[name], str) or not _HASH_PATTERN.match(data[name]):
+            raise ProtocolError(f"{name} must be 64 lowercase hex digits")
+    payload = data["payload"]
+    normalise(payload)  # refuses floats and odd types
+    return Entry(data["device_id"], seq, data["id"], data["kind"], data["at"], payload,
+                 data["prev_hash"], data["hash"])
+
+
+def bundle_key(token_hash_hex: str) -> bytes:
+    """The bundle MAC key: the 32 bytes of SHA-256(token), which the server stores as hex."""
+    return bytes.fromhex(token_hash_hex)
+
+
+def token_hash(token: str) -> str:
+    """SHA-256 of a device token, in hex: what the server stores, and the bundle key's source."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def bundle_mac(key: bytes, device_id: str, created_at: str, entries: list[dict[str, Any]]) -> str:
+    """HMAC-SHA256 of a bundle's content, in hex."""
+    body = canonical_json({"format": BUNDLE_FORMAT, "device_id": device_id,
+                           "created_at": created_at, "entries": entries})
+    return hmac.new(key, body, hashlib.sha256).hexdigest()

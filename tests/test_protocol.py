@@ -89,3 +89,28 @@ def test_timestamps():
     assert utc_timestamp(parse_timestamp("2026-11-22T08:15:30.123Z")) == "2026-11-22T08:15:30.123Z"
     with pytest.raises(ProtocolError):
         parse_timestamp("2026-11-22 08:15:30")
+
+
+def test_entry_from_dict_round_trips_and_refuses_bad_shapes():
+    from sync.protocol import entry_from_dict
+    entry = _entry(1, GENESIS_HASH, {"n": 1})
+    entry = Entry(**{**entry.__dict__, "device_id": DEVICE.lower()})
+    assert entry_from_dict(entry.to_dict()) == entry
+    for change in ({"seq": 0}, {"seq": True}, {"seq": "1"}, {"id": "x"}, {"kind": "Sale!"},
+                   {"at": "yesterday"}, {"hash": "F" * 64}, {"payload": {"x": 1.5}}):
+        with pytest.raises(ProtocolError):
+            entry_from_dict({**entry.to_dict(), **change})
+    with pytest.raises(ProtocolError):
+        entry_from_dict({**entry.to_dict(), "extra": 1})
+    with pytest.raises(ProtocolError):
+        entry_from_dict([1])
+
+
+def test_bundle_mac_depends_on_every_part():
+    from sync.protocol import bundle_key, bundle_mac, token_hash
+    key = bundle_key(token_hash("dt_secret"))
+    base = bundle_mac(key, DEVICE, "2026-11-22T08:15:30.123Z", [{"seq": 1}])
+    assert len(base) == 64
+    assert bundle_mac(key, DEVICE, "2026-11-22T08:15:30.123Z", [{"seq": 2}]) != base
+    assert bundle_mac(bundle_key(token_hash("dt_other")), DEVICE, "2026-11-22T08:15:30.123Z",
+                      [{"seq": 1}]) != base
