@@ -31,6 +31,14 @@ def _require_list(value: Any, field: str, label: Any, max_items: int) -> list[An
     return value
 
 
+def _require_object(raw: Any, field: str, not_object: Any, allowed: set[str]) -> None:
+    if not isinstance(raw, dict):
+        raise InvalidInput(not_object, field=field)
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise InvalidInput(_l("Unknown field: %(name)s", name=unknown[0]), field=field)
+
+
 def _resolve_lines(conn: sqlite3.Connection, raw_lines: Any) -> list[dict[str, Any]]:
     raw_lines = _require_list(raw_lines, "lines", _l("Lines"), MAX_LINES)
     if not raw_lines:
@@ -38,11 +46,7 @@ def _resolve_lines(conn: sqlite3.Connection, raw_lines: Any) -> list[dict[str, A
     lines = []
     for index, raw in enumerate(raw_lines):
         field = f"lines[{index}]"
-        if not isinstance(raw, dict):
-            raise InvalidInput(_l("Each line must be an object."), field=field)
-        unknown = sorted(set(raw) - _LINE_KEYS)
-        if unknown:
-            raise InvalidInput(_l("Unknown field: %(name)s", name=unknown[0]), field=field)
+        _require_object(raw, field, _l("Each line must be an object."), _LINE_KEYS)
         quantity_milli = parse_quantity(raw.get("quantity"), field=f"{field}.quantity")
         if raw.get("product_id") is not None:
             product_id = raw["product_id"]
@@ -80,11 +84,7 @@ def _check_payments(raw_payments: Any, total: int) -> list[dict[str, Any]]:
     payments = []
     for index, raw in enumerate(raw_payments):
         field = f"payments[{index}]"
-        if not isinstance(raw, dict):
-            raise InvalidInput(_l("Each payment must be an object."), field=field)
-        unknown = sorted(set(raw) - _PAYMENT_KEYS)
-        if unknown:
-            raise InvalidInput(_l("Unknown field: %(name)s", name=unknown[0]), field=field)
+        _require_object(raw, field, _l("Each payment must be an object."), _PAYMENT_KEYS)
         method = raw.get("method")
         if method not in PAYMENT_METHODS:
             raise InvalidInput(_l("Unknown payment method. Use cash or qr."),
