@@ -12,7 +12,7 @@ from ..app import get_db
 from ..db import write_transaction
 from ..errors import InvalidInput, PosError
 from sync.protocol import utc_timestamp
-from .guards import login_required, owner_required
+from .guards import login_required, owner_required, safe_next
 
 bp = Blueprint("printer", __name__)
 FORM_FIELDS = ("backend", "cups_queue", "host", "port", "device", "paper", "stale_minutes")
@@ -112,9 +112,10 @@ def print_sale(sale_id: str) -> Any:
 def print_view(sale_id: str) -> Any:
     """Without a printer: show the receipt PDF and open the browser's print dialog on it."""
     sales.get_sale(get_db(), sale_id)
-    pdf_url = url_for("printer.receipt_pdf", sale_id=sale_id, copy=request.args.get("copy", "0"))
-    return render_template("pos/print_view.html", pdf_url=pdf_url,
-                           back=url_for("sales.detail", sale_id=sale_id))
+    pdf_url = url_for("printer.receipt_pdf", sale_id=sale_id,
+                      copy="1" if request.args.get("copy") == "1" else "0")
+    back = safe_next(request.args.get("back"), url_for("sales.detail", sale_id=sale_id))
+    return render_template("pos/print_view.html", pdf_url=pdf_url, back=back)
 
 
 @bp.get("/sales/<sale_id>/receipt.pdf")

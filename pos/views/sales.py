@@ -37,7 +37,8 @@ def day() -> Any:
 def detail(sale_id: str) -> Any:
     """Show one sale."""
     sale = sales.get_sale(get_db(), sale_id)
-    return render_template("pos/sale.html", sale=sale, can_void=is_owner_now())
+    return render_template("pos/sale.html", sale=sale, can_void=is_owner_now(),
+                           day_closed=sales.day_is_closed(get_db(), sale["business_day"]))
 
 
 @bp.route("/<sale_id>/void", methods=["GET", "POST"])

@@ -237,7 +237,7 @@
       method: "POST", credentials: "same-origin",
       headers: { "X-CSRFToken": CSRF, "Accept": "application/json" }
     }).then(function (response) {
-      if (response.status === 409) window.open("/sales/" + id + "/print-view", "_blank");
+      if (response.status === 409) window.location = "/sales/" + id + "/print-view?back=/";
       else { $("done-print").textContent = TEXT.printing; $("done-print").disabled = true; }
       refreshPrinter();
     });
