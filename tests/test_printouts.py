@@ -202,7 +202,7 @@ def test_without_a_printer_the_browser_prints(owner, app, conn):
                           data={"copy": "1", "csrf_token": csrf_token(owner, "/")})
     assert response.location == f"/sales/{sale['id']}/print-view?copy=1"
     html = owner.get(response.location).get_data(as_text=True)
-    assert f'src="/sales/{sale["id"]}/receipt.pdf?copy=1"' in html
+    assert f'src="/sales/{sale["id"]}/receipt.pdf?copy=1#navpanes=0' in html
     assert "print_view.js" in html
     pdf = owner.get(f"/sales/{sale['id']}/receipt.pdf?copy=1")
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")

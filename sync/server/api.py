@@ -1,0 +1,146 @@
+"""The sync API under /api/v1 (docs/SYNC.md): pairing, journal push and head, catalogue pull."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from sync.protocol import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, ProtocolError, canonical_json, \
+    parse_timestamp, utc_timestamp
+
+from . import openapi, store
+from .db import read_transaction, write_transaction
+from .errors import InvalidInput, NotAuthenticated, RateLimited, TooLarge, WrongDevice
+
+logger = logging.getLogger(__name__)
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def answer(body: dict[str, Any], status: int = 200) -> Response:
+    """A JSON answer carrying the request's `server_time`."""
+    response = jsonify({**body, "server_time": utc_timestamp(g.now)})
+    response.status_code = status
+    return response
+
+
+def _engine() -> Any:
+    return current_app.extensions["market_server"]["engine"]
+
+
+@bp.before_request
+def _limit_body() -> None:
+    request.max_content_length = MAX_BATCH_BYTES
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; InvalidInput with the reason when it is not one."""
+    raw = request.get_data(cache=False)  # raises 413 past the limit
+    try:
+        data = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidInput(f"The body is not valid JSON: {exc}", code="malformed_json") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("The body must be a JSON object.")
+    return data
+
+
+def authenticated_device() -> str:
+    """The device of the request's bearer token; 401 when missing, unknown or revoked."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("Send the device token as Authorization: Bearer <token>.")
+    with read_transaction(_engine()) as conn:
+        device_id = store.device_for_token(conn, token.strip())
+    if device_id is None:
+        raise NotAuthenticated("This device token is unknown or revoked.", code="bad_token")
+    return device_id
+
+
+@bp.post("/pair")
+def pair() -> Response:
+    """Redeem a one-time pairing code for a device token."""
+    limiter = current_app.extensions["market_server"]["pair_limiter"]
+    wait = limiter.hit(request.remote_addr or "unknown")
+    if wait is not None:
+        raise RateLimited("Too many pairing attempts from this address; wait and try again.",
+                          retry_after=wait)
+    body = json_body()
+    with write_transaction(_engine()) as conn:
+        result = store.pair(conn, body.get("code"), body.get("device_id"),
+                            body.get("head_seq", 0), g.now)
+    return answer(result)
+
+
+def _device_time() -> Any:
+    value = request.headers.get("X-Device-Time")
+    if not value:
+        return None
+    try:
+        return parse_timestamp(value)
+    except ProtocolError:
+        raise InvalidInput("X-Device-Time must look like 2026-11-22T08:15:30.123Z.") from None
+
+
+@bp.post("/journal")
+def push_journal() -> Response:
+    """Store a batch of the device's journal entries."""
+    device_id = authenticated_device()
+    body = json_body()
+    items = body.get("entries")
+    if not isinstance(items, list):
+        raise InvalidInput("entries must be a list.")
+    if len(items) > MAX_BATCH_ENTRIES:
+        raise TooLarge(f"At most {MAX_BATCH_ENTRIES} entries per request.",
+                       code="too_many_entries")
+    if not isinstance(body.get("device_id"), str):
+        raise InvalidInput("device_id must be the device's id.")
+    if body["device_id"] != device_id:
+        raise WrongDevice("This token belongs to another device.")
+    entries = store.parse_entries(items)
+    device_time = _device_time()
+    with write_transaction(_engine()) as conn:
+        result = store.push(conn, device_id, entries, g.now, device_time)
+    if result.refusal is not None:
+        refusal = result.refusal
+        return answer({"error": {"code": refusal.code, "message": refusal.message,
+                                 "seq": refusal.seq},
+                       "acked_seq": result.acked_seq, "head_hash": result.head_hash}, 409)
+    return answer(result.to_dict())
+
+
+@bp.get("/journal/head")
+def journal_head() -> Response:
+    """Say how far the server holds the device's journal."""
+    device_id = authenticated_device()
+    with read_transaction(_engine()) as conn:
+        return answer(store.head(conn, device_id))
+
+
+@bp.get("/catalogue")
+def catalogue() -> Response:
+    """Send the stall's reference catalogue, or 304 if the client's ETag is current."""
+    device_id = authenticated_device()
+    with read_transaction(_engine()) as conn:
+        body = store.catalogue(conn, device_id)
+    etag = hashlib.sha256(canonical_json(body)).hexdigest()
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        response = answer(body)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> Response:
+    """Describe this API (OpenAPI 3.1)."""
+    return jsonify(openapi.document())

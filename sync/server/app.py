@@ -1,0 +1,191 @@
+"""The provincial server's Flask application factory and its one place for error answers."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import (Flask, current_app, g, jsonify, make_response, render_template, request,
+                   session)
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from sync.protocol import utc_timestamp
+
+from .db import default_data_dir, default_database_url, make_engine, utcnow
+from .errors import RateLimited, ServerError
+from .ratelimit import RateLimiter
+
+logger = logging.getLogger(__name__)
+REPO_DIR = Path(__file__).resolve().parents[2]
+LANGUAGES = ("vi", "en")
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def _pos_dir() -> Path:
+    import pos
+    return Path(pos.__file__).resolve().parent
+
+
+def _asset_folder(name: str) -> str:
+    """The installed copy (pos/templates, pos/static) if present, else the repository's folder."""
+    installed = _pos_dir() / name
+    return str(installed if installed.is_dir() else REPO_DIR / name)
+
+
+def _secret_key() -> str:
+    """MARKET_SERVER_SECRET_KEY, else a key kept in the server's data folder (made once)."""
+    env = os.environ.get("MARKET_SERVER_SECRET_KEY")
+    if env:
+        return env
+    path = default_data_dir() / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never world-readable
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def get_engine() -> Engine:
+    """The app's database engine (for views: `with db.write_transaction(get_engine()) as conn`)."""
+    return current_app.extensions["market_server"]["engine"]
+
+
+def select_locale() -> str:
+    """The language chosen in the session, else the browser's, else Vietnamese."""
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES, default="vi") or "vi"
+
+
+def wants_json() -> bool:
+    """The API and clients that prefer JSON get JSON errors; people get a page."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def error_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+                   ) -> Any:
+    """One error answer, JSON (with server_time) or a page, depending on who asked."""
+    now = getattr(g, "now", None) or utcnow()
+    if wants_json():
+        response = jsonify({**body, "server_time": utc_timestamp(now)})
+    else:
+        try:
+            response = make_response(render_template(
+                "server/error.html", status=status, message=body["error"]["message"]))
+        except Exception:  # the error page must not fail in turn
+            logger.exception("cannot render the error page")
+            response = make_response(body["error"]["message"])
+            response.mimetype = "text/plain"
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+_HTTP_MESSAGES = {
+    404: "There is nothing at this address.",
+    405: "This method is not allowed here.",
+    413: "The request is too large (at most 4 MiB for the sync API).",
+}
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ServerError)
+    def _server_error(exc: ServerError) -> Any:
+        headers = {}
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(exc.retry_after)
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="market-server"'
+        return error_response(exc.status, exc.to_dict(), headers)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        status = exc.code or 500
+        code = "too_large" if status == 413 else (exc.name or "error").lower().replace(" ", "_")
+        message = _HTTP_MESSAGES.get(status, exc.description or "The request was refused.")
+        if code == "bad_request" and exc.description:
+            message = exc.description
+        return error_response(status, {"error": {"code": code, "message": message}})
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(exc: OperationalError) -> Any:
+        logger.warning("database unavailable on %s %s: %s", request.method, request.path,
+                       exc.orig)
+        return error_response(503, {"error": {"code": "unavailable", "message":
+                                              "The database is busy or unavailable; nothing was"
+                                              " stored. Try again shortly."}},
+                              {"Retry-After": "5"})
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        logger.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(500, {"error": {"code": "internal", "message":
+                                              "Something went wrong on the server; nothing was"
+                                              " stored. Try again later."}})
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the server app. DATABASE_URL comes from config, else MARKET_SERVER_DATABASE, else
+    a SQLite file in the data folder. The schema must be migrated (`market-server init`).
+
+    Other settings: SECRET_KEY (else MARKET_SERVER_SECRET_KEY, else a key file in the data
+    folder), PAIR_RATE_LIMIT per PAIR_RATE_WINDOW seconds and address, PROXY_COUNT (trusted
+    reverse proxies in front, else MARKET_SERVER_PROXY_COUNT).
+    """
+    app = Flask(__name__, template_folder=_asset_folder("templates"),
+                static_folder=_asset_folder("static"))
+    config = dict(config or {})
+    app.config.update(
+        DATABASE_URL=default_database_url(), MAX_CONTENT_LENGTH=64 * 1024 * 1024,
+        PAIR_RATE_LIMIT=10, PAIR_RATE_WINDOW=60,
+        PROXY_COUNT=int(os.environ.get("MARKET_SERVER_PROXY_COUNT", "0") or 0),
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None, BABEL_DEFAULT_LOCALE="vi",
+        BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
+        BABEL_TRANSLATION_DIRECTORIES=str(_pos_dir() / "translations"))
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key()
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["market_server"] = {
+        "engine": engine,
+        "pair_limiter": RateLimiter(app.config["PAIR_RATE_LIMIT"], app.config["PAIR_RATE_WINDOW"]),
+    }
+    if app.config["PROXY_COUNT"]:  # behind nginx/caddy: rate-limit the stall, not the proxy
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore
+                                x_host=hops)
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+
+    @app.before_request
+    def _clock() -> None:
+        g.now = utcnow()  # one server time per request: the body, the header and the stored rows
+
+    @app.after_request
+    def _server_time(response: Any) -> Any:
+        response.headers["X-Server-Time"] = utc_timestamp(getattr(g, "now", None) or utcnow())
+        return response
+
+    from . import admin, api
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # bearer tokens, no cookies
+    app.register_blueprint(admin.bp)
+    _register_error_handlers(app)
+    return app

@@ -1,0 +1,299 @@
+"""`market-server`: the provincial server's command line, a thin shell over `store`."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import click
+
+from sync.protocol import canonical_json
+
+from .db import DATABASE_ENV, default_database_url, make_engine, utcnow, write_transaction
+
+logger = logging.getLogger(__name__)
+
+database_option = click.option(
+    "--database", "database", envvar=DATABASE_ENV, default=None, metavar="URL",
+    help="sqlite:///FILE or postgresql+psycopg://… (default: $MARKET_SERVER_DATABASE or"
+         " market-server.sqlite3 in ~/.local/share/market-server).")
+
+
+def _engine(database: str | None) -> Any:
+    return make_engine(database or default_database_url())
+
+
+def _migrated_engine(database: str | None) -> Any:
+    from . import migrations
+    engine = _engine(database)
+    migrations.upgrade(engine)
+    return engine
+
+
+def _fail_on(exc: Exception) -> click.ClickException:
+    message = getattr(exc, "message", None) or str(exc)
+    return click.ClickException(message)
+
+
+@click.group()
+@click.version_option(package_name="market-pos")
+def main() -> None:
+    """Market 4.0 POS: the provincial sync server."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@main.command()
+@database_option
+def init(database: str | None) -> None:
+    """Create or upgrade the database schema (safe to run again)."""
+    from . import migrations
+    engine = _migrated_engine(database)
+    click.echo(f"Database ready at revision {migrations.current_revision(engine)}"
+               f" ({engine.url.render_as_string(hide_password=True)}).")
+    engine.dispose()
+
+
+@main.command()
+@database_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8081, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(database: str | None, host: str, port: int, threads: int) -> None:
+    """Upgrade the schema, then serve the sync API and admin pages with waitress."""
+    from waitress import serve as waitress_serve
+    from .app import create_app
+    url = database or default_database_url()
+    _migrated_engine(url).dispose()
+    app = create_app({"DATABASE_URL": url})
+    click.echo(f"Serving the provincial server on http://{host}:{port}/")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="market-server")
+
+
+@main.command("add-stall")
+@database_option
+@click.option("--province", required=True)
+@click.option("--commune", required=True, help="Commune or ward.")
+@click.option("--district", default=None, help="District (optional, kept with a new commune).")
+@click.option("--market", required=True)
+@click.option("--name", required=True, help="The stall's name.")
+@click.option("--vendor", default=None, help="The vendor's name.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def add_stall(database: str | None, province: str, commune: str, district: str | None,
+              market: str, name: str, vendor: str | None, as_json: bool) -> None:
+    """Create a stall and print its device id and one-time pairing code (valid 24 h)."""
+    from . import store
+    from .errors import ServerError
+    engine = _engine(database)
+    try:
+        with write_transaction(engine) as conn:
+            _, device_id, code = store.add_stall(conn, province, commune, market, name, vendor,
+                                                 utcnow(), district=district)
+    except ServerError as exc:
+        raise _fail_on(exc)
+    finally:
+        engine.dispose()
+    if as_json:
+        click.echo(json.dumps({"device_id": device_id, "pairing_code": code}))
+    else:
+        click.echo(f"Device id:    {device_id}\nPairing code: {code} (valid 24 hours)")
+
+
+@main.command("issue-code")
+@database_option
+@click.option("--device", "device_id", required=True, help="The stall's device id.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def issue_code(database: str | None, device_id: str, as_json: bool) -> None:
+    """Issue a new pairing code for an existing stall (a replacement device recovers its chain)."""
+    from sqlalchemy import select
+    from . import store
+    from .db import devices
+    engine = _engine(database)
+    try:
+        with write_transaction(engine) as conn:
+            stall_id = conn.execute(select(devices.c.stall_id)
+                                    .where(devices.c.device_id == device_id)).scalar_one_or_none()
+            if stall_id is None:
+                raise click.ClickException(f"No device {device_id}.")
+            code = store.issue_pairing_code(conn, stall_id, utcnow())
+    finally:
+        engine.dispose()
+    click.echo(json.dumps({"device_id": device_id, "pairing_code": code}) if as_json
+               else f"Pairing code: {code} (valid 24 hours)")
+
+
+@main.command("export-journal")
+@database_option
+@click.option("--device", "device_id", default=None, help="Only this device's entries.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to FILE instead of standard output.")
+def export_journal(database: str | None, device_id: str | None, fmt: str,
+                   output: Path | None) -> None:
+    """Write every stored entry, one canonical JSON object a line."""
+    from . import store
+    from .db import read_transaction
+    engine = _engine(database)
+    stream: BinaryIO = output.open("wb") if output else sys.stdout.buffer
+    count = 0
+    try:
+        with read_transaction(engine) as conn:
+            for entry in store.export_journal(conn, device_id):
+                stream.write(canonical_json(entry) + b"\n")
+                count += 1
+        stream.flush()
+    finally:
+        if output:
+            stream.close()
+        engine.dispose()
+    logger.info("exported %d entries", count)
+
+
+@main.command("import-bundle")
+@database_option
+@click.argument("bundle", type=click.File("rb"))
+def import_bundle(database: str | None, bundle: BinaryIO) -> None:
+    """Store a stall's offline bundle (market-pos export-bundle) exactly like a push."""
+    from . import store
+    from .errors import ServerError
+    try:
+        data = json.loads(bundle.read())
+    except ValueError as exc:
+        raise click.ClickException(f"The bundle is not JSON: {exc}")
+    engine = _engine(database)
+    try:
+        with write_transaction(engine) as conn:
+            result = store.import_bundle(conn, data, utcnow())
+    except ServerError as exc:
+        raise _fail_on(exc)
+    finally:
+        engine.dispose()
+    click.echo(json.dumps({**result.to_dict(), "refused": result.refusal and
+                           {"code": result.refusal.code, "message": result.refusal.message,
+                            "seq": result.refusal.seq}}))
+    if result.refusal:
+        sys.exit(2)
+
+
+@main.command("revoke-device")
+@database_option
+@click.argument("device_id")
+def revoke_device(database: str | None, device_id: str) -> None:
+    """Revoke every token of a device (it must pair again with a new code)."""
+    from . import store
+    engine = _engine(database)
+    try:
+        with write_transaction(engine) as conn:
+            count = store.revoke_device(conn, device_id, utcnow())
+    finally:
+        engine.dispose()
+    click.echo(f"Revoked {count} token(s) of device {device_id}.")
+
+
+@main.command("set-product")
+@database_option
+@click.option("--province", required=True)
+@click.option("--commune", default=None, help="Only for this commune or ward.")
+@click.option("--market", default=None, help="Only for this market (needs --commune).")
+@click.option("--name", required=True)
+@click.option("--unit", required=True)
+@click.option("--price", required=True, type=click.IntRange(min=0), help="Whole đồng.")
+@click.option("--category", default=None)
+@click.option("--binding", is_flag=True, help="Stalls must use this price.")
+@click.option("--ocop-stars", type=click.Choice(["3", "4", "5"]), default=None)
+@click.option("--inactive", is_flag=True, help="Withdraw the product.")
+def set_product(database: str | None, province: str, commune: str | None, market: str | None,
+                name: str, unit: str, price: int, category: str | None, binding: bool,
+                ocop_stars: str | None, inactive: bool) -> None:
+    """Create or change a product of the reference catalogue (matched by name in its scope)."""
+    from . import store
+    from .errors import ServerError
+    engine = _engine(database)
+    try:
+        with write_transaction(engine) as conn:
+            product = store.set_catalogue_product(
+                conn, province=province, commune=commune, market=market, name=name, unit=unit,
+                price=price, category=category, binding=binding, active=not inactive,
+                ocop_stars=int(ocop_stars) if ocop_stars else None)
+    except ServerError as exc:
+        raise _fail_on(exc)
+    finally:
+        engine.dispose()
+    click.echo(json.dumps(product, ensure_ascii=False))
+
+
+@main.command()
+@database_option
+@click.option("--device", "device_id", default=None)
+@click.option("--all", "include_resolved", is_flag=True, help="Include resolved alerts.")
+def alerts(database: str | None, device_id: str | None, include_resolved: bool) -> None:
+    """List integrity alerts, one JSON object a line."""
+    from . import store
+    from .db import read_transaction
+    engine = _engine(database)
+    try:
+        with read_transaction(engine) as conn:
+            for alert in store.list_alerts(conn, device_id, include_resolved=include_resolved):
+                click.echo(json.dumps(alert, default=str, ensure_ascii=False))
+    finally:
+        engine.dispose()
+
+
+@main.command("resolve-alert")
+@database_option
+@click.argument("alert_id")
+@click.option("--by", required=True, help="Who resolves it.")
+@click.option("--note", default=None)
+def resolve_alert(database: str | None, alert_id: str, by: str, note: str | None) -> None:
+    """Mark an integrity alert as resolved."""
+    from . import store
+    engine = _engine(database)
+    try:
+        with write_transaction(engine) as conn:
+            done = store.resolve_alert(conn, alert_id, by, note, utcnow())
+    finally:
+        engine.dispose()
+    if not done:
+        raise click.ClickException(f"No open alert {alert_id}.")
+    click.echo(f"Alert {alert_id} resolved.")
+
+
+# --- create-user: user accounts are sync/server/users.py's job (written separately) ------------
+# The command is registered here so that `market-server` has one entry point; it expects
+# `users.create_user(conn, username=…, password=…, role=…, province=…, commune=…)`.
+
+@main.command("create-user")
+@database_option
+@click.option("--username", required=True)
+@click.option("--password-stdin", is_flag=True, required=True,
+              help="Read the password from standard input.")
+@click.option("--role", type=click.Choice(["admin", "viewer"]), required=True)
+@click.option("--province", default=None)
+@click.option("--commune", default=None)
+def create_user(database: str | None, username: str, password_stdin: bool, role: str,
+                province: str | None, commune: str | None) -> None:
+    """Create an account for the admin pages."""
+    try:
+        from . import users  # type: ignore[attr-defined]
+    except ImportError:
+        raise click.ClickException("User accounts are not available in this build.")
+    from .errors import ServerError
+    password = sys.stdin.readline().rstrip("\r\n")
+    engine = _migrated_engine(database)
+    try:
+        with write_transaction(engine) as conn:
+            users.create_user(conn, username=username, password=password, role=role,
+                              province=province, commune=commune)
+    except (ServerError, ValueError) as exc:
+        raise _fail_on(exc)
+    finally:
+        engine.dispose()
+    click.echo(f"User {username} created ({role}).")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,400 @@
+"""The server's schema (SQLAlchemy Core) and engines for SQLite and PostgreSQL.
+
+Every table that grows with sales is keyed by `device_id` first, and nothing hands out numbers
+across devices, so that the journal can later be distributed by `device_id` (Citus) without
+changing a query. Money and quantities are integers (BigInteger); there is no float column.
+Times the server keeps are aware UTC datetimes in Python, `timestamptz` on PostgreSQL and the
+journal's own `2026-11-22T08:15:30.123Z` text on SQLite (which sorts and compares correctly).
+"""
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, DateTime, Engine,
+                        ForeignKey, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
+                        Text, UniqueConstraint, create_engine, event, false, true)
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.types import TypeDecorator
+
+from sync.protocol import GENESIS_HASH, parse_timestamp, utc_timestamp
+
+logger = logging.getLogger(__name__)
+
+DATABASE_ENV = "MARKET_SERVER_DATABASE"
+DATA_ENV = "MARKET_SERVER_DATA"
+DATABASE_FILE = "market-server.sqlite3"
+BUSY_TIMEOUT_MS = 30_000
+CLOCK_FLAGS = ("ahead", "behind")
+ALERT_KINDS = ("conflict", "broken_chain", "bad_hash", "clock")
+
+
+class UtcTimestamp(TypeDecorator[datetime]):
+    """An aware UTC datetime: `timestamptz` on PostgreSQL, fixed-width ISO text on SQLite."""
+
+    impl = String(24)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(DateTime(timezone=True))
+        return dialect.type_descriptor(String(24))
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: pass an aware UTC time")
+        return value.astimezone(timezone.utc) if dialect.name == "postgresql" \
+            else utc_timestamp(value)
+
+    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.astimezone(timezone.utc)
+        return parse_timestamp(value)
+
+
+def _id() -> Any:
+    """An auto-numbered key for the small administrative tables (never for per-device data)."""
+    return BigInteger().with_variant(Integer(), "sqlite")
+
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+# --- places and stalls (small reference tables) ------------------------------------------------
+
+provinces = Table(
+    "provinces", metadata,
+    Column("id", _id(), primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+)
+
+communes = Table(
+    "communes", metadata,
+    Column("id", _id(), primary_key=True, autoincrement=True),
+    Column("province_id", _id(), ForeignKey("provinces.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("district", String(100)),
+    UniqueConstraint("province_id", "name"),
+)
+
+markets = Table(
+    "markets", metadata,
+    Column("id", _id(), primary_key=True, autoincrement=True),
+    Column("commune_id", _id(), ForeignKey("communes.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    UniqueConstraint("commune_id", "name"),
+)
+
+stalls = Table(
+    "stalls", metadata,
+    Column("id", _id(), primary_key=True, autoincrement=True),
+    Column("market_id", _id(), ForeignKey("markets.id"), nullable=False, index=True),
+    Column("name", String(120), nullable=False),
+    Column("vendor_name", String(120)),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("revoked_at", UtcTimestamp()),
+)
+
+# --- devices, pairing and tokens ----------------------------------------------------------------
+
+devices = Table(
+    "devices", metadata,
+    Column("device_id", String(36), primary_key=True),
+    Column("stall_id", _id(), ForeignKey("stalls.id"), nullable=False, unique=True),
+    Column("acked_seq", BigInteger(), nullable=False, server_default="0"),
+    Column("head_hash", String(64), nullable=False, server_default=GENESIS_HASH),
+    Column("paired_at", UtcTimestamp()),
+    Column("last_sync_at", UtcTimestamp()),
+    Column("clock_offset_ms", BigInteger()),
+    CheckConstraint("acked_seq >= 0", name="acked_seq"),
+)
+
+pairing_codes = Table(
+    "pairing_codes", metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("stall_id", _id(), ForeignKey("stalls.id"), nullable=False, index=True),
+    Column("device_id", String(36), nullable=False),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("expires_at", UtcTimestamp(), nullable=False),
+    Column("used_at", UtcTimestamp()),
+)
+
+device_tokens = Table(
+    "device_tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("device_id", String(36), nullable=False, index=True),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("revoked_at", UtcTimestamp()),
+)
+
+# --- the journal, exactly as the stalls wrote it -----------------------------------------------
+
+journal = Table(
+    "journal", metadata,
+    Column("device_id", String(36), nullable=False),
+    Column("seq", BigInteger(), nullable=False),
+    Column("id", String(36), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("at", String(24), nullable=False),        # the device's time, as hashed
+    Column("payload", Text(), nullable=False),       # canonical JSON, as hashed
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("received_at", UtcTimestamp(), nullable=False),
+    Column("clock_flag", String(8)),
+    PrimaryKeyConstraint("device_id", "seq"),
+    CheckConstraint("seq >= 1", name="seq"),
+    CheckConstraint("clock_flag IS NULL OR clock_flag IN ('ahead', 'behind')", name="clock_flag"),
+)
+
+# --- projections of the journal, keyed like it -------------------------------------------------
+
+sales = Table(
+    "sales", metadata,
+    Column("device_id", String(36), nullable=False),
+    Column("seq", BigInteger(), nullable=False),
+    Column("sale_id", String(36), nullable=False),
+    Column("number", BigInteger(), nullable=False),
+    Column("at", String(24), nullable=False),
+    Column("business_day", String(10), nullable=False),
+    Column("total", BigInteger(), nullable=False),
+    Column("cash", BigInteger(), nullable=False),
+    Column("qr", BigInteger(), nullable=False),
+    Column("sold_by", String(40)),
+    Column("voided_seq", BigInteger()),
+    PrimaryKeyConstraint("device_id", "seq"),
+    Index(None, "device_id", "business_day"),
+)
+
+sale_lines = Table(
+    "sale_lines", metadata,
+    Column("device_id", String(36), nullable=False),
+    Column("seq", BigInteger(), nullable=False),
+    Column("line_no", Integer(), nullable=False),
+    Column("product_id", BigInteger()),
+    Column("name", String(200), nullable=False),
+    Column("unit", String(32), nullable=False),
+    Column("quantity_milli", BigInteger(), nullable=False),
+    Column("unit_price", BigInteger(), nullable=False),
+    Column("amount", BigInteger(), nullable=False),
+    PrimaryKeyConstraint("device_id", "seq", "line_no"),
+)
+
+payments = Table(
+    "payments", metadata,
+    Column("device_id", String(36), nullable=False),
+    Column("seq", BigInteger(), nullable=False),
+    Column("line_no", Integer(), nullable=False),
+    Column("method", String(16), nullable=False),
+    Column("amount", BigInteger(), nullable=False),
+    Column("tendered", BigInteger()),
+    Column("change", BigInteger()),
+    PrimaryKeyConstraint("device_id", "seq", "line_no"),
+)
+
+voids = Table(
+    "voids", metadata,
+    Column("device_id", String(36), nullable=False),
+    Column("seq", BigInteger(), nullable=False),
+    Column("sale_id", String(36), nullable=False),
+    Column("sale_seq", BigInteger(), nullable=False),
+    Column("reason", String(400), nullable=False),
+    Column("amount", BigInteger(), nullable=False),
+    Column("business_day", String(10)),
+    Column("at", String(24), nullable=False),
+    PrimaryKeyConstraint("device_id", "seq"),
+    Index(None, "device_id", "sale_seq"),
+)
+
+cash_moves = Table(
+    "cash_moves", metadata,
+    Column("device_id", String(36), nullable=False),
+    Column("seq", BigInteger(), nullable=False),
+    Column("business_day", String(10), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("amount", BigInteger(), nullable=False),
+    Column("reason", String(400)),
+    Column("at", String(24), nullable=False),
+    PrimaryKeyConstraint("device_id", "seq"),
+    Index(None, "device_id", "business_day"),
+)
+
+day_closes = Table(
+    "day_closes", metadata,
+    Column("device_id", String(36), nullable=False),
+    Column("seq", BigInteger(), nullable=False),
+    Column("business_day", String(10), nullable=False),
+    Column("z_number", BigInteger(), nullable=False),
+    Column("expected_cash", BigInteger(), nullable=False),
+    Column("counted_cash", BigInteger(), nullable=False),
+    Column("difference", BigInteger(), nullable=False),
+    Column("at", String(24), nullable=False),
+    PrimaryKeyConstraint("device_id", "seq"),
+    Index(None, "device_id", "business_day"),
+)
+
+integrity_alerts = Table(
+    "integrity_alerts", metadata,
+    Column("device_id", String(36), nullable=False),
+    Column("id", String(36), nullable=False),        # a UUID: no cross-device counter
+    Column("seq", BigInteger(), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("message", Text(), nullable=False),
+    Column("stored_entry", Text()),                  # canonical JSON of our copy, if any
+    Column("received_entry", Text(), nullable=False),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("resolved_at", UtcTimestamp()),
+    Column("resolved_by", String(100)),
+    Column("note", Text()),
+    PrimaryKeyConstraint("device_id", "id"),
+    CheckConstraint("kind IN ('conflict', 'broken_chain', 'bad_hash', 'clock')", name="kind"),
+    Index(None, "device_id", "seq"),
+)
+
+# --- the reference catalogue, flowing down ------------------------------------------------------
+
+catalogue_products = Table(
+    "catalogue_products", metadata,
+    Column("id", _id(), primary_key=True, autoincrement=True),
+    Column("province_id", _id(), ForeignKey("provinces.id"), nullable=False, index=True),
+    Column("commune_id", _id(), ForeignKey("communes.id")),
+    Column("market_id", _id(), ForeignKey("markets.id")),
+    Column("name", String(120), nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("price", BigInteger(), nullable=False),
+    Column("category", String(40)),
+    Column("binding", Boolean(), nullable=False, server_default=false()),
+    Column("active", Boolean(), nullable=False, server_default=true()),
+    Column("ocop_stars", Integer()),
+    Column("version", BigInteger(), nullable=False),
+    CheckConstraint("price >= 0", name="price"),
+    CheckConstraint("ocop_stars IS NULL OR ocop_stars IN (3, 4, 5)", name="ocop_stars"),
+)
+
+catalogue_state = Table(
+    "catalogue_state", metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=False),
+    Column("version", BigInteger(), nullable=False, server_default="0"),
+    CheckConstraint("id = 1", name="single_row"),
+)
+
+
+# --- people who use the server (sync/server/users.py) ---------------------------------------
+
+users = Table(
+    "users", metadata,
+    Column("id", _id(), primary_key=True),
+    Column("username", String(40), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("province_id", _id(), ForeignKey("provinces.id")),
+    Column("commune_id", _id(), ForeignKey("communes.id")),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UtcTimestamp()),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    CheckConstraint("role IN ('admin', 'viewer')", name="role"),
+)
+
+
+# --- engines -------------------------------------------------------------------------------------
+
+def default_data_dir() -> Path:
+    """MARKET_SERVER_DATA, else the user's data folder (like the stall's)."""
+    env = os.environ.get(DATA_ENV)
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
+    return Path(base) / "market-server"
+
+
+def default_database_url() -> str:
+    """MARKET_SERVER_DATABASE, else a SQLite file in the server's data folder."""
+    return os.environ.get(DATABASE_ENV) or f"sqlite:///{default_data_dir() / DATABASE_FILE}"
+
+
+def normalise_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain `postgresql://` URLs."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for `url`: SQLite with the durability pragmas, or PostgreSQL through psycopg.
+
+    On SQLite every transaction starts with BEGIN IMMEDIATE (it takes the write lock up front, so
+    concurrent writers queue on the busy timeout instead of failing half-way); readers that want
+    to run beside a writer use `read_transaction`, which begins DEFERRED.
+    """
+    url = normalise_url(url or default_database_url())
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000,
+                                                  "check_same_thread": False})
+        _prepare_sqlite(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    raise ValueError(f"unsupported database {parsed.get_backend_name()!r}: use SQLite or "
+                     "PostgreSQL")
+
+
+def _prepare_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """One all-or-nothing write: BEGIN IMMEDIATE on SQLite, a plain transaction on PostgreSQL."""
+    with engine.begin() as conn:
+        yield conn
+
+
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Connection]:
+    """A read-only snapshot that does not take SQLite's write lock."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(sqlite_begin="DEFERRED")
+        with conn.begin():
+            yield conn
+
+
+def insert_ignoring_duplicates(conn: Connection, table: Table) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING in the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing()
+
+
+def utcnow() -> datetime:
+    """The server's clock, as an aware UTC datetime."""
+    return datetime.now(timezone.utc)

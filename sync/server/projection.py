@@ -1,0 +1,148 @@
+"""Rebuild the server's tables (sales, lines, payments, voids, cash moves, day closes) from entries.
+
+The journal is the truth; these rows are derived from it in the same transaction that stores the
+entries, with one multi-row INSERT per table. An entry is stored even when its payload cannot be
+projected (a stall bug must not block that stall's sync for ever): it is logged and skipped here,
+and can be projected again later from the journal.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, bindparam
+from sqlalchemy.engine import Connection
+
+from sync.protocol import Entry
+
+from .db import cash_moves, day_closes, payments, sale_lines, sales, voids
+
+logger = logging.getLogger(__name__)
+_BIG = 2**63
+
+
+class _Unprojectable(ValueError):
+    pass
+
+
+def _int(value: Any, *, optional: bool = False) -> int | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not -_BIG < value < _BIG:
+        raise _Unprojectable(f"expected a whole number, found {value!r}")
+    return value
+
+
+def _text(value: Any, max_length: int, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or "\x00" in value:
+        raise _Unprojectable(f"expected text, found {value!r}")
+    return value[:max_length]
+
+
+@dataclass
+class Projection:
+    """The rows that a run of entries adds, table by table."""
+
+    sales: list[dict[str, Any]] = field(default_factory=list)
+    sale_lines: list[dict[str, Any]] = field(default_factory=list)
+    payments: list[dict[str, Any]] = field(default_factory=list)
+    voids: list[dict[str, Any]] = field(default_factory=list)
+    cash_moves: list[dict[str, Any]] = field(default_factory=list)
+    day_closes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _sale(entry: Entry, out: Projection) -> None:
+    p = entry.payload
+    key = {"device_id": entry.device_id, "seq": entry.seq}
+    lines = [{**key, "line_no": no, "product_id": _int(line.get("product_id"), optional=True),
+              "name": _text(line["name"], 200), "unit": _text(line["unit"], 32),
+              "quantity_milli": _int(line["quantity_milli"]),
+              "unit_price": _int(line["unit_price"]), "amount": _int(line["amount"])}
+             for no, line in enumerate(p["lines"], start=1)]
+    pays = [{**key, "line_no": no, "method": _text(pay["method"], 16),
+             "amount": _int(pay["amount"]), "tendered": _int(pay.get("tendered"), optional=True),
+             "change": _int(pay.get("change"), optional=True)}
+            for no, pay in enumerate(p["payments"], start=1)]
+    cash = _int(sum(pay["amount"] for pay in pays if pay["method"] == "cash"))
+    qr = _int(sum(pay["amount"] for pay in pays if pay["method"] == "qr"))
+    out.sales.append({**key, "sale_id": entry.id, "number": _int(p["number"]), "at": entry.at,
+                      "business_day": _text(p["business_day"], 10), "total": _int(p["total"]),
+                      "cash": cash, "qr": qr, "sold_by": _text(p.get("sold_by"), 40, optional=True),
+                      "voided_seq": None})
+    out.sale_lines.extend(lines)
+    out.payments.extend(pays)
+
+
+def _void(entry: Entry, out: Projection) -> None:
+    p = entry.payload
+    out.voids.append({"device_id": entry.device_id, "seq": entry.seq,
+                      "sale_id": _text(p["sale_id"], 36), "sale_seq": _int(p["sale_seq"]),
+                      "reason": _text(p.get("reason") or "", 400),
+                      "amount": _int(p["amount"]),
+                      "business_day": _text(p.get("business_day"), 10, optional=True),
+                      "at": entry.at})
+
+
+def _cash_move(entry: Entry, out: Projection) -> None:
+    p = entry.payload
+    out.cash_moves.append({"device_id": entry.device_id, "seq": entry.seq,
+                           "business_day": _text(p["business_day"], 10),
+                           "type": _text(p["type"], 16), "amount": _int(p["amount"]),
+                           "reason": _text(p.get("reason"), 400, optional=True), "at": entry.at})
+
+
+def _day_close(entry: Entry, out: Projection) -> None:
+    p = entry.payload
+    expected = _int(p["cash_drawer"]["expected"])
+    counted = _int(p["counted_cash"])
+    out.day_closes.append({"device_id": entry.device_id, "seq": entry.seq,
+                           "business_day": _text(p["business_day"], 10),
+                           "z_number": _int(p["z_number"]), "expected_cash": expected,
+                           "counted_cash": counted,
+                           "difference": _int(p.get("difference", counted - expected)),
+                           "at": entry.at})
+
+
+_PROJECTORS = {"sale": _sale, "void": _void, "cash_move": _cash_move, "day_close": _day_close}
+# "product" entries (the stall's own catalogue) stay in the journal only.
+
+
+def project(entries: list[Entry]) -> Projection:
+    """The rows that `entries` add; entries whose payload does not fit are logged and skipped."""
+    out = Projection()
+    for entry in entries:
+        projector = _PROJECTORS.get(entry.kind)
+        if projector is None:
+            continue
+        staged = Projection()
+        try:
+            projector(entry, staged)
+        except (_Unprojectable, KeyError, TypeError, AttributeError, ValueError) as exc:
+            logger.warning("entry %s/%s (%s) stored but not projected: %s", entry.device_id,
+                           entry.seq, entry.kind, exc)
+            continue
+        for name in ("sales", "sale_lines", "payments", "voids", "cash_moves", "day_closes"):
+            getattr(out, name).extend(getattr(staged, name))
+    return out
+
+
+_MARK_VOIDED = (sales.update()
+                .where(and_(sales.c.device_id == bindparam("b_device"),
+                            sales.c.seq == bindparam("b_sale_seq"),
+                            sales.c.voided_seq.is_(None)))
+                .values(voided_seq=bindparam("b_void_seq")))
+
+
+def write(conn: Connection, rows: Projection) -> None:
+    """Insert the rows, sales before the voids that point at them (they may share a batch)."""
+    for table, batch in ((sales, rows.sales), (sale_lines, rows.sale_lines),
+                         (payments, rows.payments), (cash_moves, rows.cash_moves),
+                         (day_closes, rows.day_closes), (voids, rows.voids)):
+        if batch:
+            conn.execute(table.insert(), batch)
+    if rows.voids:
+        conn.execute(_MARK_VOIDED, [{"b_device": v["device_id"], "b_sale_seq": v["sale_seq"],
+                                     "b_void_seq": v["seq"]} for v in rows.voids])

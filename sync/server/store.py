@@ -1,0 +1,360 @@
+"""The server's domain logic (no Flask): the journal push, its head, export, bundles and
+integrity alerts; stalls, pairing and tokens (`pairing`) and the catalogue (`catalogue`) are
+re-exported so that callers need only this module. docs/SYNC.md is the contract implemented here.
+
+Every function takes a SQLAlchemy `Connection` inside a transaction the caller owns
+(`db.write_transaction`), so that one HTTP request or one CLI command is one transaction.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterator
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.engine import Connection
+
+from sync.protocol import (BUNDLE_FORMAT, Entry, ProtocolError, bundle_key, bundle_mac,
+                           canonical_json, entry_from_dict, is_uuid, parse_timestamp,
+                           utc_timestamp)
+
+from . import projection
+from .catalogue import catalogue, set_catalogue_product  # noqa: F401  (re-exported)
+from .db import device_tokens, devices, integrity_alerts, journal, stalls, utcnow
+from .errors import BadBundle, InvalidInput, NotFound, WrongDevice
+from .pairing import (add_stall, device_for_token, display_code,  # noqa: F401  (re-exported)
+                      issue_pairing_code, issue_token, pair, revoke_device)
+
+logger = logging.getLogger(__name__)
+
+CLOCK_AHEAD_LIMIT = timedelta(minutes=10)
+CLOCK_BEFORE_STALL_LIMIT = timedelta(days=1)
+MAX_SEQ = 2**62
+
+
+# --- entries off the wire ------------------------------------------------------------------------
+
+def _check_canonical(payload: Any) -> None:
+    """Refuse a payload whose strings are not NFC (it would not read back as sent) or that cannot
+    be encoded as UTF-8 (lone surrogates).
+
+    The JSON text is NFC as a whole exactly when every string in it is (the quotes between them
+    are starters that compose with nothing), so one C-speed dump replaces a walk of the payload.
+    """
+    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    if not unicodedata.is_normalized("NFC", text):
+        raise ProtocolError("payload strings must be NFC-normalised (not canonical)")
+    text.encode("utf-8")
+
+
+def parse_entries(items: Any) -> list[Entry]:
+    """Read a list of wire entries; InvalidInput naming the first malformed one.
+
+    Besides the shape that `entry_from_dict` checks, payload strings must already be NFC (the
+    payload is stored canonically, and must read back exactly as it was sent) and `seq` must fit
+    the database.
+    """
+    if not isinstance(items, list):
+        raise InvalidInput("entries must be a list.")
+    entries = []
+    for index, item in enumerate(items):
+        try:
+            entry = entry_from_dict(item)
+            if entry.seq > MAX_SEQ:
+                raise ProtocolError("seq is too large")
+            _check_canonical(entry.payload)
+        except (ProtocolError, ValueError, RecursionError) as exc:
+            raise InvalidInput(f"entries[{index}]: {exc}", index=index) from None
+        entries.append(entry)
+    return entries
+
+
+# --- the push ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why processing stopped at one entry (docs/SYNC.md: 409 codes)."""
+
+    code: str      # conflict | broken_chain | bad_hash | sequence_gap
+    message: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What a push did: the device's head afterwards, counts, and the refusal if any."""
+
+    acked_seq: int
+    head_hash: str
+    stored: int
+    duplicates: int
+    refusal: Refusal | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The 200 answer's fields."""
+        return {"acked_seq": self.acked_seq, "head_hash": self.head_hash,
+                "stored": self.stored, "duplicates": self.duplicates}
+
+
+def _entry_json(entry: Entry) -> str:
+    return canonical_json(entry.to_dict()).decode("utf-8")
+
+
+def _row_entry(row: Any) -> Entry:
+    return Entry(row.device_id, row.seq, row.id, row.kind, row.at, json.loads(row.payload),
+                 row.prev_hash, row.hash)
+
+
+def _stored_entry(conn: Connection, device_id: str, seq: int) -> Entry | None:
+    row = conn.execute(select(journal).where(journal.c.device_id == device_id,
+                                             journal.c.seq == seq)).first()
+    return _row_entry(row) if row else None
+
+
+def _stored_hashes(conn: Connection, device_id: str, seqs: list[int]) -> dict[int, str]:
+    """The stored hashes of these seqs, in one query per 1,000 (a resent batch is one query)."""
+    known: dict[int, str] = {}
+    for start in range(0, len(seqs), 1000):
+        known.update(conn.execute(select(journal.c.seq, journal.c.hash).where(
+            journal.c.device_id == device_id,
+            journal.c.seq.in_(seqs[start:start + 1000]))).all())
+    return known
+
+
+def _raise_alert(conn: Connection, device_id: str, seq: int, kind: str, message: str,
+                 received: Entry, stored: Entry | None, now: datetime) -> None:
+    """Record an integrity alert with both versions, unless the same one is already open."""
+    received_json = _entry_json(received)
+    t = integrity_alerts
+    if conn.execute(select(t.c.id).where(
+            t.c.device_id == device_id, t.c.seq == seq, t.c.kind == kind,
+            t.c.resolved_at.is_(None), t.c.received_entry == received_json)).first():
+        return
+    conn.execute(t.insert().values(
+        device_id=device_id, id=str(uuid.uuid4()), seq=seq, kind=kind, message=message,
+        stored_entry=_entry_json(stored) if stored else None, received_entry=received_json,
+        created_at=now))
+    logger.warning("integrity alert %s for device %s seq %s: %s", kind, device_id, seq, message)
+
+
+def _clock_flag(entry: Entry, ahead_of: str, behind: str) -> str | None:
+    # `at` has been checked to be fixed-width ISO UTC, so text order is time order.
+    if entry.at > ahead_of:
+        return "ahead"
+    if entry.at < behind:
+        return "behind"
+    return None
+
+
+def push(conn: Connection, device_id: str, entries: list[Entry], now: datetime,
+         device_time: datetime | None = None) -> PushResult:
+    """Store a batch of a device's entries (docs/SYNC.md, "Push"), in the caller's transaction.
+
+    The device's row is locked first, so pushes of one device run one after the other. Entries
+    are taken in order until the first refusal; those before it are stored and projected. Alerts
+    for a refusal are written in the same transaction, which the caller commits even when the
+    answer is 409.
+    """
+    for entry in entries:
+        if entry.device_id != device_id:
+            raise WrongDevice(f"Entry {entry.seq} belongs to another device.")
+    row = conn.execute(
+        select(devices.c.acked_seq, devices.c.head_hash, stalls.c.created_at)
+        .select_from(devices.join(stalls, stalls.c.id == devices.c.stall_id))
+        .where(devices.c.device_id == device_id)
+        .with_for_update(of=devices)).one_or_none()
+    if row is None:
+        raise NotFound("This device is not known to the server.", code="unknown_device")
+    acked, head_hash, stall_created = row.acked_seq, row.head_hash, row.created_at
+
+    known = _stored_hashes(conn, device_id, sorted({e.seq for e in entries if e.seq <= acked}))
+
+    accepted: list[Entry] = []
+    batch_entries: dict[int, Entry] = {}
+    duplicates = 0
+    refusal: Refusal | None = None
+    cur_seq, cur_hash = acked, head_hash
+    for entry in entries:
+        if entry.seq <= cur_seq:
+            stored_hash = known.get(entry.seq)
+            if stored_hash == entry.hash:
+                duplicates += 1
+                continue
+            stored = batch_entries.get(entry.seq) or _stored_entry(conn, device_id, entry.seq)
+            refusal = Refusal("conflict", f"seq {entry.seq} is already stored with another hash",
+                              entry.seq)
+            _raise_alert(conn, device_id, entry.seq, "conflict", refusal.message, entry, stored,
+                         now)
+            break
+        if entry.seq > cur_seq + 1:
+            refusal = Refusal("sequence_gap", f"expected seq {cur_seq + 1}, found {entry.seq}",
+                              entry.seq)
+            break
+        if entry.prev_hash != cur_hash:
+            refusal = Refusal("broken_chain", f"prev_hash of seq {entry.seq} is not the hash of"
+                              f" seq {cur_seq}", entry.seq)
+        elif entry.expected_hash() != entry.hash:
+            refusal = Refusal("bad_hash", f"hash of seq {entry.seq} does not match its content",
+                              entry.seq)
+        if refusal:
+            previous = batch_entries.get(cur_seq) or (
+                _stored_entry(conn, device_id, cur_seq) if cur_seq else None)
+            _raise_alert(conn, device_id, entry.seq, refusal.code, refusal.message, entry,
+                         previous, now)
+            break
+        accepted.append(entry)
+        batch_entries[entry.seq] = entry
+        known[entry.seq] = entry.hash
+        cur_seq, cur_hash = entry.seq, entry.hash
+
+    if accepted:
+        _store(conn, device_id, accepted, now, stall_created)
+    values: dict[str, Any] = {"last_sync_at": now}
+    if accepted:
+        values.update(acked_seq=cur_seq, head_hash=cur_hash)
+    if device_time is not None:
+        values["clock_offset_ms"] = int((now - device_time).total_seconds() * 1000)
+    conn.execute(update(devices).where(devices.c.device_id == device_id).values(**values))
+    if refusal:
+        logger.info("push from %s stopped at seq %s: %s", device_id, refusal.seq, refusal.code)
+    return PushResult(cur_seq, cur_hash, len(accepted), duplicates, refusal)
+
+
+_CLOCK_MESSAGES = {
+    "ahead": "Clock ahead: device time {at} is more than 10 minutes ahead of the server",
+    "behind": "Clock behind: device time {at} is more than a day before the stall was created",
+}
+
+
+def _clock_alert(conn: Connection, device_id: str, flag: str, flagged: list[Entry],
+                 now: datetime) -> None:
+    """One open clock alert per device and direction: a Pi that booted with a wrong date flags
+    every entry (journal.clock_flag) but should not bury the administrator in alerts."""
+    prefix = _CLOCK_MESSAGES[flag].split(":")[0]
+    t = integrity_alerts
+    if conn.execute(select(t.c.id).where(t.c.device_id == device_id, t.c.kind == "clock",
+                                         t.c.resolved_at.is_(None),
+                                         t.c.message.startswith(prefix))).first():
+        return
+    first = flagged[0]
+    message = _CLOCK_MESSAGES[flag].format(at=first.at)
+    if len(flagged) > 1:
+        message += f" (and {len(flagged) - 1} later entries of the same push)"
+    _raise_alert(conn, device_id, first.seq, "clock", message, first, None, now)
+
+
+def _store(conn: Connection, device_id: str, accepted: list[Entry], now: datetime,
+           stall_created: datetime) -> None:
+    """Insert the journal rows, their clock alerts and their projections, in bulk."""
+    rows = []
+    flagged: dict[str, list[Entry]] = {}
+    ahead_of = utc_timestamp(now + CLOCK_AHEAD_LIMIT)
+    behind = utc_timestamp(stall_created - CLOCK_BEFORE_STALL_LIMIT)
+    for entry in accepted:
+        flag = _clock_flag(entry, ahead_of, behind)
+        if flag:
+            flagged.setdefault(flag, []).append(entry)
+        rows.append({"device_id": device_id, "seq": entry.seq, "id": entry.id,
+                     "kind": entry.kind, "at": entry.at,
+                     "payload": canonical_json(entry.payload).decode("utf-8"),
+                     "prev_hash": entry.prev_hash, "hash": entry.hash, "received_at": now,
+                     "clock_flag": flag})
+    conn.execute(journal.insert(), rows)
+    for flag, entries in flagged.items():
+        _clock_alert(conn, device_id, flag, entries, now)
+    projection.write(conn, projection.project(accepted))
+
+
+def head(conn: Connection, device_id: str) -> dict[str, Any]:
+    """The device's head: the highest seq held with no gap, and its hash."""
+    row = conn.execute(select(devices.c.acked_seq, devices.c.head_hash)
+                       .where(devices.c.device_id == device_id)).one_or_none()
+    if row is None:
+        raise NotFound("This device is not known to the server.", code="unknown_device")
+    return {"device_id": device_id, "acked_seq": row.acked_seq, "head_hash": row.head_hash}
+
+
+# --- export and bundles --------------------------------------------------------------------------
+
+def export_journal(conn: Connection, device_id: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every stored entry (of one device, or all), exactly as stored, in (device, seq) order."""
+    query = select(journal.c.device_id, journal.c.seq, journal.c.id, journal.c.kind,
+                   journal.c.at, journal.c.payload, journal.c.prev_hash, journal.c.hash)
+    if device_id is not None:
+        query = query.where(journal.c.device_id == device_id)
+    result = conn.execute(query.order_by(journal.c.device_id, journal.c.seq)
+                          .execution_options(yield_per=1000))
+    for row in result:
+        yield _row_entry(row).to_dict()
+
+
+def import_bundle(conn: Connection, data: Any, now: datetime) -> PushResult:
+    """Store a stall's offline bundle exactly like a push, after checking its MAC.
+
+    The MAC is keyed with SHA-256 of one of the device's live tokens, which is what we store; a
+    bundle signed with a revoked token is refused.
+    """
+    if not isinstance(data, dict):
+        raise BadBundle("A bundle is a JSON object.")
+    if data.get("format") != BUNDLE_FORMAT:
+        raise BadBundle(f"Not a {BUNDLE_FORMAT} bundle.")
+    device_id, created_at, items, mac = (data.get("device_id"), data.get("created_at"),
+                                         data.get("entries"), data.get("mac"))
+    if not is_uuid(device_id) or not isinstance(created_at, str) or not isinstance(items, list) \
+            or not isinstance(mac, str):
+        raise BadBundle("A bundle needs device_id, created_at, entries and mac.")
+    try:
+        parse_timestamp(created_at)
+    except ProtocolError as exc:
+        raise BadBundle(f"created_at: {exc}") from None
+    hashes = conn.execute(select(device_tokens.c.token_hash).where(
+        device_tokens.c.device_id == device_id, device_tokens.c.revoked_at.is_(None))
+    ).scalars().all()
+    try:
+        expected = [bundle_mac(bundle_key(h), device_id, created_at, items) for h in hashes]
+    except (ProtocolError, ValueError, RecursionError) as exc:
+        raise BadBundle(f"The bundle's entries cannot be read: {exc}") from None
+    if not any(hmac.compare_digest(mac, candidate) for candidate in expected):
+        raise BadBundle("The bundle's MAC does not match any live token of this device.",
+                        code="bad_mac")
+    try:
+        entries = parse_entries(items)
+    except InvalidInput as exc:
+        raise BadBundle(exc.message) from None
+    return push(conn, device_id, entries, now)
+
+
+# --- integrity alerts ----------------------------------------------------------------------------
+
+def list_alerts(conn: Connection, device_id: str | None = None, *, include_resolved: bool = False,
+                limit: int = 500) -> list[dict[str, Any]]:
+    """Integrity alerts, newest first (open ones only unless `include_resolved`)."""
+    t = integrity_alerts
+    query = select(t)
+    if device_id is not None:
+        query = query.where(t.c.device_id == device_id)
+    if not include_resolved:
+        query = query.where(t.c.resolved_at.is_(None))
+    rows = conn.execute(query.order_by(t.c.created_at.desc(), t.c.device_id, t.c.seq)
+                        .limit(limit)).mappings().all()
+    return [dict(row) for row in rows]
+
+
+def resolve_alert(conn: Connection, alert_id: str, by: str, note: str | None = None,
+                  now: datetime | None = None) -> bool:
+    """Mark an alert resolved by an administrator; False if there is no open alert with that id."""
+    t = integrity_alerts
+    return conn.execute(update(t).where(and_(t.c.id == alert_id, t.c.resolved_at.is_(None)))
+                        .values(resolved_at=now or utcnow(), resolved_by=by, note=note)
+                        ).rowcount == 1
+
+
+__all__ = ["PushResult", "Refusal", "add_stall", "catalogue", "device_for_token", "display_code",
+           "export_journal", "head", "import_bundle", "issue_pairing_code", "issue_token",
+           "list_alerts", "pair", "parse_entries", "push", "resolve_alert", "revoke_device",
+           "set_catalogue_product"]

@@ -1,0 +1,89 @@
+"""A throwaway PostgreSQL cluster for the server's tests: initdb and pg_ctl in a temporary folder.
+
+Set MARKET_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@localhost:5432/postgres) to use
+a running server instead (CI service containers). Without either, the PostgreSQL half of the
+contract suite is skipped; CI installs the binaries (Debian: postgresql), so it runs there.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+
+def find_bindir() -> Path | None:
+    """The folder holding initdb and pg_ctl: $PG_BINDIR, the PATH, or Debian's versioned folder."""
+    candidates = [os.environ.get("PG_BINDIR")]
+    on_path = shutil.which("pg_ctl")
+    candidates.append(str(Path(on_path).parent) if on_path else None)
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    for folder in filter(None, candidates):
+        if (Path(folder) / "initdb").exists() and (Path(folder) / "pg_ctl").exists():
+            return Path(folder)
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Cluster:
+    """One cluster listening on 127.0.0.1:<free port>, owned by `postgres` when we are root
+    (initdb refuses to run as root)."""
+
+    def __init__(self, bindir: Path, *, fsync: bool = False):
+        self.bindir = bindir
+        self.fsync = fsync
+        self.base = Path(tempfile.mkdtemp(prefix="market-pg-"))
+        self.data = self.base / "data"
+        self.port = _free_port()
+        self.as_postgres = os.geteuid() == 0
+        if self.as_postgres:
+            shutil.chown(self.base, "postgres", "postgres")
+
+    def _run(self, *args: str) -> None:
+        command = [str(self.bindir / args[0]), *args[1:]]
+        if self.as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       cwd=self.base)
+
+    def start(self) -> "Cluster":
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                  "--locale=C", "--no-sync")
+        options = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1"
+                   " -c max_connections=200 -c shared_buffers=64MB")
+        if not self.fsync:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.base / "log"), "-w",
+                  "-o", options, "start")
+        return self
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+
+def admin_execute(url: str, *statements: str) -> None:
+    """Run statements outside a transaction (CREATE/DROP DATABASE) on the server of `url`."""
+    import psycopg  # only needed when PostgreSQL is tested
+    dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server URL, another database."""
+    return url.rsplit("/", 1)[0] + "/" + database

@@ -1,0 +1,60 @@
+"""The app factory and its one error handler: JSON errors with server_time, never a bare 500."""
+from __future__ import annotations
+
+from sqlalchemy.exc import OperationalError
+
+from sync.server import store
+from sync.server.ratelimit import RateLimiter
+
+
+def test_unknown_api_path_is_json_404(client):
+    response = client.get("/api/v1/nothing")
+    assert response.status_code == 404
+    body = response.get_json()
+    assert body["error"]["code"] == "not_found" and body["server_time"]
+    assert response.headers["X-Server-Time"] == body["server_time"]
+
+
+def test_wrong_method_is_json_405(client):
+    response = client.get("/api/v1/pair")
+    assert response.status_code == 405 and response.get_json()["error"]["code"]
+
+
+def test_unexpected_errors_answer_json_not_a_traceback(client, stall, monkeypatch):
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(store, "head", explode)
+    response = client.get("/api/v1/journal/head", headers=stall.headers)
+    assert response.status_code == 500
+    assert response.get_json()["error"]["code"] == "internal"
+    assert "boom" not in response.get_data(as_text=True)
+
+
+def test_database_unavailable_is_503_with_retry_after(client, stall, monkeypatch):
+    def locked(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+    monkeypatch.setattr(store, "head", locked)
+    response = client.get("/api/v1/journal/head", headers=stall.headers)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.get_json()["error"]["code"] == "unavailable"
+
+
+def test_pages_get_an_html_error(client):
+    response = client.get("/nowhere", headers={"Accept": "text/html"})
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    assert "X-Server-Time" in response.headers
+
+
+def test_admin_blueprint_is_mounted(client):
+    assert client.get("/admin/").status_code < 500
+
+
+def test_rate_limiter_window():
+    now = [0.0]
+    limiter = RateLimiter(2, 60, clock=lambda: now[0])
+    assert limiter.hit("a") is None and limiter.hit("a") is None
+    assert limiter.hit("a") == 60
+    now[0] = 30
+    assert limiter.hit("a") == 30 and limiter.hit("b") is None
+    now[0] = 60.5
+    assert limiter.hit("a") is None
