@@ -11,7 +11,7 @@ import json
 import re
 import unicodedata
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -29,20 +29,31 @@ def normalise(value: Any) -> Any:
     """Return `value` with every string (keys too) NFC-normalised; refuse floats and other types.
 
     Floats are refused because money and quantities are integers: a float in a payload is a bug.
+    ASCII and already-NFC strings are returned as they are (the common case, checked in C).
     """
-    if isinstance(value, bool) or value is None or isinstance(value, int):
+    kind = type(value)
+    if kind is str:
+        return value if value.isascii() or unicodedata.is_normalized("NFC", value) \
+            else unicodedata.normalize("NFC", value)
+    if kind is int or kind is bool or value is None:
         return value
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
-    if isinstance(value, (list, tuple)):
-        return [normalise(item) for item in value]
-    if isinstance(value, dict):
+    if kind is dict:
         result = {}
         for key, item in value.items():
-            if not isinstance(key, str):
+            if type(key) is not str:
                 raise ProtocolError(f"object keys must be strings, not {type(key).__name__}")
-            result[unicodedata.normalize("NFC", key)] = normalise(item)
+            result[normalise(key)] = normalise(item)
         return result
+    if kind is list or kind is tuple:
+        return [normalise(item) for item in value]
+    if isinstance(value, str):  # str subclasses (e.g. lazy strings) as plain text
+        return unicodedata.normalize("NFC", str(value))
+    if isinstance(value, bool) or isinstance(value, int):
+        return int(value) if not isinstance(value, bool) else bool(value)
+    if isinstance(value, dict):
+        return normalise(dict(value))
+    if isinstance(value, (list, tuple)):
+        return [normalise(item) for item in value]
     raise ProtocolError(f"{type(value).__name__} is not allowed in a journal payload")
 
 
@@ -56,9 +67,21 @@ def canonical_json(value: Any) -> bytes:
 def entry_hash(prev_hash: str, device_id: str, seq: int, entry_id: str, kind: str, at: str,
                payload: Any) -> str:
     """Hash one entry, chaining it to the previous entry's hash."""
-    body = {"device_id": device_id, "seq": seq, "id": entry_id, "kind": kind, "at": at,
-            "payload": payload}
-    return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(body)).hexdigest()
+    return entry_hash_canonical(prev_hash, device_id, seq, entry_id, kind, at,
+                                canonical_json(payload))
+
+
+def entry_hash_canonical(prev_hash: str, device_id: str, seq: int, entry_id: str, kind: str,
+                         at: str, payload_json: bytes) -> str:
+    """The same hash, from a payload already in canonical form (so it is serialised only once).
+
+    The body's keys in sorted order are at, device_id, id, kind, payload, seq; this writes the
+    exact bytes `canonical_json` would write for that object.
+    """
+    body = b"".join((b'{"at":', canonical_json(at), b',"device_id":', canonical_json(device_id),
+                     b',"id":', canonical_json(entry_id), b',"kind":', canonical_json(kind),
+                     b',"payload":', payload_json, b',"seq":', canonical_json(seq), b"}"))
+    return hashlib.sha256(prev_hash.encode("ascii") + body).hexdigest()
 
 
 def utc_timestamp(moment: datetime | None = None) -> str:
@@ -91,11 +114,18 @@ class Entry:
     payload: Any
     prev_hash: str
     hash: str
+    # The payload's canonical bytes, when already known (saves serialising it again).
+    payload_json: bytes | None = field(default=None, compare=False, repr=False)
+
+    def canonical_payload(self) -> bytes:
+        """The payload as canonical JSON bytes."""
+        return self.payload_json if self.payload_json is not None \
+            else canonical_json(self.payload)
 
     def expected_hash(self) -> str:
         """Recompute this entry's hash from its fields."""
-        return entry_hash(self.prev_hash, self.device_id, self.seq, self.id, self.kind, self.at,
-                          self.payload)
+        return entry_hash_canonical(self.prev_hash, self.device_id, self.seq, self.id,
+                                    self.kind, self.at, self.canonical_payload())
 
     def to_dict(self) -> dict[str, Any]:
         """The wire form of the entry."""
@@ -136,8 +166,12 @@ def is_uuid(value: object) -> bool:
     return isinstance(value, str) and bool(_UUID_PATTERN.match(value))
 
 
-def entry_from_dict(data: object) -> Entry:
-    """Read one entry off the wire, checking its shape (not its chain); ProtocolError if wrong."""
+def entry_from_dict(data: object, *, payload_types_checked: bool = False) -> Entry:
+    """Read one entry off the wire, checking its shape (not its chain); ProtocolError if wrong.
+
+    `payload_types_checked`: the JSON was parsed with floats refused (`loads_without_floats`), so
+    the payload can only hold the allowed types and need not be walked again.
+    """
     if not isinstance(data, dict):
         raise ProtocolError("an entry must be a JSON object")
     fields = ("device_id", "seq", "id", "kind", "at", "payload", "prev_hash", "hash")
@@ -161,9 +195,19 @@ def entry_from_dict(data: object) -> Entry:
         if not isinstance(data[name], str) or not _HASH_PATTERN.match(data[name]):
             raise ProtocolError(f"{name} must be 64 lowercase hex digits")
     payload = data["payload"]
-    normalise(payload)  # refuses floats and odd types
+    if not payload_types_checked:
+        normalise(payload)  # refuses floats and odd types
     return Entry(data["device_id"], seq, data["id"], data["kind"], data["at"], payload,
                  data["prev_hash"], data["hash"])
+
+
+def _refuse_float(text: str) -> Any:
+    raise ProtocolError(f"{text} is not a whole number: floats are not allowed")
+
+
+def loads_without_floats(raw: bytes | str) -> Any:
+    """Parse JSON refusing floats, NaN and Infinity at C speed (the hook runs only for them)."""
+    return json.loads(raw, parse_float=_refuse_float, parse_constant=_refuse_float)
 
 
 def bundle_key(token_hash_hex: str) -> bytes:

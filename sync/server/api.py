@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from sync.protocol import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, ProtocolError, canonical_json, \
-    parse_timestamp, utc_timestamp
+from sync.protocol import (MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, ProtocolError, canonical_json,
+                           loads_without_floats, parse_timestamp, utc_timestamp)
 
 from . import openapi, store
 from .db import read_transaction, write_transaction
@@ -35,15 +34,11 @@ def _limit_body() -> None:
     request.max_content_length = MAX_BATCH_BYTES
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def json_body() -> dict[str, Any]:
     """The request's JSON object; InvalidInput with the reason when it is not one."""
     raw = request.get_data(cache=False)  # raises 413 past the limit
     try:
-        data = json.loads(raw, parse_constant=_refuse_constant)
+        data = loads_without_floats(raw)  # the sync wire has no floats anywhere
     except (ValueError, RecursionError) as exc:
         raise InvalidInput(f"The body is not valid JSON: {exc}", code="malformed_json") from None
     if not isinstance(data, dict):
@@ -104,7 +99,7 @@ def push_journal() -> Response:
         raise InvalidInput("device_id must be the device's id.")
     if body["device_id"] != device_id:
         raise WrongDevice("This token belongs to another device.")
-    entries = store.parse_entries(items)
+    entries = store.parse_entries(items, payload_types_checked=True)
     device_time = _device_time()
     with write_transaction(_engine()) as conn:
         result = store.push(conn, device_id, entries, g.now, device_time)

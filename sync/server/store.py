@@ -12,7 +12,7 @@ import json
 import logging
 import unicodedata
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Iterator
 
@@ -39,7 +39,7 @@ MAX_SEQ = 2**62
 
 # --- entries off the wire ------------------------------------------------------------------------
 
-def _check_canonical(payload: Any) -> None:
+def _check_canonical(payload: Any) -> bytes:
     """Refuse a payload whose strings are not NFC (it would not read back as sent) or that cannot
     be encoded as UTF-8 (lone surrogates).
 
@@ -49,10 +49,10 @@ def _check_canonical(payload: Any) -> None:
     text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     if not unicodedata.is_normalized("NFC", text):
         raise ProtocolError("payload strings must be NFC-normalised (not canonical)")
-    text.encode("utf-8")
+    return text.encode("utf-8")  # the canonical bytes, since every string is already NFC
 
 
-def parse_entries(items: Any) -> list[Entry]:
+def parse_entries(items: Any, *, payload_types_checked: bool = False) -> list[Entry]:
     """Read a list of wire entries; InvalidInput naming the first malformed one.
 
     Besides the shape that `entry_from_dict` checks, payload strings must already be NFC (the
@@ -64,10 +64,10 @@ def parse_entries(items: Any) -> list[Entry]:
     entries = []
     for index, item in enumerate(items):
         try:
-            entry = entry_from_dict(item)
+            entry = entry_from_dict(item, payload_types_checked=payload_types_checked)
             if entry.seq > MAX_SEQ:
                 raise ProtocolError("seq is too large")
-            _check_canonical(entry.payload)
+            entry = replace(entry, payload_json=_check_canonical(entry.payload))
         except (ProtocolError, ValueError, RecursionError) as exc:
             raise InvalidInput(f"entries[{index}]: {exc}", index=index) from None
         entries.append(entry)
@@ -261,7 +261,7 @@ def _store(conn: Connection, device_id: str, accepted: list[Entry], now: datetim
             flagged.setdefault(flag, []).append(entry)
         rows.append({"device_id": device_id, "seq": entry.seq, "id": entry.id,
                      "kind": entry.kind, "at": entry.at,
-                     "payload": canonical_json(entry.payload).decode("utf-8"),
+                     "payload": entry.canonical_payload().decode("utf-8"),
                      "prev_hash": entry.prev_hash, "hash": entry.hash, "received_at": now,
                      "clock_flag": flag})
     conn.execute(journal.insert(), rows)
