@@ -1,8 +1,10 @@
 """The stall's product catalogue. Every change is a journal entry; `products` is its projection."""
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
+import unicodedata
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -19,6 +21,8 @@ _BARCODE = re.compile(r"^[0-9A-Za-z\-]{4,32}$")
 _URL = re.compile(r"^https?://[^\s<>\"']{3,300}$")
 PRODUCT_FIELDS = ("name", "unit", "price", "category", "barcode", "ocop_stars", "trace_url",
                   "active")
+MAX_PRICE = 10**12
+logger = logging.getLogger(__name__)
 
 
 def validate_product(data: dict[str, Any], existing: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -70,6 +74,8 @@ def validate_product(data: dict[str, Any], existing: dict[str, Any] | None = Non
 def _row_to_product(row: sqlite3.Row) -> dict[str, Any]:
     product = {key: row[key] for key in ("id", *PRODUCT_FIELDS)}
     product["active"] = bool(product["active"])
+    product["server_ref"] = row["server_ref"]
+    product["binding"] = bool(row["binding"])
     product["weighed"] = product["unit"] in WEIGHED_UNITS
     return product
 
@@ -96,6 +102,9 @@ def save_product(conn: sqlite3.Connection, device_id: str, data: dict[str, Any],
     """Create a product (product_id None) or change one, as a journal entry and its projection."""
     existing = get_product(conn, product_id) if product_id is not None else None
     clean = validate_product(data, existing)
+    if existing and existing["binding"] and clean["price"] != existing["price"]:
+        raise InvalidInput(_l("The market board sets this price; it cannot be changed here."),
+                           field="price", code="binding_price")
     with write_transaction(conn):
         if clean["barcode"]:
             clash = conn.execute("SELECT id FROM products WHERE barcode = ? AND id IS NOT ?",
@@ -117,3 +126,99 @@ def save_product(conn: sqlite3.Connection, device_id: str, data: dict[str, Any],
              clean["category"], clean["barcode"], clean["ocop_stars"], clean["trace_url"],
              int(clean["active"]), entry.seq))
     return get_product(conn, product_id)
+
+
+# --- the reference catalogue pulled from the provincial server (docs/SYNC.md "Pull") ------------
+
+def _server_text(value: object, max_length: int, *, required: bool) -> str | None:
+    """A server-sent text field made single-line NFC, or None when it does not fit."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        return None
+    text = " ".join(unicodedata.normalize("NFC", value).split())
+    if (required and not text) or len(text) > max_length \
+            or any(unicodedata.category(ch) == "Cc" for ch in text):
+        return None
+    return text
+
+
+def _server_product(item: object) -> dict[str, Any] | None:
+    """One product of the server's catalogue, checked; None if it cannot be stored as it is."""
+    if not isinstance(item, dict):
+        return None
+    ref = item.get("ref")
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        ref = str(ref)
+    name = _server_text(item.get("name"), 120, required=True)
+    unit = _server_text(item.get("unit"), 16, required=True)
+    category = _server_text(item.get("category"), 40, required=False)
+    price = item.get("price")
+    stars = item.get("ocop_stars")
+    if (not isinstance(ref, str) or not 1 <= len(ref) <= 64 or name is None or unit is None
+            or category is None or isinstance(price, bool) or not isinstance(price, int)
+            or not 0 <= price <= MAX_PRICE or stars not in (None, 3, 4, 5)):
+        return None
+    return {"ref": ref, "name": name, "unit": unit, "category": category, "price": price,
+            "ocop_stars": stars, "binding": item.get("binding") is True,
+            "active": item.get("active", True) is not False}
+
+
+def merge_server_catalogue(conn: sqlite3.Connection, items: list[Any]) -> dict[str, int]:
+    """Merge the server's reference catalogue into `products`, inside the caller's transaction.
+
+    Not journalled: the catalogue is the server's fact. Matched by `server_ref`: a new product is
+    added with the reference price; afterwards its price changes only when the server marks it
+    binding (a vendor's own price is never overwritten otherwise); name, unit, category and OCOP
+    stars follow the server. A product the server withdraws (inactive, or no longer listed) goes
+    off sale; one it brings back returns, but the vendor's own "not on sale" is kept otherwise.
+    The stall's own products (no `server_ref`) are never touched."""
+    if not conn.in_transaction:
+        raise RuntimeError("merge_server_catalogue must run inside a write transaction")
+    counts = {"added": 0, "updated": 0, "withdrawn": 0, "skipped": 0}
+    seen: set[str] = set()
+    for item in items:
+        product = _server_product(item)
+        if product is None or product["ref"] in seen:
+            counts["skipped"] += 1
+            logger.warning("catalogue item skipped (malformed or repeated): %.200r", item)
+            continue
+        seen.add(product["ref"])
+        row = conn.execute("SELECT * FROM products WHERE server_ref = ?",
+                           (product["ref"],)).fetchone()
+        if row is None:
+            product_id = conn.execute("SELECT IFNULL(MAX(id), 0) + 1 FROM products").fetchone()[0]
+            conn.execute(
+                "INSERT INTO products (id, name, search_key, unit, price, category, ocop_stars,"
+                " active, server_ref, binding, server_price, server_active)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (product_id, product["name"], fold(product["name"]), product["unit"],
+                 product["price"], product["category"], product["ocop_stars"],
+                 int(product["active"]), product["ref"], int(product["binding"]),
+                 product["price"], int(product["active"])))
+            counts["added"] += 1
+            continue
+        price = product["price"] if product["binding"] else row["price"]
+        active = row["active"]
+        if not product["active"]:
+            active = 0
+        elif row["server_active"] == 0:  # withdrawn before, offered again now
+            active = 1
+        new = (product["name"], fold(product["name"]), product["unit"], price,
+               product["category"], product["ocop_stars"], active, int(product["binding"]),
+               product["price"], int(product["active"]))
+        old = tuple(row[key] for key in ("name", "search_key", "unit", "price", "category",
+                                         "ocop_stars", "active", "binding", "server_price",
+                                         "server_active"))
+        if new != old:
+            conn.execute(
+                "UPDATE products SET name = ?, search_key = ?, unit = ?, price = ?, category = ?,"
+                " ocop_stars = ?, active = ?, binding = ?, server_price = ?, server_active = ?"
+                " WHERE id = ?", (*new, row["id"]))
+            counts["updated"] += 1
+    placeholders = ",".join("?" * len(seen))
+    counts["withdrawn"] = conn.execute(
+        "UPDATE products SET active = 0, server_active = 0 WHERE server_ref IS NOT NULL"
+        " AND (active = 1 OR server_active IS NOT 0)"
+        + (f" AND server_ref NOT IN ({placeholders})" if seen else ""), tuple(seen)).rowcount
+    return counts

@@ -5,6 +5,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -58,10 +59,14 @@ def _serve(data_dir: Path, host: str, port: int) -> None:
     from .app import create_app
     from .printing import PrintWorker
     from .printouts import render_job
+    from sync.client import SyncWorker
     app = create_app({"DATA_DIR": data_dir})
     worker = PrintWorker(app.config["DATABASE"], render_job)  # prints beside, never in, a sale
     worker.start()
     atexit.register(worker.stop)
+    syncer = SyncWorker(app.config["DATABASE"])  # syncs beside the sales, never in one
+    syncer.start()
+    atexit.register(syncer.stop)
     click.echo(f"Serving the stall on http://{host}:{port}/ (data in {data_dir})")
     waitress_serve(app, host=host, port=port, threads=8, ident="market-pos")
 
@@ -75,20 +80,83 @@ def serve(data_dir: Path | None, host: str, port: int) -> None:
     _serve(_data_dir(data_dir), host, port)
 
 
+DEMO_ADMIN = ("admin", "market-demo")
+DEMO_CATALOGUE = [  # the province's reference catalogue of the demo (one price is binding)
+    {"name": "Gạo nếp cái hoa vàng", "unit": "kg", "price": 40_000, "category": "Gạo",
+     "binding": True},
+    {"name": "Mận Bắc Hà", "unit": "kg", "price": 30_000, "category": "Quả"},
+    {"name": "Rượu ngô Bắc Hà", "unit": "chai", "price": 120_000, "category": "Đặc sản",
+     "ocop_stars": 3},
+]
+
+
+def _demo_server(data_dir: Path, port: int) -> tuple[str, Any]:
+    """A local provincial server for the demo on 127.0.0.1:port, in a thread of this process,
+    with the demo stall on it, the province's catalogue and an admin (paired once)."""
+    import secrets
+    import threading
+    from waitress.server import create_server
+    from sync.client import SyncClient
+    from sync.server import catalogue, migrations, store
+    from sync.server.app import create_app as create_server_app
+    from sync.server.db import make_engine, utcnow, write_transaction
+    from sync.server.users import create_user
+    from . import demo as demo_data
+    folder = data_dir / "server"
+    folder.mkdir(parents=True, exist_ok=True)
+    key_file = folder / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    database = f"sqlite:///{folder / 'market-server.sqlite3'}"
+    engine = make_engine(database)
+    migrations.upgrade(engine)
+    engine.dispose()
+    app = create_server_app({"DATABASE_URL": database, "SECRET_KEY": key_file.read_text()})
+    server = create_server(app, host="127.0.0.1", port=port, threads=4, ident="market-server")
+    threading.Thread(target=server.run, name="demo-server", daemon=True).start()
+    url = f"http://127.0.0.1:{server.effective_port}"
+    client = SyncClient(stall.database_path(data_dir))
+    try:
+        state = client.state()
+        if state.paired and state.server_url != url:   # the demo server moved to another port
+            from . import db, settings
+            with db.write_transaction(client.conn):
+                settings.write(client.conn, "sync_server_url", url)
+        if not state.paired:
+            place = demo_data.DEMO_STALL
+            with write_transaction(app.extensions["market_server"]["engine"]) as conn:
+                _, _, code = store.add_stall(conn, place["province"], place["commune"],
+                                             place["market"], place["stall_name"],
+                                             vendor_name=place["vendor_name"], now=utcnow())
+                for product in DEMO_CATALOGUE:
+                    catalogue.set_catalogue_product(conn, province=place["province"], **product)
+                create_user(conn, DEMO_ADMIN[0], DEMO_ADMIN[1], "admin")
+            client.pair(url, code)
+    finally:
+        client.close()
+    return url, server
+
+
 @main.command()
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("market-pos-demo"), show_default=True, help="Demo data directory.")
 @click.option("--port", default=8080, show_default=True, type=int)
-def demo(data_dir: Path, port: int) -> None:
-    """Run a demo stall with a catalogue and a morning of sales."""
+@click.option("--server-port", default=8081, show_default=True, type=int,
+              help="Port of the demo's provincial server.")
+def demo(data_dir: Path, port: int, server_port: int) -> None:
+    """Run a demo stall (catalogue, a morning of sales) and a provincial server, paired."""
     from . import demo as demo_data
     conn, device_id = _connect(data_dir)
     try:
         demo_data.seed(conn, device_id)
     finally:
         conn.close()
+    server_url, _server = _demo_server(data_dir, server_port)
     click.echo(f"Demo stall: owner PIN {demo_data.DEMO_OWNER_PIN}, helper PIN"
                f" {demo_data.DEMO_HELPER_PIN}")
+    click.echo(f"Provincial server on {server_url}/admin/ (user {DEMO_ADMIN[0]}, password"
+               f" {DEMO_ADMIN[1]}), the stall paired with it")
     _serve(data_dir, "127.0.0.1", port)
 
 
@@ -148,6 +216,121 @@ def receipt(data_dir: Path | None, sale_id: str, width: str, output: Path, copy:
         conn.close()
     output.write_bytes(pdf)
     click.echo(f"Receipt written to {output}")
+
+
+@main.command()
+@data_option
+@click.option("--server", "server_url", required=True,
+              help="The provincial server's address, e.g. https://sync.example.gov.vn")
+@click.option("--code", required=True, help="The one-time pairing code (ABCD-EFGH).")
+def pair(data_dir: Path | None, server_url: str, code: str) -> None:
+    """Pair the stall with the provincial server using a one-time code."""
+    from sync.client import PairingError, SyncClient
+    data_dir = _data_dir(data_dir)
+    conn, old_device = _connect(data_dir)
+    conn.close()
+    client = SyncClient(stall.database_path(data_dir), timeout=(5, 20))
+    try:
+        answer = client.pair(server_url, code)
+        state = client.state()
+    except PairingError as exc:
+        raise click.ClickException(f"Pairing failed: {exc.message} ({exc.code})")
+    finally:
+        client.close()
+    stall_name = (answer.get("stall") or {}).get("name") or ""
+    click.echo(f"Paired with {state.server_url} as device {state.device_id}"
+               + (f" ({stall_name})" if stall_name else "") + ".")
+    if state.device_id != old_device:
+        click.echo("This stall took the server's device id; restart `market-pos serve` if it"
+                   " is running.")
+    click.echo(f"{state.pending} entries to send: run `market-pos sync` (or wait for the"
+               " stall to sync by itself).")
+
+
+def _progress_bar(start: int, width: int = 30):  # type: ignore[no-untyped-def]
+    """A text progress bar on stderr for a backlog of more than one batch."""
+    from sync.protocol import CLIENT_BATCH_ENTRIES
+    shown = {"on": False}
+
+    def show(acked: int, head: int) -> None:
+        total = max(head - start, 0)
+        if not shown["on"] and total <= CLIENT_BATCH_ENTRIES:
+            return
+        shown["on"] = True
+        done = min(max(acked - start, 0), total)
+        filled = int(width * done / total) if total else width
+        click.echo(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", nl=False,
+                   err=True)
+    return show, shown
+
+
+@main.command()
+@data_option
+@click.option("--wait", "lock_wait", default=30.0, show_default=True, type=float,
+              help="Seconds to wait when another sync of this stall is running.")
+def sync(data_dir: Path | None, lock_wait: float) -> None:
+    """Sync with the provincial server now; exit 0 once nothing is pending."""
+    from sync.client import SyncClient, SyncError, SyncRetryable
+    data_dir = _data_dir(data_dir)
+    conn, _ = _connect(data_dir)
+    conn.close()
+    client = SyncClient(stall.database_path(data_dir))
+    start = client.state().acked_seq
+    show, shown = _progress_bar(start)
+    try:
+        result = client.sync_once(progress=show, lock_wait=lock_wait)
+    except SyncRetryable as exc:
+        wait = f" (the server asks to wait {exc.retry_after:.0f} s)" if exc.retry_after else ""
+        pending = client.state().pending
+        raise click.ClickException(f"Sync incomplete: {exc.message}{wait}. {pending} entries"
+                                   " still to send; try again later.")
+    except SyncError as exc:
+        raise click.ClickException(f"Sync failed: {exc.message}")
+    finally:
+        if shown["on"]:
+            click.echo("", err=True)
+        client.close()
+    if result.status == "busy":
+        raise click.ClickException("Another sync of this stall is running; try again shortly.")
+    if result.status == "not_paired":
+        raise click.ClickException(f"Not paired with a provincial server: run `market-pos pair"
+                                   f" --server URL --code CODE` first ({result.pending} entries"
+                                   " waiting).")
+    if result.status == "needs_attention":
+        attention = result.needs_attention or {}
+        raise click.ClickException(
+            f"Entry {attention.get('seq')} needs attention: the server says"
+            f" {attention.get('code')}: {attention.get('message')}. {result.pending} entries are"
+            " not sent; the provincial administrator must look at it.")
+    catalogue = {"updated": "catalogue updated", "unchanged": "catalogue unchanged"}.get(
+        result.catalogue or "", "")
+    click.echo(f"Synced: {result.pushed} entries sent ({result.duplicates} already there),"
+               f" server holds up to {result.acked_seq}; {catalogue}.")
+    if result.pending:
+        raise click.ClickException(f"{result.pending} entries recorded during the sync are"
+                                   " still to send; run it again.")
+
+
+@main.command("export-bundle")
+@data_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The bundle file to write (e.g. on a USB stick).")
+def export_bundle(data_dir: Path | None, output: Path) -> None:
+    """Write every entry the server lacks into a signed bundle, for a USB stick."""
+    from sync.client import SyncError
+    from sync.client import export_bundle as write_bundle
+    data_dir = _data_dir(data_dir)
+    conn, _ = _connect(data_dir)
+    conn.close()
+    try:
+        summary = write_bundle(stall.database_path(data_dir), output)
+    except (SyncError, OSError) as exc:
+        raise click.ClickException(f"No bundle written: {getattr(exc, 'message', exc)}")
+    if summary["entries"]:
+        click.echo(f"Bundle written to {output}: {summary['entries']} entries (seq"
+                   f" {summary['first_seq']} to {summary['last_seq']}).")
+    else:
+        click.echo(f"Bundle written to {output}: nothing is pending, it holds no entries.")
 
 
 @main.group()

@@ -86,7 +86,12 @@ SCHEMAS: dict[str, Any] = {
                                "category": _STR, "barcode": {"type": ["string", "null"]},
                                "ocop_stars": {"type": ["integer", "null"]},
                                "trace_url": {"type": ["string", "null"]},
-                               "active": {"type": "boolean"}, "weighed": {"type": "boolean"}}},
+                               "active": {"type": "boolean"}, "weighed": {"type": "boolean"},
+                               "server_ref": {"type": ["string", "null"],
+                                              "description": "set on products of the province's"
+                                                             " reference catalogue"},
+                               "binding": {"type": "boolean",
+                                           "description": "the market board sets the price"}}},
     "Settings": {"type": "object", "properties": {
         key: _STR for key in ("vendor_name", "stall_name", "stall_number", "market", "commune",
                               "province", "phone", "tax_code", "device_id")}},
@@ -117,11 +122,24 @@ SCHEMAS: dict[str, Any] = {
                                      "message": _STR, "at": {"type": ["number", "null"]},
                                      "backend": _STR, "auto_print": {"type": "boolean"},
                                      "queued": _INT, "held": _INT, "failed": _INT}},
-    "SyncStatus": {"type": "object", "required": ["pending", "acked_seq", "last_sync_at",
-                                                  "last_error"],
-                   "properties": {"pending": _INT, "acked_seq": _INT,
-                                  "last_sync_at": {"type": ["string", "null"]},
-                                  "last_error": {"type": ["string", "null"]}}},
+    "SyncStatus": {"type": "object",
+                   "required": ["pending", "acked_seq", "last_sync_at", "last_error",
+                                "needs_attention", "server_url", "paired"],
+                   "properties": {
+                       "pending": _INT, "acked_seq": _INT, "head_seq": _INT,
+                       "last_sync_at": {"type": ["string", "null"]},
+                       "last_error": {"type": ["string", "null"]},
+                       "last_error_code": {"type": ["string", "null"]},
+                       "needs_attention": {"oneOf": [{"type": "null"}, {
+                           "type": "object", "required": ["seq", "code", "message"],
+                           "properties": {"seq": {"type": ["integer", "null"]}, "code": _STR,
+                                          "message": _STR}}],
+                           "description": "An entry the server refused; later entries wait"},
+                       "server_url": {"type": ["string", "null"]},
+                       "paired": {"type": "boolean"}, "device_id": _STR,
+                       "last_bundle_at": {"type": ["string", "null"]},
+                       "clock_offset_ms": {"type": ["integer", "null"],
+                                           "description": "server time minus device time"}}},
 }
 
 
@@ -229,6 +247,12 @@ def document() -> dict[str, Any]:
                               **_errors(401, 404)}}},
             "/api/sync/status": {"get": {"operationId": "syncStatus", "responses": {
                 "200": _json(_ref("SyncStatus"), "What waits to be synced"), **_errors(401)}}},
+            "/api/sync": {"post": {"operationId": "syncNow", "responses": {
+                "202": _json({"allOf": [_ref("SyncStatus"), {
+                    "type": "object", "required": ["sync"], "properties": {
+                        "sync": {"enum": ["woken", "started", "running"]}}}]},
+                    "A sync was started; it does not wait for the network"),
+                **_errors(400, 401)}}},
             "/api/openapi.json": {"get": {"operationId": "openapi", "security": [],
                                           "responses": {"200": {"description": "This document"}}}},
         },

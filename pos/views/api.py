@@ -10,11 +10,13 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, session
 from flask_babel import gettext as _
 
 from .. import access, catalog, daybook, openapi, printing, printouts, sales, settings
+from sync.client import read_state
 from sync.protocol import utc_timestamp
 from ..app import csrf, get_db
 from ..db import write_transaction
 from ..errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
 from .guards import is_owner_now
+from .sync import trigger as trigger_sync
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -242,9 +244,11 @@ def z_report(z_number: int) -> Any:
 @bp.get("/sync/status")
 def sync_status() -> Any:
     """Say how much of the journal still waits to reach the provincial server."""
-    conn = get_db()
-    head = conn.execute("SELECT IFNULL(MAX(seq), 0) FROM journal").fetchone()[0]
-    acked = int(settings.read(conn, "sync_acked_seq", "0") or 0)
-    return jsonify({"pending": head - acked, "acked_seq": acked,
-                    "last_sync_at": settings.read(conn, "sync_last_at"),
-                    "last_error": settings.read(conn, "sync_last_error")})
+    return jsonify(read_state(get_db()).to_dict())
+
+
+@bp.post("/sync")
+def sync_now() -> Any:
+    """Start a sync now (202); follow it with GET /api/sync/status."""
+    started = trigger_sync(current_app.config["DATABASE"])
+    return jsonify({"sync": started, **read_state(get_db()).to_dict()}), 202

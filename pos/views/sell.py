@@ -10,9 +10,11 @@ from sync.protocol import utc_timestamp
 from ..app import get_db
 from ..text import fold
 from . import printer as printer_view
+from . import sync as sync_view
 from .guards import login_required
 
 bp = Blueprint("sell", __name__)
+bp.register_blueprint(sync_view.bp)  # /sync…: reached from the sell screen's sync indicator
 BANKNOTES = (10_000, 20_000, 50_000, 100_000, 200_000, 500_000)
 
 
@@ -27,5 +29,6 @@ def index() -> Any:
     categories = sorted({p["category"] for p in products if p["category"]})
     return render_template("pos/sell.html", products=products, categories=categories,
                            banknotes=BANKNOTES, printer=printer_view.status_for_screen(),
+                           sync=sync_view.current_screen_state(),
                            totals=sales.day_totals(
                                conn, sales.current_business_day(conn, utc_timestamp())))

@@ -3,14 +3,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _
 
 from .. import access, settings
 from ..app import get_db
 from ..db import write_transaction
 from ..errors import InvalidInput, PosError
+from . import sync as sync_view
 from .guards import owner_required
+from sync.client import PairingError, SyncClient, read_state
+
+PAIR_TIMEOUT = (5.0, 15.0)  # the owner waits for the answer; never longer than this
 
 bp = Blueprint("setup", __name__)
 
@@ -22,6 +27,37 @@ def _save_stall(form: dict[str, str]) -> None:
     with write_transaction(conn):
         for key, value in clean.items():
             settings.write(conn, key, value)
+
+
+def _pair(form: dict[str, str]) -> None:
+    """Pair with the provincial server (owner's form); PairingError becomes a message."""
+    server_url, code = form.get("server_url", "").strip(), form.get("code", "").strip()
+    if "code=" in code:  # a scanned pairing link: …?server=URL&code=ABCD-EFGH
+        from urllib.parse import parse_qs, urlsplit
+        query = parse_qs(urlsplit(code).query)
+        code = (query.get("code") or [""])[0]
+        server_url = server_url or (query.get("server") or [""])[0]
+    client = SyncClient(current_app.config["DATABASE"], timeout=PAIR_TIMEOUT)
+    try:
+        answer = client.pair(server_url, code)
+    except PairingError as exc:
+        messages = {
+            "bad_server_url": _("The server address must start with http:// or https://."),
+            "bad_pairing_code": _("The pairing code is wrong, used or expired."),
+            "too_many_attempts": _("Too many tries. Wait a minute and try again."),
+            "device_mismatch": _("This stall has sold already under its own device id; the"
+                                 " server offers another one. Ask the administrator."),
+            "network": _("No connection to the server. Check the address and the network."),
+            "timeout": _("The server did not answer in time. Try again."),
+        }
+        raise InvalidInput(messages.get(exc.code, _("Pairing failed: %(reason)s",
+                                                    reason=exc.message)), field="code")
+    finally:
+        client.close()
+    current_app.config["DEVICE_ID"] = read_state(get_db()).device_id
+    sync_view.trigger(current_app.config["DATABASE"])
+    name = (answer.get("stall") or {}).get("name") or ""
+    flash(_("Paired with the provincial server.") + (f" {name}" if name else ""))
 
 
 def _check_new_pin(pin: str, confirm: str) -> str:
@@ -70,6 +106,8 @@ def stall_settings() -> Any:
                 access.set_pin(conn, role, _check_new_pin(form.get("pin", ""),
                                                           form.get("pin2", "")))
                 flash(_("PIN saved."))
+            elif form.get("action") == "pair":
+                _pair(form)
             else:
                 values = {k: form.get(k, "") for k in settings.STALL_FIELDS}
                 _save_stall(form)
@@ -79,4 +117,6 @@ def stall_settings() -> Any:
         else:
             return redirect(url_for("setup.stall_settings"))
     return render_template("pos/settings.html", values=values, fields=settings.STALL_FIELDS,
-                           error=error), status
+                           error=error, sync=sync_view.current_screen_state(),
+                           pair_form={"server_url": request.form.get("server_url", "")
+                                      if request.form.get("action") == "pair" else ""}), status

@@ -254,5 +254,46 @@
   }
   setInterval(refreshPrinter, 20000);
 
+  // Sync with the province: the indicator above the cart and "Sync now". The server sends the
+  // texts ready in the interface language; the request never waits for the network.
+  var syncPoll = null;
+  function showSync(state) {
+    var bar = $("sync-bar");
+    bar.className = "sync-bar level-" + state.level;
+    if (state.paired && $("sync-pending")) {
+      $("sync-pending").textContent = state.pending;
+      $("sync-ago").textContent = state.syncing ? TEXT.syncing :
+        state.last_ago + (state.via_bundle ? " (USB)" : "");
+    }
+    var problem = state.attention || state.error;
+    $("sync-problem").textContent = problem;
+    $("sync-problem").hidden = !problem;
+    $("sync-now").disabled = state.syncing;
+    $("sync-now").textContent = state.syncing ? TEXT.syncing : TEXT.sync_now;
+  }
+  function refreshSync() {
+    return fetch("/sync/state", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (state) { if (state) showSync(state); return state; }, function () { return null; });
+  }
+  $("sync-now").addEventListener("click", function () {
+    $("sync-now").disabled = true;
+    $("sync-now").textContent = TEXT.syncing;
+    fetch("/sync/now", {
+      method: "POST", credentials: "same-origin",
+      headers: { "X-CSRFToken": CSRF, "Accept": "application/json" }
+    }).then(function () {
+      var rounds = 0;
+      clearInterval(syncPoll);
+      syncPoll = setInterval(function () {   // follow it for a while, then back to the slow pace
+        rounds += 1;
+        refreshSync().then(function (state) {
+          if (rounds > 40 || (rounds > 1 && state && !state.syncing)) clearInterval(syncPoll);
+        });
+      }, 1500);
+    }, function () { $("sync-now").disabled = false; $("sync-now").textContent = TEXT.sync_now; });
+  });
+  setInterval(refreshSync, 30000);
+
   render();
 })();
