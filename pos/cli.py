@@ -32,6 +32,7 @@ def _connect(data_dir: Path):  # type: ignore[no-untyped-def]
 def main() -> None:
     """Market 4.0 POS: the stall."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the demo's server migrates quietly
 
 
 @main.command()

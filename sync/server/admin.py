@@ -56,6 +56,15 @@ def _globals() -> dict[str, Any]:
     return {"user": getattr(g, "user", None), "lang": select_locale(), "open_alerts": open_alerts}
 
 
+@bp.app_template_filter("vn_time")
+def vn_time(moment: Any) -> str:
+    """A server time as dd/mm/yyyy HH:MM in Vietnam."""
+    if moment is None:
+        return ""
+    from pos.localtime import VIETNAM
+    return moment.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
+
+
 def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Administrators only; others are sent to log in (or refused if logged in as a viewer)."""
     @wraps(view)

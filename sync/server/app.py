@@ -59,11 +59,13 @@ def get_engine() -> Engine:
 
 
 def select_locale() -> str:
-    """The language chosen in the session, else the browser's, else Vietnamese."""
+    """The language chosen in the session; else Vietnamese for pages, the browser's for the API."""
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return chosen
-    return request.accept_languages.best_match(LANGUAGES, default="vi") or "vi"
+    if request.path.startswith("/api/"):
+        return request.accept_languages.best_match(LANGUAGES, default="vi") or "vi"
+    return "vi"  # the pages speak Vietnamese first, like the stall; English is one click away
 
 
 def wants_json() -> bool:
