@@ -148,12 +148,14 @@ def _demo_server(data_dir: Path, port: int) -> tuple[str, Any]:
 def demo(data_dir: Path, port: int, server_port: int) -> None:
     """Run a demo stall (catalogue, a morning of sales) and a provincial server, paired."""
     from . import demo as demo_data
+    conn, _ = _connect(data_dir)
+    conn.close()
+    server_url, _server = _demo_server(data_dir, server_port)  # pair first: adopt its device id
     conn, device_id = _connect(data_dir)
     try:
         demo_data.seed(conn, device_id)
     finally:
         conn.close()
-    server_url, _server = _demo_server(data_dir, server_port)
     click.echo(f"Demo stall: owner PIN {demo_data.DEMO_OWNER_PIN}, helper PIN"
                f" {demo_data.DEMO_HELPER_PIN}")
     click.echo(f"Provincial server on {server_url}/admin/ (user {DEMO_ADMIN[0]}, password"

@@ -33,7 +33,7 @@ from .pairing import (add_stall, device_for_token, display_code,  # noqa: F401  
 logger = logging.getLogger(__name__)
 
 CLOCK_AHEAD_LIMIT = timedelta(minutes=10)
-CLOCK_BEFORE_STALL_LIMIT = timedelta(days=1)
+CLOCK_BEFORE_PAIRING_LIMIT = timedelta(minutes=10)  # the same skew allowed as ahead
 MAX_SEQ = 2**62
 
 
@@ -164,13 +164,15 @@ def push(conn: Connection, device_id: str, entries: list[Entry], now: datetime,
         if entry.device_id != device_id:
             raise WrongDevice(f"Entry {entry.seq} belongs to another device.")
     row = conn.execute(
-        select(devices.c.acked_seq, devices.c.head_hash, stalls.c.created_at)
+        select(devices.c.acked_seq, devices.c.head_hash, devices.c.paired_at,
+               stalls.c.created_at)
         .select_from(devices.join(stalls, stalls.c.id == devices.c.stall_id))
         .where(devices.c.device_id == device_id)
         .with_for_update(of=devices)).one_or_none()
     if row is None:
         raise NotFound("This device is not known to the server.", code="unknown_device")
-    acked, head_hash, stall_created = row.acked_seq, row.head_hash, row.created_at
+    acked, head_hash = row.acked_seq, row.head_hash
+    not_before = row.paired_at or row.created_at  # entries dated earlier are implausible
 
     known = _stored_hashes(conn, device_id, sorted({e.seq for e in entries if e.seq <= acked}))
 
@@ -213,7 +215,7 @@ def push(conn: Connection, device_id: str, entries: list[Entry], now: datetime,
         cur_seq, cur_hash = entry.seq, entry.hash
 
     if accepted:
-        _store(conn, device_id, accepted, now, stall_created)
+        _store(conn, device_id, accepted, now, not_before)
     values: dict[str, Any] = {"last_sync_at": now}
     if accepted:
         values.update(acked_seq=cur_seq, head_hash=cur_hash)
@@ -227,7 +229,7 @@ def push(conn: Connection, device_id: str, entries: list[Entry], now: datetime,
 
 _CLOCK_MESSAGES = {
     "ahead": "Clock ahead: device time {at} is more than 10 minutes ahead of the server",
-    "behind": "Clock behind: device time {at} is more than a day before the stall was created",
+    "behind": "Clock behind: device time {at} is before the device was paired",
 }
 
 
@@ -249,12 +251,12 @@ def _clock_alert(conn: Connection, device_id: str, flag: str, flagged: list[Entr
 
 
 def _store(conn: Connection, device_id: str, accepted: list[Entry], now: datetime,
-           stall_created: datetime) -> None:
+           not_before: datetime) -> None:
     """Insert the journal rows, their clock alerts and their projections, in bulk."""
     rows = []
     flagged: dict[str, list[Entry]] = {}
     ahead_of = utc_timestamp(now + CLOCK_AHEAD_LIMIT)
-    behind = utc_timestamp(stall_created - CLOCK_BEFORE_STALL_LIMIT)
+    behind = utc_timestamp(not_before - CLOCK_BEFORE_PAIRING_LIMIT)
     for entry in accepted:
         flag = _clock_flag(entry, ahead_of, behind)
         if flag:

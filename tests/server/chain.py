@@ -58,7 +58,7 @@ class Chain:
     def __init__(self, device_id: str, start: datetime | None = None):
         self.device_id = device_id
         self.entries: list[Entry] = []
-        self.clock = start or datetime.now(timezone.utc) - timedelta(hours=1)
+        self.clock = start or datetime.now(timezone.utc)  # after the stall was paired
         self.sales = 0
 
     @property

@@ -305,3 +305,15 @@ def test_push_of_500_entries_is_fast_enough(client, engine, stall):
     elapsed = time.perf_counter() - started
     assert response.status_code == 200 and response.get_json()["stored"] == 500
     assert elapsed < 5, f"500 entries took {elapsed:.2f}s"
+
+
+def test_entries_dated_before_pairing_are_flagged_and_stored(client, engine, stall):
+    chain = Chain(stall.device_id, start=datetime.now(timezone.utc) - timedelta(minutes=30))
+    chain.sales_run(2)  # sold offline before the officer paired the stall
+    response = push(client, stall, chain.entries)
+    assert response.status_code == 200 and response.get_json()["stored"] == 2
+    [alert] = alerts(engine, stall.device_id)
+    assert alert["kind"] == "clock" and "before the device was paired" in alert["message"]
+    with read_transaction(engine) as conn:
+        assert set(dict(conn.execute(select(journal.c.seq, journal.c.clock_flag)).all())
+                   .values()) == {"behind"}
