@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -114,10 +113,6 @@ def api(app: Flask, token: str) -> FlaskClient:
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The app served by waitress on a free loopback port; yields its base URL."""
-    from waitress.server import create_server
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
+    from tests.harness.live import serve_in_thread
+    with serve_in_thread(app) as url:
+        yield url

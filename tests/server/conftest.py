@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -177,12 +176,6 @@ def push(client: FlaskClient, stall: SimpleNamespace, entries: list[Any],
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The app served by waitress on a free loopback port; yields its base URL."""
-    from waitress.server import create_server
-    server = create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    # Close every channel from the loop's own thread (closing from here races its select()).
-    server.trigger.pull_trigger(lambda: server.asyncore.close_all(server._map, ignore_all=True))
-    thread.join(timeout=5)
-    server.task_dispatcher.shutdown()
+    from tests.harness.live import serve_in_thread
+    with serve_in_thread(app, threads=8) as url:
+        yield url
