@@ -1,6 +1,7 @@
 """Shared fixtures: a fresh stall on a real temporary SQLite file, clients, and a live waitress server."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -11,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from pos import access, catalog, db, demo
+from tests.server import pgcluster
 from pos.app import create_app
 
 OWNER_PIN = "1234"
@@ -116,3 +118,21 @@ def live_server(app: Flask) -> Iterator[str]:
     from tests.harness.live import serve_in_thread
     with serve_in_thread(app) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a PostgreSQL server's maintenance database (started here if need be)."""
+    url = os.environ.get("MARKET_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    bindir = pgcluster.find_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not found: install postgresql or set "
+                    "MARKET_TEST_POSTGRES_URL to run the PostgreSQL half of the suite")
+    cluster = pgcluster.Cluster(bindir).start()
+    try:
+        yield cluster.url()
+    finally:
+        cluster.stop()

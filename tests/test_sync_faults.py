@@ -52,27 +52,11 @@ def run(*args: str, env: dict[str, str] | None = None, check: bool = True,
     return result
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    url = os.environ.get("MARKET_TEST_POSTGRES_URL")
-    if url:
-        yield url
-        return
-    bindir = pgcluster.find_bindir()
-    if bindir is None:
-        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not found; .ci/run installs them")
-    cluster = pgcluster.Cluster(bindir).start()
-    try:
-        yield cluster.url()
-    finally:
-        cluster.stop()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'server.sqlite3'}"
-    server = request.getfixturevalue("postgres")
+    server = request.getfixturevalue("postgres_server")
     name = f"faults_{uuid.uuid4().hex[:10]}"
     pgcluster.admin_execute(server, f'CREATE DATABASE "{name}"')
     return pgcluster.with_database(server, name)

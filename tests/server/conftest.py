@@ -9,7 +9,6 @@ there.
 """
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from pathlib import Path
@@ -33,24 +32,6 @@ PROVINCE, COMMUNE, MARKET = "Hà Giang", "Phường Minh Khai", "Chợ trung tâ
 
 
 # --- databases -----------------------------------------------------------------------------------
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """The URL of a PostgreSQL server's maintenance database (started here if need be)."""
-    url = os.environ.get("MARKET_TEST_POSTGRES_URL")
-    if url:
-        yield url
-        return
-    bindir = pgcluster.find_bindir()
-    if bindir is None:
-        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not found: install postgresql or set "
-                    "MARKET_TEST_POSTGRES_URL to run the PostgreSQL half of the suite")
-    cluster = pgcluster.Cluster(bindir).start()
-    try:
-        yield cluster.url()
-    finally:
-        cluster.stop()
-
 
 def new_postgres_database(server_url: str) -> str:
     """A fresh, empty database on the test server."""
