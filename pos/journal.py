@@ -9,7 +9,7 @@ from typing import Any, Iterator
 from sync.protocol import (GENESIS_HASH, Entry, canonical_json, check_link, entry_hash,
                            new_entry_id, utc_timestamp)
 
-KINDS = ("sale", "void", "product", "cash_move", "day_close")
+KINDS = ("sale", "void", "product", "cash_move", "day_close", "payment_check")
 
 
 def append(conn: sqlite3.Connection, device_id: str, kind: str, payload: dict[str, Any],

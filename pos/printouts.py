@@ -9,7 +9,7 @@ import sqlite3
 
 from flask_babel import lazy_gettext as _l
 
-from . import daybook, receipts, reports, sales, settings
+from . import daybook, qrpay, receipts, reports, sales, settings
 from .errors import InvalidInput
 from .paper import Document, render_pdf, render_raster
 from .printing import PrinterConfig, Job, Rendered
@@ -25,13 +25,18 @@ def print_language(conn: sqlite3.Connection) -> str:
 
 def job_document(conn: sqlite3.Connection, kind: str, ref: str, *, copy: bool, lang: str,
                  paper: str) -> Document:
-    """The document of a receipt (ref: sale id), a report (ref: x:<day> or z:<number>) or the
-    self-test page."""
+    """The document of a receipt (ref: sale id), an unpaid bill with its QR code (ref: pending
+    QR payment id), a report (ref: x:<day> or z:<number>) or the self-test page."""
     stall = settings.stall_settings(conn)
     if kind == "receipt":
         sale = sales.get_sale(conn, ref)
         return receipts.receipt_document(sale, stall, settings.read(conn, "device_id") or "",
-                                         lang=lang, copy=copy)
+                                         lang=lang, copy=copy,
+                                         server_url=settings.read(conn, "sync_server_url"))
+    if kind == "bill":
+        bill = qrpay.get(conn, ref)
+        bill["lines"] = sales.prepare_sale(conn, bill["request"])["lines"]
+        return receipts.bill_document(bill, stall, lang=lang)
     if kind == "report":
         which, _, value = ref.partition(":")
         report = (daybook.z_report(conn, int(value)) if which == "z"

@@ -6,6 +6,7 @@ document in the buyer's language, chosen at print time, not a piece of the vendo
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from PIL import Image
 
@@ -23,6 +24,12 @@ WORDS: dict[str, dict[str, str]] = {
         "qr": "Chuyển khoản", "sale_ref": "Mã GD: {}", "hash": "Mã kiểm tra: {}",
         "check_caption": "Mã xác thực hóa đơn", "pay_caption": "Quét mã để chuyển khoản",
         "thanks": "Cảm ơn quý khách!", "decimal": ",",
+        "qr_ref": "Mã CK: {}", "vendor_confirmed": "Người bán xác nhận đã nhận",
+        "bank_confirmed": "Ngân hàng đã xác nhận", "mismatch": "CHƯA KHỚP với ngân hàng",
+        "bill_title": "PHIẾU TẠM TÍNH", "unpaid": "CHƯA THANH TOÁN",
+        "due_qr": "Cần chuyển khoản", "paid_cash": "Đã trả tiền mặt",
+        "bank": "Ngân hàng: {}", "account": "Số TK: {}", "holder": "Chủ TK: {}",
+        "write_ref": "Nội dung chuyển khoản: {}",
     },
     "en": {
         "title": "SALES RECEIPT", "copy": "COPY", "voided": "VOIDED",
@@ -32,13 +39,26 @@ WORDS: dict[str, dict[str, str]] = {
         "qr": "Bank transfer", "sale_ref": "Sale ref: {}", "hash": "Check: {}",
         "check_caption": "Receipt verification code", "pay_caption": "Scan to pay by bank transfer",
         "thanks": "Thank you!", "decimal": ".",
+        "qr_ref": "Transfer ref: {}", "vendor_confirmed": "Confirmed by the vendor",
+        "bank_confirmed": "Confirmed by the bank", "mismatch": "NOT MATCHED by the bank",
+        "bill_title": "BILL", "unpaid": "NOT PAID YET",
+        "due_qr": "To pay by transfer", "paid_cash": "Paid in cash",
+        "bank": "Bank: {}", "account": "Account: {}", "holder": "Holder: {}",
+        "write_ref": "Transfer message: {}",
     },
 }
 
 
-def check_code(sale: dict[str, Any], device_id: str) -> str:
-    """The verification QR text: enough to find the journal entry and check it was not altered."""
-    return f"MP1;{sale['id']};{device_id};{sale['seq']};{sale['hash'][:16]};{sale['total']}"
+def check_code(sale: dict[str, Any], device_id: str, server_url: str | None = None) -> str:
+    """The verification QR text: enough to find the journal entry and check it was not altered.
+
+    Once the stall is paired it is a link to the provincial server's public receipt check, so
+    that any phone camera opens it; before that, the bare text (an inspector's tool reads it).
+    """
+    code = f"MP1;{sale['id']};{device_id};{sale['seq']};{sale['hash'][:16]};{sale['total']}"
+    if server_url:
+        return f"{server_url.rstrip('/')}/check?c={quote(code, safe=';')}"
+    return code
 
 
 def stall_header(name: str, stall: dict[str, str], w: dict[str, str]) -> list[Block]:
@@ -70,12 +90,16 @@ def _payments(sale: dict[str, Any], w: dict[str, str]) -> list[Block]:
                 blocks.append(Row(w["change"], format_vnd(payment.get("change") or 0), bold=True))
         else:
             blocks.append(Row(w["qr"], format_vnd(payment["amount"])))
+            state = w.get(payment.get("state") or "vendor_confirmed", "")
+            if payment.get("reference"):
+                blocks.append(small(w["qr_ref"].format(payment["reference"]), align="left"))
+            blocks.append(small(state, align="left"))
     return blocks
 
 
 def receipt_document(sale: dict[str, Any], stall: dict[str, str], device_id: str, *,
                      lang: str = "vi", copy: bool = False,
-                     qr_payload: str | None = None) -> Document:
+                     qr_payload: str | None = None, server_url: str | None = None) -> Document:
     """The receipt of a sale (as returned by pos.sales.get_sale), independent of the paper.
 
     `lang` is "vi" or "en" (anything else prints Vietnamese); `qr_payload`, if given, replaces
@@ -106,11 +130,38 @@ def receipt_document(sale: dict[str, Any], stall: dict[str, str], device_id: str
     if qr_payload:
         blocks.append(QR(qr_payload, caption=w["pay_caption"]))
     else:
-        blocks.append(QR(check_code(sale, device_id), caption=w["check_caption"]))
+        blocks.append(QR(check_code(sale, device_id, server_url), caption=w["check_caption"]))
     blocks += [small(w["sale_ref"].format(f"{device_id[:8]}-{sale['seq']}")),
                small(w["hash"].format(sale["hash"][:8])), Space(2),
                Text(w["thanks"], LARGE, bold=True, align="center")]
     return Document(blocks, title=f"{w['title'].capitalize()} {sale['number']} – {name}")
+
+
+def bill_document(bill: dict[str, Any], stall: dict[str, str], *,
+                  lang: str = "vi") -> Document:
+    """A bill not yet paid (a pending QR payment, pos/qrpay.py) carrying its dynamic VietQR code,
+    so that the buyer can pay from the paper; its reference lets the vendor match the transfer."""
+    w = WORDS["en" if lang == "en" else "vi"]
+    name = stall.get("stall_name") or stall.get("vendor_name") or ""
+    blocks = stall_header(name, stall, w)
+    blocks += [Space(1.5), Text(w["bill_title"], LARGE, bold=True, align="center"),
+               Space(1), Text(w["unpaid"], LARGE, bold=True, align="center", boxed=True),
+               Space(1), Row("", format_datetime(bill["created_at"])), Rule()]
+    for line in bill["lines"]:
+        quantity = format_quantity(line["quantity_milli"], w["decimal"])
+        blocks.append(Item(line["name"], f"{quantity} {line['unit']} × "
+                           f"{format_vnd(line['unit_price'])}", format_vnd(line["amount"])))
+    blocks += [Rule(dashed=False), Total(w["total"], format_vnd(bill["total"])), Rule()]
+    if bill["total"] > bill["amount"]:
+        blocks.append(Row(w["paid_cash"], format_vnd(bill["total"] - bill["amount"])))
+    blocks += [Row(w["due_qr"], format_vnd(bill["amount"]), bold=True), Space(2),
+               QR(bill["payload"], caption=w["pay_caption"]),
+               Text(w["write_ref"].format(""), align="center"),
+               Text(bill["reference"], HUGE, bold=True, align="center"),
+               Text(w["bank"].format(bill["bank_name"]), align="center"),
+               Text(w["account"].format(bill["account"]), align="center"),
+               Text(w["holder"].format(bill["holder"]), align="center")]
+    return Document(blocks, title=f"{w['bill_title'].capitalize()} {bill['reference']} – {name}")
 
 
 def receipt_pdf(sale: dict[str, Any], stall: dict[str, str], device_id: str, paper: str = "80",

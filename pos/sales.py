@@ -14,12 +14,13 @@ from .localtime import business_day
 from .money import line_amount, parse_amount, parse_quantity, quantity_text
 from .text import clean_text
 from sync.protocol import utc_timestamp
+from sync.qrref import find_reference
 
 PAYMENT_METHODS = ("cash", "qr")
 MAX_LINES = 200
 MAX_PAYMENTS = 4
 _LINE_KEYS = {"product_id", "quantity", "name", "unit_price", "unit"}
-_PAYMENT_KEYS = {"method", "amount", "tendered"}
+_PAYMENT_KEYS = {"method", "amount", "tendered", "reference"}
 
 
 def _require_list(value: Any, field: str, label: Any, max_items: int) -> list[Any]:
@@ -102,6 +103,15 @@ def _check_payments(raw_payments: Any, total: int) -> list[dict[str, Any]]:
         elif raw.get("tendered") is not None:
             raise InvalidInput(_l("Only cash payments have an amount tendered."),
                                field=f"{field}.tendered")
+        if raw.get("reference") is not None:
+            if method != "qr":
+                raise InvalidInput(_l("Only QR payments have a payment reference."),
+                                   field=f"{field}.reference")
+            reference = raw["reference"]
+            if not isinstance(reference, str) or find_reference(reference) != reference:
+                raise InvalidInput(_l("A payment reference looks like SAP12 0457."),
+                                   field=f"{field}.reference", code="bad_reference")
+            payment["reference"] = reference
         payments.append(payment)
     paid = sum(p["amount"] for p in payments)
     if paid != total:
@@ -129,48 +139,85 @@ def day_is_closed(conn: sqlite3.Connection, day: str) -> bool:
         is not None
 
 
-def record_sale(conn: sqlite3.Connection, device_id: str, request: Any,
-                sold_by: str) -> dict[str, Any]:
-    """Record one sale: all its lines and payments, in one transaction, or nothing."""
+def prepare_sale(conn: sqlite3.Connection, request: Any) -> dict[str, Any]:
+    """Check a sale request against the catalogue without writing anything: its lines, total
+    and payments, or InvalidInput. A QR code is shown only for a sale that would be accepted."""
     if not isinstance(request, dict):
         raise InvalidInput(_l("The sale must be a JSON object."))
     unknown = sorted(set(request) - {"lines", "payments"})
     if unknown:
         raise InvalidInput(_l("Unknown field: %(name)s", name=unknown[0]), field=unknown[0])
+    lines = _resolve_lines(conn, request.get("lines"))
+    total = sum(line["amount"] for line in lines)
+    if total <= 0:
+        raise InvalidInput(_l("A sale must have a total above zero."), field="lines")
+    payments = _check_payments(request.get("payments"), total)
+    return {"lines": lines, "total": total, "payments": payments}
+
+
+def record_sale(conn: sqlite3.Connection, device_id: str, request: Any, sold_by: str,
+                qr: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Record one sale: all its lines and payments, in one transaction, or nothing."""
     with write_transaction(conn):
-        at = utc_timestamp()  # taken under the write lock, so time order follows seq order
-        day = current_business_day(conn, at)
-        lines = _resolve_lines(conn, request.get("lines"))
-        total = sum(line["amount"] for line in lines)
-        if total <= 0:
-            raise InvalidInput(_l("A sale must have a total above zero."), field="lines")
-        payments = _check_payments(request.get("payments"), total)
-        number = conn.execute("SELECT IFNULL(MAX(number), 0) + 1 FROM sales").fetchone()[0]
-        payload = {"number": number, "business_day": day, "total": total, "sold_by": sold_by,
-                   "lines": [{k: v for k, v in line.items() if k != "line_no"} for line in lines],
-                   "payments": payments}
-        entry = journal.append(conn, device_id, "sale", payload, at=at)
-        conn.execute("INSERT INTO sales (id, seq, number, at, business_day, total, sold_by)"
-                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     (entry.id, entry.seq, number, at, day, total, sold_by))
-        conn.executemany(
-            "INSERT INTO sale_lines (sale_id, line_no, product_id, name, unit, quantity_milli,"
-            " unit_price, amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(entry.id, l["line_no"], l["product_id"], l["name"], l["unit"], l["quantity_milli"],
-              l["unit_price"], l["amount"]) for l in lines])
-        conn.executemany(
-            "INSERT INTO payments (sale_id, line_no, method, amount, tendered, change)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [(entry.id, i + 1, p["method"], p["amount"], p.get("tendered"), p.get("change"))
-             for i, p in enumerate(payments)])
-        cash = sum(p["amount"] for p in payments if p["method"] == "cash")
-        conn.execute(
-            "INSERT INTO day_totals (business_day, sales_count, revenue, cash, qr)"
-            " VALUES (?, 1, ?, ?, ?) ON CONFLICT (business_day) DO UPDATE SET"
-            " sales_count = sales_count + 1, revenue = revenue + excluded.revenue,"
-            " cash = cash + excluded.cash, qr = qr + excluded.qr",
-            (day, total, cash, total - cash))
-    return get_sale(conn, entry.id)
+        sale_id = write_sale(conn, device_id, request, sold_by, qr)
+    return get_sale(conn, sale_id)
+
+
+def write_sale(conn: sqlite3.Connection, device_id: str, request: Any, sold_by: str,
+               qr: dict[str, Any] | None = None) -> str:
+    """Write a sale inside the caller's write transaction; returns its id.
+
+    `qr` gives the QR payment's reference, bank and account and who confirmed it (a pending
+    code's, see pos/qrpay.py); without it a QR payment gets the next reference and the default
+    account, so that every QR payment can be matched against the bank's notifications.
+    """
+    at = utc_timestamp()  # taken under the write lock, so time order follows seq order
+    day = current_business_day(conn, at)
+    checked = prepare_sale(conn, request)
+    lines, total, payments = checked["lines"], checked["total"], checked["payments"]
+    for payment in payments:
+        if payment["method"] == "qr":
+            payment.update(_qr_details(conn, payment, qr))
+    number = conn.execute("SELECT IFNULL(MAX(number), 0) + 1 FROM sales").fetchone()[0]
+    payload = {"number": number, "business_day": day, "total": total, "sold_by": sold_by,
+               "lines": [{k: v for k, v in line.items() if k != "line_no"} for line in lines],
+               "payments": payments}
+    entry = journal.append(conn, device_id, "sale", payload, at=at)
+    conn.execute("INSERT INTO sales (id, seq, number, at, business_day, total, sold_by)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 (entry.id, entry.seq, number, at, day, total, sold_by))
+    conn.executemany(
+        "INSERT INTO sale_lines (sale_id, line_no, product_id, name, unit, quantity_milli,"
+        " unit_price, amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(entry.id, l["line_no"], l["product_id"], l["name"], l["unit"], l["quantity_milli"],
+          l["unit_price"], l["amount"]) for l in lines])
+    conn.executemany(
+        "INSERT INTO payments (sale_id, line_no, method, amount, tendered, change, reference,"
+        " bank_bin, account, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(entry.id, i + 1, p["method"], p["amount"], p.get("tendered"), p.get("change"),
+          p.get("reference"), p.get("bank_bin"), p.get("account"),
+          "vendor_confirmed" if p["method"] == "qr" else None)
+         for i, p in enumerate(payments)])
+    cash = sum(p["amount"] for p in payments if p["method"] == "cash")
+    conn.execute(
+        "INSERT INTO day_totals (business_day, sales_count, revenue, cash, qr)"
+        " VALUES (?, 1, ?, ?, ?) ON CONFLICT (business_day) DO UPDATE SET"
+        " sales_count = sales_count + 1, revenue = revenue + excluded.revenue,"
+        " cash = cash + excluded.cash, qr = qr + excluded.qr",
+        (day, total, cash, total - cash))
+    return entry.id
+
+
+def _qr_details(conn: sqlite3.Connection, payment: dict[str, Any],
+                qr: dict[str, Any] | None) -> dict[str, Any]:
+    """Reference, bank and account of a QR payment, and who confirmed the money arrived."""
+    from . import qrpay  # qrpay builds on this module
+    if qr is not None:
+        details = {k: qr[k] for k in ("reference", "bank_bin", "account") if qr.get(k)}
+        details["confirmed_by"] = qr.get("confirmed_by", "vendor")
+        return details
+    return {**qrpay.reference_and_account(conn, payment.get("reference")),
+            "confirmed_by": "vendor"}
 
 
 def void_sale(conn: sqlite3.Connection, device_id: str, sale_id: str, reason: Any,
@@ -224,6 +271,9 @@ def _sale_dict(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
         payment = {"method": p["method"], "amount": p["amount"]}
         if p["method"] == "cash":
             payment.update(tendered=p["tendered"], change=p["change"])
+        else:
+            payment.update({k: p[k] for k in ("reference", "bank_bin", "account") if p[k]})
+            payment["state"] = p["state"] or "vendor_confirmed"
         payments.append(payment)
     void = None
     if row["voided_seq"] is not None:

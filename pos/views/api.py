@@ -252,3 +252,6 @@ def sync_now() -> Any:
     """Start a sync now (202); follow it with GET /api/sync/status."""
     started = trigger_sync(current_app.config["DATABASE"])
     return jsonify({"sync": started, **read_state(get_db()).to_dict()}), 202
+
+
+from . import api_qr  # noqa: E402,F401  (QR-transfer routes on this blueprint)

@@ -201,6 +201,8 @@ payments = Table(
     Column("amount", BigInteger(), nullable=False),
     Column("tendered", BigInteger()),
     Column("change", BigInteger()),
+    Column("reference", String(16)),                 # QR payments: the code's payment reference
+    Column("state", String(16)),                     # QR: vendor_confirmed|bank_confirmed|mismatch
     PrimaryKeyConstraint("device_id", "seq", "line_no"),
 )
 
@@ -263,6 +265,51 @@ integrity_alerts = Table(
     Index(None, "device_id", "seq"),
 )
 
+# --- QR-transfer payments: bank notifications in, confirmations down (sync/server/bank.py) ----
+
+webhook_secrets = Table(
+    "webhook_secrets", metadata,
+    Column("id", _id(), primary_key=True),
+    Column("name", String(40), nullable=False),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("revoked_at", UtcTimestamp()),
+)
+
+bank_notifications = Table(
+    "bank_notifications", metadata,
+    Column("id", _id(), primary_key=True, autoincrement=True),
+    Column("txn_id", String(64), nullable=False, unique=True),   # the bank's; a resend is a no-op
+    Column("amount", BigInteger(), nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("account", String(32)),
+    Column("paid_at", UtcTimestamp()),
+    Column("received_at", UtcTimestamp(), nullable=False),
+    Column("reference", String(16)),                            # e.g. "SAP12 0457", if found
+    Column("device_id", String(36), index=True),                # the stall it was routed to
+    Column("acknowledged_at", UtcTimestamp()),                  # an unrouted one, seen by an admin
+    Column("acknowledged_by", String(100)),
+)
+
+qr_checks = Table(
+    "qr_checks", metadata,
+    Column("device_id", String(36), nullable=False),
+    Column("seq", BigInteger(), nullable=False),
+    Column("reference", String(16)),
+    Column("sale_id", String(36)),
+    Column("state", String(16), nullable=False),
+    Column("reason", String(32)),
+    Column("bank_txn", String(64)),
+    Column("bank_amount", BigInteger()),
+    Column("expected", BigInteger()),
+    Column("source", String(16), nullable=False),
+    Column("business_day", String(10)),
+    Column("at", String(24), nullable=False),
+    PrimaryKeyConstraint("device_id", "seq"),
+    CheckConstraint("state IN ('bank_confirmed', 'mismatch')", name="state"),
+    Index(None, "device_id", "sale_id"),
+)
+
 # --- the reference catalogue, flowing down ------------------------------------------------------
 
 catalogue_products = Table(
@@ -305,6 +352,59 @@ users = Table(
     Column("locked_until", UtcTimestamp()),
     Column("created_at", UtcTimestamp(), nullable=False),
     CheckConstraint("role IN ('admin', 'viewer')", name="role"),
+)
+
+
+# --- dashboard rollups, maintained as entries are projected (sync/server/rollups.py) ----------
+# Figures are net of voids: a voided sale leaves `sales`, `revenue`, `cash`, `qr` and `qr_sales`
+# of its own business day and is counted in `voids`/`voided` instead. `kind` is d (a business
+# day, period "2026-11-22"), w (an ISO week, "2026-W47") or m (a month, "2026-11").
+
+def _figures() -> list[Column[Any]]:
+    return [Column(name, BigInteger(), nullable=False, server_default="0")
+            for name in ("sales", "revenue", "cash", "qr", "qr_sales", "voids", "voided")]
+
+
+stall_periods = Table(
+    "stall_periods", metadata,
+    Column("device_id", String(36), nullable=False),
+    Column("kind", String(1), nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("province_id", _id(), nullable=False),
+    Column("commune_id", _id(), nullable=False),
+    Column("market_id", _id(), nullable=False),
+    *_figures(),
+    PrimaryKeyConstraint("device_id", "kind", "period"),
+    CheckConstraint("kind IN ('d', 'w', 'm')", name="kind"),
+    Index(None, "kind", "period", "province_id", "commune_id", "market_id"),
+)
+
+market_days = Table(
+    "market_days", metadata,
+    Column("market_id", _id(), nullable=False),
+    Column("business_day", String(10), nullable=False),
+    Column("province_id", _id(), nullable=False),
+    Column("commune_id", _id(), nullable=False),
+    *_figures(),
+    PrimaryKeyConstraint("market_id", "business_day"),
+    Index(None, "business_day", "province_id", "commune_id"),
+)
+
+product_periods = Table(
+    "product_periods", metadata,
+    Column("market_id", _id(), nullable=False),
+    Column("kind", String(1), nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("unit", String(32), nullable=False),
+    Column("province_id", _id(), nullable=False),
+    Column("commune_id", _id(), nullable=False),
+    Column("quantity_milli", BigInteger(), nullable=False, server_default="0"),
+    Column("revenue", BigInteger(), nullable=False, server_default="0"),
+    Column("lines", BigInteger(), nullable=False, server_default="0"),
+    PrimaryKeyConstraint("market_id", "kind", "period", "name", "unit"),
+    CheckConstraint("kind IN ('d', 'w', 'm')", name="kind"),
+    Index(None, "kind", "period", "province_id", "commune_id"),
 )
 
 
