@@ -62,8 +62,11 @@ def _entry(conn: sqlite3.Connection, device_id: str, txn: BankTransaction, sourc
     payload: dict[str, Any] = {"bank_txn": txn.txn_id, "bank_amount": txn.amount,
                                "description": txn.description[:MAX_DESCRIPTION],
                                "state": state, "source": source, "business_day": day}
-    for key, value in (("reference", reference), ("sale_id", sale_id), ("reason", reason),
-                       ("expected", expected), ("paid_at", txn.paid_at)):
+    sale_seq = None
+    if sale_id is not None:
+        sale_seq = conn.execute("SELECT seq FROM sales WHERE id = ?", (sale_id,)).fetchone()[0]
+    for key, value in (("reference", reference), ("sale_id", sale_id), ("sale_seq", sale_seq),
+                       ("reason", reason), ("expected", expected), ("paid_at", txn.paid_at)):
         if value is not None:
             payload[key] = value
     entry = journal.append(conn, device_id, "payment_check", payload, at=at)

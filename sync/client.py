@@ -33,11 +33,12 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from pos import catalog, db, settings
+from pos import bankcheck, catalog, db, qrpay, settings
 from pos.stall import DATABASE_NAME
 from sync.protocol import (BUNDLE_FORMAT, CLIENT_BATCH_BYTES, CLIENT_BATCH_ENTRIES, ProtocolError,
                            bundle_key, bundle_mac, canonical_json, parse_timestamp, token_hash,
                            utc_timestamp)
+from sync.qrref import stall_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ KEY_CATALOGUE_VERSION = "sync_catalogue_version"
 KEY_PAIRED_AT = "sync_paired_at"
 KEY_BUNDLE_AT = "sync_last_bundle_at"
 KEY_BUNDLE_SEQ = "sync_last_bundle_seq"
+KEY_BANK_CURSOR = "sync_bank_cursor"
+BANK_PAGES_PER_SYNC = 20
 
 LOCK_NAME = "sync.lock"
 DEFAULT_TIMEOUT = (5.0, 30.0)
@@ -122,6 +125,7 @@ class SyncResult:
     acked_seq: int = 0
     head_seq: int = 0
     catalogue: str | None = None      # "updated", "unchanged", or None when not pulled
+    bank: int = 0                     # bank notifications applied (pos/bankcheck.py)
     needs_attention: dict[str, Any] | None = None
 
     @property
@@ -522,6 +526,10 @@ class SyncClient:
         if not state.paired:
             return SyncResult("not_paired", acked_seq=state.acked_seq, head_seq=state.head_seq)
         result = SyncResult("ok", acked_seq=state.acked_seq, head_seq=state.head_seq)
+        # Bank notifications first: a payment they confirm becomes an entry that goes up now.
+        result.bank = self._pull_bank(state)
+        if result.bank:
+            result.head_seq = self.state().head_seq
         if state.needs_attention is None or retry_refused:
             self._push(state, result, progress)
         else:
@@ -682,6 +690,44 @@ class SyncClient:
 
     # pull
 
+    def _pull_bank(self, state: SyncState) -> int:
+        """Apply the bank notifications the server routed to this stall (docs/SYNC.md). Each is
+        applied once: the stall remembers every bank transaction id it has seen, so the cursor
+        may lag behind after a crash without anything being counted twice."""
+        cursor = _int(settings.read(self.conn, KEY_BANK_CURSOR))
+        applied = 0
+        for _page in range(BANK_PAGES_PER_SYNC):
+            answer = self._request("GET", state.server_url,
+                                   f"/api/v1/bank/notifications?after={cursor}", None,
+                                   token=self._token())
+            if answer.status == 404:
+                return applied          # a server without bank notifications
+            self._raise_for_transient(answer)
+            data = answer.data
+            if answer.status in (401, 403):
+                raise SyncRefused(f"The server refused this stall (HTTP {answer.status});"
+                                  " pair it again", code="unauthorised")
+            if answer.status != 200 or not isinstance(data, dict) \
+                    or not isinstance(data.get("notifications"), list):
+                raise SyncRetryable(f"Bank notifications could not be read (HTTP"
+                                    f" {answer.status})", code="bad_answer")
+            for item in data["notifications"]:
+                txn = _bank_transaction(item)
+                if txn is None:
+                    logger.warning("bank notification skipped: %r", item)
+                else:
+                    if self._cancelled.is_set():
+                        raise SyncCancelled("this sync was stopped", code="cancelled")
+                    outcome = bankcheck.apply(self.conn, state.device_id or "", txn, "server")
+                    applied += outcome.state != "duplicate"
+                if isinstance(item, dict) and isinstance(item.get("id"), int):
+                    cursor = max(cursor, item["id"])
+            with self._writing() as conn:
+                settings.write(conn, KEY_BANK_CURSOR, str(cursor))
+            if not data.get("more"):
+                break
+        return applied
+
     def _pull(self, state: SyncState) -> str:
         etag = settings.read(self.conn, KEY_ETAG)
         headers = {"If-None-Match": etag} if etag else {}
@@ -742,6 +788,9 @@ class SyncClient:
             value = " ".join(value.split())
             if value and len(value) <= settings.STALL_FIELDS[setting][1]:
                 settings.write(conn, setting, value)
+        code = stall.get("payment_code")
+        if isinstance(code, str) and stall_id_of(code):
+            settings.write(conn, qrpay.KEY_STALL_CODE, code)
 
     def _record_error(self, exc: SyncError) -> None:
         try:
@@ -814,6 +863,19 @@ class SyncClient:
 
 
 _UNREADABLE = object()
+
+
+def _bank_transaction(item: Any) -> bankcheck.BankTransaction | None:
+    """A notification from the server as a bank transaction, or None if it is malformed."""
+    if not isinstance(item, dict):
+        return None
+    txn_id, amount = item.get("txn_id"), item.get("amount")
+    description, paid_at = item.get("description") or "", item.get("paid_at")
+    if not isinstance(txn_id, str) or not txn_id or isinstance(amount, bool) \
+            or not isinstance(amount, int) or amount <= 0 or not isinstance(description, str):
+        return None
+    return bankcheck.BankTransaction(txn_id[:64], amount, description,
+                                     paid_at if isinstance(paid_at, str) else None)
 
 
 def _count(value: Any) -> int:

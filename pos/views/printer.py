@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import daybook, printing, printouts, sales, settings
+from .. import daybook, printing, printouts, qrpay, sales, settings
 from ..app import get_db
 from ..db import write_transaction
 from ..errors import InvalidInput, PosError
@@ -116,6 +116,16 @@ def print_view(sale_id: str) -> Any:
                       copy="1" if request.args.get("copy") == "1" else "0")
     back = safe_next(request.args.get("back"), url_for("sales.detail", sale_id=sale_id))
     return render_template("pos/print_view.html", pdf_url=pdf_url, back=back)
+
+
+@bp.get("/qr/<pending_id>/print-view")
+@login_required
+def bill_print_view(pending_id: str) -> Any:
+    """An unpaid bill with its transfer code, for the browser's print dialog."""
+    qrpay.get(get_db(), pending_id)
+    pdf_url = url_for("api.qr_payment_bill", pending_id=pending_id)
+    return render_template("pos/print_view.html", pdf_url=pdf_url,
+                           back=safe_next(request.args.get("back"), url_for("sell.index")))
 
 
 @bp.get("/sales/<sale_id>/receipt.pdf")

@@ -52,6 +52,7 @@
     $("cart-empty").hidden = cart.length > 0;
     $("total").textContent = vnd(total());
     $("pay").disabled = cart.length === 0 || total() <= 0;
+    $("pay-qr").disabled = $("pay").disabled;
     save();
   }
 
@@ -155,6 +156,7 @@
     $("change-label").textContent = change < 0 ? TEXT.short : TEXT.change;
     $("pay-change").textContent = vnd(Math.abs(change));
     $("record").disabled = change < 0 || recording;
+    $("split-qr").hidden = !(tendered > 0 && tendered < due);
   }
   $("pay").addEventListener("click", function () {
     tendered = 0;
@@ -198,20 +200,8 @@
     }).then(function (result) {
       recording = false;
       if (result.status === 201) {
-        cart = [];
-        render();
         $("pay-dialog").close();
-        var sale = result.data;
-        var cash = sale.payments.filter(function (p) { return p.method === "cash"; })[0];
-        $("done-number").textContent = TEXT.number + " " + sale.number;
-        $("done-change").textContent = vnd(cash ? cash.change : 0);
-        $("done-total").textContent = TEXT.total + ": " + vnd(sale.total);
-        $("done-view").href = "/sales/" + sale.id;
-        lastSaleId = sale.id;
-        $("done-print").textContent = $("done-print").dataset.label || $("done-print").textContent;
-        $("done-print").dataset.label = $("done-print").textContent;
-        $("done-print").disabled = false;
-        $("done-dialog").showModal();
+        showDone(result.data);
         return;
       }
       var message = result.data && result.data.error ? result.data.error.message : TEXT.failed;
@@ -227,6 +217,156 @@
     });
   });
   $("done-new").addEventListener("click", function () { $("done-dialog").close(); });
+
+  function showDone(sale) {
+    cart = [];
+    render();
+    var cash = sale.payments.filter(function (p) { return p.method === "cash"; })[0];
+    var qr = sale.payments.filter(function (p) { return p.method === "qr"; })[0];
+    $("done-number").textContent = TEXT.number + " " + sale.number;
+    $("done-change").textContent = vnd(cash ? cash.change : 0);
+    $("done-change-row").hidden = !cash;
+    $("done-qr").hidden = !qr;
+    if (qr) $("done-qr").textContent = (qr.state === "bank_confirmed" ? TEXT.bank_confirmed :
+      TEXT.vendor_confirmed) + ": " + vnd(qr.amount) + " · " + (qr.reference || "");
+    $("done-total").textContent = TEXT.total + ": " + vnd(sale.total);
+    $("done-view").href = "/sales/" + sale.id;
+    lastSaleId = sale.id;
+    $("done-print").textContent = $("done-print").dataset.label || $("done-print").textContent;
+    $("done-print").dataset.label = $("done-print").textContent;
+    $("done-print").disabled = false;
+    $("done-dialog").showModal();
+  }
+
+  // QR transfer: a code with the amount and a reference; the vendor checks HER bank's message
+  // and taps "Money received", or the bank's notification (through the provincial server)
+  // records the sale by itself. The pending code is kept by the stall, so a reload shows it again.
+  var qrPending = null, qrPoll = null, qrRounds = 0, qrBusy = false;
+  function api(method, url, body) {
+    var headers = { "Accept": "application/json", "X-CSRFToken": CSRF };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch(url, { method: method, credentials: "same-origin", headers: headers,
+                        body: body === undefined ? undefined : JSON.stringify(body) })
+      .then(function (response) {
+        return response.json().then(function (data) { return { status: response.status, data: data }; },
+                                    function () { return { status: response.status, data: null }; });
+      });
+  }
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
+  }
+  function problemText(mismatch) {
+    if (!mismatch) return "";
+    var text = TEXT[mismatch.reason] || TEXT.unknown_reference;
+    return fill(text, { paid: vnd(mismatch.bank_amount || 0), due: vnd(mismatch.expected || 0) });
+  }
+  function showQr(pending) {
+    qrPending = pending;
+    $("qr-img").src = "/api/qr-payments/" + pending.id + "/qr.svg";
+    $("qr-amount").textContent = vnd(pending.amount);
+    $("qr-ref").textContent = pending.reference;
+    $("qr-bank").textContent = TEXT.bank_name + ": " + pending.bank_name + " · " + pending.account;
+    $("qr-holder").textContent = TEXT.holder + ": " + pending.holder;
+    $("qr-bill").href = "/qr/" + pending.id + "/print-view?back=/";
+    showQrProblem(pending.mismatch);
+    if (!$("qr-dialog").open) $("qr-dialog").showModal();
+    clearInterval(qrPoll);
+    qrRounds = 0;
+    qrPoll = setInterval(pollQr, 3000);
+  }
+  function showQrProblem(mismatch) {
+    $("qr-problem").textContent = problemText(mismatch);
+    $("qr-problem").hidden = !mismatch;
+  }
+  function closeQr() {
+    clearInterval(qrPoll);
+    qrPending = null;
+    if ($("qr-dialog").open) $("qr-dialog").close();
+  }
+  function recorded(pending) {
+    return api("GET", "/api/sales/" + pending.sale_id).then(function (result) {
+      closeQr();
+      if (result.status === 200) showDone(result.data);
+    });
+  }
+  function pollQr() {
+    if (!qrPending) return;
+    qrRounds += 1;
+    if (qrRounds % 5 === 0 && !$("sync-now").hidden) {     // ask the province every 15 s
+      fetch("/sync/now", { method: "POST", credentials: "same-origin",
+                           headers: { "X-CSRFToken": CSRF, "Accept": "application/json" } });
+    }
+    api("GET", "/api/qr-payments/" + qrPending.id).then(function (result) {
+      if (result.status !== 200 || !qrPending) return;
+      var pending = result.data;
+      if (pending.state === "recorded") recorded(pending);
+      else if (pending.state === "cancelled") closeQr();
+      else showQrProblem(pending.mismatch);
+    }, function () {});
+  }
+  function startQr(cashPart) {
+    var due = total();
+    if (qrBusy || due <= 0) return;
+    qrBusy = true;
+    var payments = [];
+    if (cashPart > 0) payments.push({ method: "cash", amount: cashPart, tendered: cashPart });
+    payments.push({ method: "qr", amount: due - cashPart });
+    api("POST", "/api/qr-payments", {
+      lines: cart.map(function (l) { return { product_id: l.id, quantity: apiMilli(l.milli) }; }),
+      payments: payments
+    }).then(function (result) {
+      qrBusy = false;
+      if (result.status === 201) {
+        if ($("pay-dialog").open) $("pay-dialog").close();
+        showQr(result.data);
+        return;
+      }
+      var message = result.data && result.data.error ? result.data.error.message : TEXT.failed;
+      if (result.status === 401) message = TEXT.locked;
+      $("pay-error").textContent = message;
+      $("pay-error").hidden = false;
+      if (!$("pay-dialog").open) { tendered = 0; showPay(); $("pay-dialog").showModal(); }
+    }, function () {
+      qrBusy = false;
+      $("pay-error").textContent = TEXT.failed;
+      $("pay-error").hidden = false;
+    });
+  }
+  $("pay-qr").addEventListener("click", function () { $("pay-error").hidden = true; startQr(0); });
+  $("split-qr").addEventListener("click", function () { startQr(tendered); });
+  $("qr-received").addEventListener("click", function () {
+    if (!qrPending || qrBusy) return;
+    qrBusy = true;
+    $("qr-received").disabled = true;
+    api("POST", "/api/qr-payments/" + qrPending.id + "/confirm").then(function (result) {
+      qrBusy = false;
+      $("qr-received").disabled = false;
+      if (result.status === 200 || result.status === 201) { closeQr(); showDone(result.data); return; }
+      var message = result.data && result.data.error ? result.data.error.message : TEXT.failed;
+      if (result.status === 401) message = TEXT.locked;
+      $("qr-problem").textContent = message;
+      $("qr-problem").hidden = false;
+    }, function () {
+      qrBusy = false;
+      $("qr-received").disabled = false;
+      $("qr-problem").textContent = TEXT.failed;
+      $("qr-problem").hidden = false;
+    });
+  });
+  $("qr-cancel").addEventListener("click", function () {
+    if (!qrPending) return;
+    var id = qrPending.id;
+    api("POST", "/api/qr-payments/" + id + "/cancel").then(function (result) {
+      if (result.status !== 409) { closeQr(); return; }
+      api("GET", "/api/qr-payments/" + id).then(function (again) {   // the bank was faster
+        if (again.status === 200 && again.data.state === "recorded") recorded(again.data);
+      });
+    }, function () {});
+  });
+  $("qr-dialog").addEventListener("cancel", function (event) { event.preventDefault(); });
+  api("GET", "/api/qr-payments").then(function (result) {   // a code left open before a restart
+    if (result.status === 200 && result.data.qr_payments.length) showQr(result.data.qr_payments[0]);
+  }, function () {});
 
   // Printing: queue the receipt; without a printer, open the PDF for the browser's print dialog.
   var lastSaleId = null;

@@ -12,6 +12,7 @@ import click
 from sync.protocol import canonical_json
 
 from .db import DATABASE_ENV, default_database_url, make_engine, utcnow, write_transaction
+from .errors import InvalidInput
 
 logger = logging.getLogger(__name__)
 
@@ -192,6 +193,30 @@ def revoke_device(database: str | None, device_id: str) -> None:
     finally:
         engine.dispose()
     click.echo(f"Revoked {count} token(s) of device {device_id}.")
+
+
+@main.command("webhook-secret")
+@database_option
+@click.option("--name", required=True, help="Who calls the webhook, e.g. the notification service.")
+@click.option("--revoke", is_flag=True, help="Revoke the secrets with this name instead.")
+def webhook_secret(database: str | None, name: str, revoke: bool) -> None:
+    """Create (and print once) the shared secret of the bank notification webhook."""
+    from . import bank
+    engine = _engine(database)
+    try:
+        with write_transaction(engine) as conn:
+            if revoke:
+                click.echo(f"Revoked {bank.revoke_secret(conn, name, utcnow())} secret(s).")
+                return
+            try:
+                secret = bank.create_secret(conn, name, utcnow())
+            except InvalidInput as exc:
+                raise _fail_on(exc)
+    finally:
+        engine.dispose()
+    click.echo(secret)
+    click.echo("POST bank notifications to /api/v1/bank/notifications with the header"
+               " 'Authorization: Bearer <secret>'. This secret is not shown again.", err=True)
 
 
 @main.command("set-product")

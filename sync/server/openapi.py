@@ -71,7 +71,8 @@ SCHEMAS: dict[str, Any] = {
     "Stall": {"type": "object", "required": ["name", "market", "commune", "province"],
               "properties": {"name": _STR, "vendor_name": {"type": ["string", "null"]},
                              "market": _STR, "commune": _STR,
-                             "district": {"type": ["string", "null"]}, "province": _STR}},
+                             "district": {"type": ["string", "null"]}, "province": _STR,
+                             "payment_code": {"type": "string", "pattern": "^SAP[0-9]+$"}}},
     "PairAnswer": {"type": "object",
                    "required": ["device_id", "token", "acked_seq", "head_hash", "stall",
                                 "server_time"],
@@ -94,6 +95,16 @@ SCHEMAS: dict[str, Any] = {
                                                                    "bad_hash", "sequence_gap"]},
                                                  "message": _STR, "seq": _INT}},
                         "acked_seq": _SEQ, "head_hash": _HASH, "server_time": _TIME}},
+    "JournalPage": {"type": "object",
+                    "required": ["device_id", "acked_seq", "head_hash", "entries",
+                                 "next_after_seq", "server_time"],
+                    "properties": {"device_id": _UUID, "acked_seq": _SEQ, "head_hash": _HASH,
+                                   "entries": {"type": "array", "maxItems": MAX_BATCH_ENTRIES,
+                                               "items": _ref("Entry")},
+                                   "next_after_seq": {"type": ["integer", "null"], "minimum": 1,
+                                                      "description": "after_seq of the next"
+                                                      " page; null on the last page"},
+                                   "server_time": _TIME}},
     "Head": {"type": "object", "required": ["device_id", "acked_seq", "head_hash", "server_time"],
              "properties": {"device_id": _UUID, "acked_seq": _SEQ, "head_hash": _HASH,
                             "server_time": _TIME}},
@@ -128,7 +139,20 @@ PATHS: dict[str, Any] = {
         "operationId": "pair", "security": [], "requestBody": _body("PairRequest"),
         "responses": {"200": _json(_ref("PairAnswer"), "Paired"),
                       **_errors(400, 409, 413, 429, 503)}}},
-    "/api/v1/journal": {"post": {
+    "/api/v1/journal": {"get": {
+        "summary": "Download the device's own entries after after_seq, a page at a time (to"
+                   " rebuild a stall that lost its storage)",
+        "operationId": "downloadJournal", "security": _BEARER,
+        "parameters": [
+            {"name": "after_seq", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 0, "default": 0}},
+            {"name": "limit", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_BATCH_ENTRIES,
+                        "default": 500}}],
+        "responses": {"200": _json(_ref("JournalPage"), "Entries in seq order, exactly as"
+                                   " stored"),
+                      **_errors(400, 401, 503)}},
+        "post": {
         "summary": "Push journal entries in seq order (one transaction per request)",
         "operationId": "pushJournal", "security": _BEARER,
         "parameters": [{"name": "X-Device-Time", "in": "header", "required": False,

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from sync.qrref import stall_code
+
 from .db import communes, devices, insert_ignoring_duplicates, markets, provinces, stalls
 from .errors import InvalidInput
 
@@ -89,7 +91,9 @@ def stall_for_device(conn: Connection, device_id: str) -> dict[str, Any] | None:
 
 
 def public_stall(details: dict[str, Any]) -> dict[str, Any]:
-    """The stall's details as sent down to the stall."""
+    """The stall's details as sent down to the stall, with the code its QR payment references
+    start with (sync/qrref.py), so that bank notifications can be routed back to it."""
     return {"name": details["name"], "vendor_name": details["vendor_name"],
             "market": details["market"], "commune": details["commune"],
-            "district": details["district"], "province": details["province"]}
+            "district": details["district"], "province": details["province"],
+            "payment_code": stall_code(details["stall_id"])}
