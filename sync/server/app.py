@@ -185,9 +185,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         response.headers["X-Server-Time"] = utc_timestamp(getattr(g, "now", None) or utcnow())
         return response
 
-    from . import admin, api
+    from . import admin, api, bank_api
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, no cookies
+    app.register_blueprint(bank_api.bp)
+    csrf.exempt(bank_api.bp)  # a webhook secret or a device token, no cookies
     app.register_blueprint(admin.bp)
     _register_error_handlers(app)
     return app
