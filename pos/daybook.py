@@ -20,6 +20,7 @@ from .text import clean_text
 from sync.protocol import utc_timestamp
 
 CASH_MOVE_TYPES = ("float", "in", "out")
+QR_STATES = ("bank_confirmed", "vendor_confirmed", "mismatched")
 
 
 def record_cash_move(conn: sqlite3.Connection, device_id: str, move_type: Any, amount: Any,
@@ -62,21 +63,34 @@ def day_report(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
         " FROM payments p JOIN sales s ON s.id = p.sale_id"
         " WHERE s.business_day = ? AND s.voided_seq IS NULL AND p.method = 'cash'",
         (day,)).fetchone()
-    qr = conn.execute(
-        "SELECT COUNT(*), IFNULL(SUM(p.amount), 0) FROM payments p JOIN sales s ON s.id = p.sale_id"
-        " WHERE s.business_day = ? AND s.voided_seq IS NULL AND p.method = 'qr'",
-        (day,)).fetchone()
+    qr_rows = conn.execute(
+        "SELECT s.number, p.amount, p.reference, IFNULL(p.state, 'vendor_confirmed') AS state"
+        " FROM payments p JOIN sales s ON s.id = p.sale_id"
+        " WHERE s.business_day = ? AND s.voided_seq IS NULL AND p.method = 'qr'"
+        " ORDER BY s.number", (day,)).fetchall()
+    by_state = {state: {"count": 0, "amount": 0} for state in QR_STATES}
+    for row in qr_rows:
+        key = "mismatched" if row["state"] == "mismatch" else row["state"]
+        by_state[key]["count"] += 1
+        by_state[key]["amount"] += row["amount"]
+    # Transfers the bank reported that match no recorded payment (the under-payment trick on a
+    # code that was then cancelled, a reference the stall does not know, a second payment).
+    bank_problems = [dict(row) for row in conn.execute(
+        "SELECT reference, reason, bank_amount, expected, at FROM bank_checks"
+        " WHERE business_day = ? AND state = 'mismatch' AND sale_id IS NULL ORDER BY seq",
+        (day,))]
     expected = moves["float"] + moves["in"] - moves["out"] + totals["cash"]
     return {
         "business_day": day,
         "sales_count": totals["sales_count"], "revenue": totals["revenue"],
         "voids_count": totals["voids_count"], "voided_amount": totals["voided_amount"],
         "payments": {"cash": {"count": cash[0], "amount": totals["cash"]},
-                     "qr": {"count": qr[0], "amount": qr[1]}},
-        # Bank confirmation of transfers arrives with sync; until then each one is the vendor's word.
-        "qr_by_state": {"bank_confirmed": {"count": 0, "amount": 0},
-                        "vendor_confirmed": {"count": qr[0], "amount": qr[1]},
-                        "mismatched": {"count": 0, "amount": 0}},
+                     "qr": {"count": len(qr_rows), "amount": sum(r["amount"] for r in qr_rows)}},
+        # Each transfer is the vendor's word until the bank's notification or statement says so.
+        "qr_by_state": by_state,
+        "qr_payments": [{"number": r["number"], "amount": r["amount"],
+                         "reference": r["reference"], "state": r["state"]} for r in qr_rows],
+        "bank_problems": bank_problems,
         "cash_drawer": {"opening_float": moves["float"], "cash_in": moves["in"],
                         "cash_out": moves["out"], "tendered": cash[1], "change": cash[2],
                         "cash_sales": totals["cash"], "expected": expected},

@@ -27,7 +27,8 @@ LEADING, ASCENT = 1.3, 1.05        # line height and baseline offset, in ems (fi
 FONTS = {False: ("DejaVuSans", "DejaVuSans.ttf"), True: ("DejaVuSans-Bold", "DejaVuSans-Bold.ttf")}
 ROLLS = {"58": (58.0, 48.0), "80": (80.0, 72.0)}          # paper width, printable width (mm)
 # sheet: width, height, margin (mm), and how much larger the type is than on a roll
-SHEETS = {"A5": (148.0, 210.0, 12.0, 1.1), "A4": (210.0, 297.0, 18.0, 1.25)}
+SHEETS = {"A6": (105.0, 148.0, 8.0, 1.3), "A5": (148.0, 210.0, 12.0, 1.1),
+          "A4": (210.0, 297.0, 18.0, 1.25)}
 ROLL_MARGIN_Y = 4.0                # mm above and below the content of a roll
 DOTS_PER_MM = 8.0                  # thermal heads print 203 dpi: 384 dots = 48 mm, 576 dots = 72 mm
 RASTER_PAD_MM = 1.0                # keep ink off the outermost dots of the head

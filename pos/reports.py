@@ -24,7 +24,11 @@ WORDS: dict[str, dict[str, str]] = {
         "difference": "Chênh lệch", "entry": "Bút toán {} · {}",
         "selftest": "TRANG IN THỬ", "selftest_line": "Đơn giá • Thành tiền • Cảm ơn quý khách",
         "selftest_ok": "Máy in hoạt động tốt.", "stall": "sạp {}", "phone": "ĐT: {}",
-        "tax": "MST: {}",
+        "tax": "MST: {}", "qr_check": "CHUYỂN KHOẢN CẦN KIỂM TRA",
+        "qr_line": "Số {} · {}", "state_vendor_confirmed": "người bán xác nhận",
+        "state_mismatch": "không khớp", "bank_line": "{} · nhận {}",
+        "reason_underpaid": "thiếu tiền", "reason_overpaid": "thừa tiền",
+        "reason_paid_twice": "trả hai lần", "reason_unknown_reference": "mã lạ",
     },
     "en": {
         "x": "X REPORT (DAY SO FAR)", "z": "Z REPORT NO. {}", "day": "Business day: {}",
@@ -37,6 +41,11 @@ WORDS: dict[str, dict[str, str]] = {
         "counted": "Counted", "difference": "Difference", "entry": "Entry {} · {}",
         "selftest": "PRINTER SELF-TEST", "selftest_line": "Đơn giá • Thành tiền • Cảm ơn quý khách",
         "selftest_ok": "The printer works.", "stall": "stall {}", "phone": "Tel: {}",
+        "qr_check": "TRANSFERS TO CHECK", "qr_line": "No. {} · {}",
+        "state_vendor_confirmed": "vendor-confirmed", "state_mismatch": "mismatched",
+        "bank_line": "{} · received {}", "reason_underpaid": "underpaid",
+        "reason_overpaid": "overpaid", "reason_paid_twice": "paid twice",
+        "reason_unknown_reference": "unknown reference",
         "tax": "Tax code (MST): {}",
     },
 }
@@ -72,6 +81,7 @@ def report_document(report: dict[str, Any], stall: dict[str, str], *, lang: str 
         Row(w["mismatch"].format(qr_state["mismatched"]["count"]),
             format_vnd(qr_state["mismatched"]["amount"])),
         Row(w["voids"].format(report["voids_count"]), format_vnd(report["voided_amount"])),
+        *_transfers_to_check(report, w),
         Rule(),
         Text(w["drawer"], bold=True),
         Row(w["float"], format_vnd(drawer["opening_float"])),
@@ -86,6 +96,26 @@ def report_document(report: dict[str, Any], stall: dict[str, str], *, lang: str 
                    Row(w["difference"], format_vnd(report["difference"]), bold=True),
                    Rule(), small(w["entry"].format(report["seq"], report["hash"][:8]))]
     return Document(blocks, title=title)
+
+
+def _transfers_to_check(report: dict[str, Any], w: dict[str, str]) -> list[Block]:
+    """QR payments the bank has not confirmed, and bank transfers that matched nothing: what the
+    vendor should compare with her bank statement before trusting the day's figure."""
+    unconfirmed = [p for p in report.get("qr_payments", []) if p["state"] != "bank_confirmed"]
+    problems = report.get("bank_problems", [])
+    if not unconfirmed and not problems:
+        return []
+    blocks: list[Block] = [Rule(), Text(w["qr_check"], bold=True)]
+    for p in unconfirmed:
+        blocks.append(Row(w["qr_line"].format(p["number"], p.get("reference") or "—"),
+                          format_vnd(p["amount"])))
+        blocks.append(small(w.get(f"state_{p['state']}", p["state"]), align="left"))
+    for p in problems:
+        blocks.append(Row(w["bank_line"].format(p.get("reference") or "—",
+                                                format_vnd(p["bank_amount"])),
+                          format_vnd(p["expected"]) if p.get("expected") else ""))
+        blocks.append(small(w.get(f"reason_{p['reason']}", p["reason"] or ""), align="left"))
+    return blocks
 
 
 def selftest_document(stall: dict[str, str], paper: str, *, lang: str = "vi") -> Document:

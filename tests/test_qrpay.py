@@ -242,3 +242,86 @@ def test_reference_numbers_follow_the_stall_code(conn):
         settings.write(conn, qrpay.KEY_LAST_NUMBER, "9999")
         assert qrpay.next_reference(conn) == "SAP12 0001"   # cycles after 9999
         assert qrpay.next_reference(conn) == "SAP12 0002"
+
+
+def test_day_report_lists_qr_payments_by_state(app, api, owner, account, conn, tmp_path):
+    import shutil
+    import subprocess
+    sales_ids = []
+    for _ in range(3):
+        pending = api.post("/api/qr-payments", json=QR_SALE).get_json()
+        sales_ids.append(api.post(f"/api/qr-payments/{pending['id']}/confirm").get_json()["id"])
+    _apply(app, conn, "FT1", 120000, "SAP0 0001")               # bank-confirmed
+    _apply(app, conn, "FT2", 1200, "SAP0 0002")                 # the under-payment trick
+    _apply(app, conn, "FT3", 9000, "SAP0 0999")                 # nothing of ours
+    report = api.get("/api/reports/x").get_json()
+    assert report["qr_by_state"] == {"bank_confirmed": {"count": 1, "amount": 120000},
+                                     "vendor_confirmed": {"count": 1, "amount": 120000},
+                                     "mismatched": {"count": 1, "amount": 120000}}
+    assert [(p["reference"], p["state"]) for p in report["qr_payments"]] == [
+        ("SAP0 0001", "bank_confirmed"), ("SAP0 0002", "mismatch"),
+        ("SAP0 0003", "vendor_confirmed")]
+    assert [(p["reference"], p["reason"]) for p in report["bank_problems"]] == [
+        ("SAP0 0999", "unknown_reference")]
+    closed = api.post("/api/day-close", json={"counted_cash": 0})
+    assert closed.status_code == 201
+    z = closed.get_json()
+    assert z["qr_by_state"] == report["qr_by_state"]
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext is not installed (apt-get install poppler-utils)")
+    pdf = owner.get(f"/day/report.pdf?z={z['z_number']}&paper=80")
+    assert pdf.status_code == 200
+    path = tmp_path / "z.pdf"
+    path.write_bytes(pdf.data)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True).stdout
+    assert "CHUYỂN KHOẢN CẦN KIỂM TRA" in text
+    assert "SAP0 0002" in text and "SAP0 0003" in text and "SAP0 0999" in text
+    assert "ngân hàng xác nhận (1)" in text and "không khớp (1)" in text
+
+
+def _pdf_text_and_codes(data, tmp_path, name):
+    import shutil
+    import subprocess
+    if shutil.which("pdftotext") is None or shutil.which("zbarimg") is None:
+        pytest.skip("pdftotext or zbarimg is not installed (apt-get install poppler-utils"
+                    " zbar-tools)")
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(data)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True).stdout
+    subprocess.run(["pdftoppm", "-r", "200", "-png", str(path), str(tmp_path / name)],
+                   check=True)
+    codes = []
+    for png in sorted(tmp_path.glob(f"{name}*.png")):
+        out = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True,
+                             text=True).stdout
+        codes += [line for line in out.splitlines() if line]
+    return text, codes
+
+
+def test_unpaid_bill_carries_the_dynamic_code(api, account, tmp_path):
+    body = {"lines": ONE_KG, "payments": [{"method": "cash", "amount": 20000, "tendered": 20000},
+                                          {"method": "qr", "amount": 100000}]}
+    pending = api.post("/api/qr-payments", json=body).get_json()
+    response = api.get(f"/api/qr-payments/{pending['id']}/bill.pdf?width=58")
+    assert response.status_code == 200
+    text, codes = _pdf_text_and_codes(response.data, tmp_path, "bill")
+    assert "PHIẾU TẠM TÍNH" in text and "CHƯA THANH TOÁN" in text
+    assert "SAP0 0001" in text and "100.000 ₫" in text and "NGUYEN THI DAO" in text
+    assert codes == [pending["payload"]]
+    assert vietqr.decode(codes[0]).amount == 100000
+    assert api.get("/api/qr-payments/nope/bill.pdf").status_code == 404
+
+
+def test_receipt_prints_the_reference_and_who_confirmed(app, api, account, tmp_path, conn):
+    pending = api.post("/api/qr-payments", json=QR_SALE).get_json()
+    sale = api.post(f"/api/qr-payments/{pending['id']}/confirm").get_json()
+    text, _codes = _pdf_text_and_codes(api.get(f"/api/sales/{sale['id']}/receipt.pdf").data,
+                                       tmp_path, "vendor")
+    assert "Mã CK: SAP0 0001" in text and "Người bán xác nhận đã nhận" in text
+    _apply(app, conn, "FT1", 120000, "SAP0 0001")
+    text, codes = _pdf_text_and_codes(api.get(f"/api/sales/{sale['id']}/receipt.pdf").data,
+                                      tmp_path, "bank")
+    assert "Ngân hàng đã xác nhận" in text
+    assert codes and codes[0].startswith("MP1;" + sale["id"])   # not paired: the bare code

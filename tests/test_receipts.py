@@ -345,3 +345,11 @@ def test_raster_of_an_nfd_document_matches_the_nfc_one() -> None:
     nfd = paper.render_raster(paper.Document([paper.Text(unicodedata.normalize("NFD", text))]),
                               384)
     assert nfc.tobytes() == nfd.tobytes()
+
+
+def test_check_code_links_to_the_province_once_paired():
+    from pos.receipts import check_code
+    sale = {"id": "5f0c", "seq": 7, "hash": "ab" * 32, "total": 180000}
+    assert check_code(sale, "dev") == f"MP1;5f0c;dev;7;{'ab' * 8};180000"
+    assert check_code(sale, "dev", "https://tinh.example/") == \
+        f"https://tinh.example/check?c=MP1;5f0c;dev;7;{'ab' * 8};180000"
