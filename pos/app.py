@@ -138,8 +138,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     app.teardown_appcontext(_close_db)
 
-    from .views import api, auth, day, printer, products, sales, sell, setup
-    for module in (auth, sell, sales, day, products, setup, printer, api):
+    from .views import api, auth, bank, day, printer, products, sales, sell, setup
+    for module in (auth, sell, sales, day, products, setup, bank, printer, api):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself for cookie sessions; bearer tokens need none
     _register_error_handlers(app)
