@@ -41,7 +41,10 @@ SCHEMAS: dict[str, Any] = {
     "PaymentInput": {"type": "object", "required": ["method", "amount"],
                      "additionalProperties": False,
                      "properties": {"method": {"enum": ["cash", "qr"]}, "amount": _MONEY,
-                                    "tendered": _MONEY}},
+                                    "tendered": _MONEY,
+                                    "reference": {"type": "string",
+                                                  "pattern": r"^SAP\d{1,9} \d{4}$",
+                                                  "description": "QR only; else the next one"}}},
     "SaleInput": {"type": "object", "required": ["lines", "payments"],
                   "additionalProperties": False,
                   "properties": {"lines": {"type": "array", "minItems": 1, "maxItems": 200,
@@ -56,7 +59,10 @@ SCHEMAS: dict[str, Any] = {
                                 "quantity_milli": _INT, "unit_price": _MONEY, "amount": _MONEY}},
     "Payment": {"type": "object", "required": ["method", "amount"],
                 "properties": {"method": {"enum": ["cash", "qr"]}, "amount": _MONEY,
-                               "tendered": _MONEY, "change": _MONEY}},
+                               "tendered": _MONEY, "change": _MONEY,
+                               "reference": _STR, "bank_bin": _STR, "account": _STR,
+                               "state": {"enum": ["vendor_confirmed", "bank_confirmed",
+                                                  "mismatch"]}}},
     "Sale": {"type": "object",
              "required": ["id", "seq", "number", "at", "business_day", "total", "status", "lines",
                           "payments", "hash", "sold_by", "void"],
@@ -115,6 +121,37 @@ SCHEMAS: dict[str, Any] = {
                           "cash_sales", "expected"]},
                       "z_number": _INT, "counted_cash": _INT, "difference": _INT,
                       "closed_by": _STR, "seq": _INT, "at": _STR, "hash": _STR}},
+    "QrPayment": {"type": "object",
+                  "required": ["id", "reference", "amount", "total", "state", "sale_id", "bank_bin",
+                               "bank_name", "account", "holder", "payload", "created_at",
+                               "mismatch", "bank_confirmed"],
+                  "properties": {
+                      "id": {"type": "string", "format": "uuid"}, "reference": _STR,
+                      "amount": {**_MONEY, "description": "the part paid by transfer"},
+                      "total": _MONEY, "state": {"enum": ["pending", "recorded", "cancelled"]},
+                      "sale_id": {"type": ["string", "null"]}, "bank_bin": _STR,
+                      "bank_name": _STR, "account": _STR, "holder": _STR,
+                      "payload": {"type": "string", "description": "the VietQR (EMVCo) text"},
+                      "created_at": _STR, "request": {"type": "object"},
+                      "mismatch": {"type": ["object", "null"]},
+                      "bank_confirmed": {"type": "boolean"}}},
+    "BankAccountInput": {"type": "object", "required": ["bank_bin", "account", "holder"],
+                         "properties": {"bank_bin": {"type": "string", "pattern": r"^\d{6}$"},
+                                        "account": _STR, "holder": _STR,
+                                        "is_card": {"type": "boolean"},
+                                        "default": {"type": "boolean"}}},
+    "BankAccount": {"type": "object",
+                    "required": ["id", "bank_bin", "account", "holder", "is_card", "is_default",
+                                 "bank_name"],
+                    "properties": {"id": _INT, "bank_bin": _STR, "account": _STR,
+                                   "holder": _STR, "is_card": {"type": "boolean"},
+                                   "is_default": {"type": "boolean"}, "bank_name": _STR,
+                                   "bank_full_name": _STR}},
+    "StatementResult": {"type": "object",
+                        "required": ["rows", "counts", "mismatches", "recorded_sales"],
+                        "properties": {"rows": _INT, "recorded_sales": _INT,
+                                       "counts": {"type": "object"},
+                                       "mismatches": {"type": "array"}}},
     "PrinterStatus": {"type": "object",
                       "required": ["state", "message", "backend", "auto_print", "queued", "held",
                                    "failed"],
@@ -147,6 +184,7 @@ def document() -> dict[str, Any]:
     """The whole OpenAPI document."""
     sale_id = {"name": "sale_id", "in": "path", "required": True, "schema": _STR}
     product_id = {"name": "product_id", "in": "path", "required": True, "schema": _INT}
+    pending_id = {"name": "pending_id", "in": "path", "required": True, "schema": _STR}
     body = lambda name: {"required": True,  # noqa: E731
                          "content": {"application/json": {"schema": _ref(name)}}}
     return {
@@ -199,6 +237,61 @@ def document() -> dict[str, Any]:
                                                            "printer": _ref("PrinterStatus")}},
                                            "Queued for the printer"),
                               **_errors(400, 401, 404, 409)}}},
+            "/api/qr-payments": {
+                "post": {"operationId": "createQrPayment", "requestBody": body("SaleInput"),
+                         "description": "Check the sale and show a dynamic VietQR code for its"
+                                        " one QR payment; nothing is recorded until confirmed.",
+                         "responses": {"201": _json(_ref("QrPayment"), "The pending code"),
+                                       **_errors(400, 401, 409)}},
+                "get": {"operationId": "listQrPayments", "responses": {
+                    "200": _json({"type": "object", "required": ["qr_payments"], "properties": {
+                        "qr_payments": {"type": "array", "items": _ref("QrPayment")}}},
+                        "Codes still pending, newest first"), **_errors(401)}}},
+            "/api/qr-payments/{pending_id}": {"get": {
+                "operationId": "getQrPayment", "parameters": [pending_id],
+                "responses": {"200": _json(_ref("QrPayment"), "The code and the bank's word"),
+                              **_errors(401, 404)}}},
+            "/api/qr-payments/{pending_id}/confirm": {"post": {
+                "operationId": "confirmQrPayment", "parameters": [pending_id],
+                "responses": {"201": _json(_ref("Sale"), "The sale, recorded now"),
+                              "200": _json(_ref("Sale"), "The sale recorded before"),
+                              **_errors(401, 404, 409)}}},
+            "/api/qr-payments/{pending_id}/cancel": {"post": {
+                "operationId": "cancelQrPayment", "parameters": [pending_id],
+                "responses": {"200": _json(_ref("QrPayment"), "Cancelled; nothing recorded"),
+                              **_errors(401, 404, 409)}}},
+            "/api/qr-payments/{pending_id}/qr.svg": {"get": {
+                "operationId": "qrPaymentImage", "parameters": [pending_id],
+                "responses": {"200": {"description": "The code", "content": {
+                    "image/svg+xml": {"schema": {"type": "string"}}}}, **_errors(401, 404)}}},
+            "/api/qr-payments/{pending_id}/bill.pdf": {"get": {
+                "operationId": "qrPaymentBill", "parameters": [
+                    pending_id,
+                    {"name": "width", "in": "query", "schema": {"enum": ["58", "80", "A5", "A4"]}},
+                    {"name": "lang", "in": "query", "schema": {"enum": ["vi", "en"]}}],
+                "responses": {"200": {"description": "The unpaid bill with its code", "content": {
+                    "application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+                    **_errors(400, 401, 404)}}},
+            "/api/bank-accounts": {
+                "get": {"operationId": "listBankAccounts", "responses": {
+                    "200": _json({"type": "object", "required": ["bank_accounts"], "properties": {
+                        "bank_accounts": {"type": "array", "items": _ref("BankAccount")}}},
+                        "Receiving accounts, the default first"), **_errors(401)}},
+                "post": {"operationId": "addBankAccount", "requestBody": body("BankAccountInput"),
+                         "responses": {"201": _json(_ref("BankAccount"), "The account"),
+                                       **_errors(400, 401, 403)}}},
+            "/api/bank/checks": {"get": {"operationId": "bankChecks", "responses": {
+                "200": _json({"type": "object", "required": ["checks"], "properties": {
+                    "checks": {"type": "array", "items": {"type": "object"}}}},
+                    "Recent mismatches reported by the bank"), **_errors(401)}}},
+            "/api/bank/statement": {"post": {
+                "operationId": "importStatement",
+                "requestBody": {"required": True, "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "multipart/form-data": {"schema": {"type": "object", "properties": {
+                        "statement": {"type": "string", "format": "binary"}}}}}},
+                "responses": {"200": _json(_ref("StatementResult"), "What was reconciled"),
+                              **_errors(400, 401, 403)}}},
             "/api/printer": {"get": {"operationId": "printerStatus", "responses": {
                 "200": _json(_ref("PrinterStatus"), "The printer's state"), **_errors(401)}}},
             "/api/products": {

@@ -325,3 +325,13 @@ def test_receipt_prints_the_reference_and_who_confirmed(app, api, account, tmp_p
                                       tmp_path, "bank")
     assert "Ngân hàng đã xác nhận" in text
     assert codes and codes[0].startswith("MP1;" + sale["id"])   # not paired: the bare code
+
+
+def test_answers_match_the_openapi_document(api, account):
+    from tests.test_api import schema_of
+    schema_of("BankAccount").validate(account)
+    pending = api.post("/api/qr-payments", json=QR_SALE).get_json()
+    schema_of("QrPayment").validate(pending)
+    schema_of("Sale").validate(api.post(f"/api/qr-payments/{pending['id']}/confirm").get_json())
+    result = api.post("/api/bank/statement", data=STATEMENT.encode(), content_type="text/csv")
+    schema_of("StatementResult").validate(result.get_json())
