@@ -180,6 +180,30 @@ PATHS: dict[str, Any] = {
                       "304": {"description": "Unchanged since the ETag sent",
                               "headers": dict(_SERVER_TIME_HEADER)},
                       **_errors(401, 503)}}},
+    "/api/v1/bank/notifications": {
+        "post": {
+            "summary": "A bank balance-change notification (webhook): one transfer, or a list"
+                       " under data (Casso) or transactions; stored once per transaction id and"
+                       " routed to the stall whose payment reference (SAP12 0457) it carries",
+            "operationId": "bankNotification", "security": [{"webhookSecret": []}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "description": "id|tid|transaction_id, amount|transferAmount,"
+                " description|content, account|accountNumber, time|when|transactionDate"}}}},
+            "responses": {"200": _json({"type": "object", "required": [
+                "received", "stored", "duplicates", "unrouted", "server_time"], "properties": {
+                "received": _SEQ, "stored": _SEQ, "duplicates": _SEQ, "unrouted": _SEQ,
+                "server_time": _TIME}}, "Counted"), **_errors(400, 401, 503)}},
+        "get": {
+            "summary": "The calling stall's bank notifications after id `after`, oldest first",
+            "operationId": "stallBankNotifications", "security": _BEARER,
+            "parameters": [{"name": "after", "in": "query", "required": False,
+                            "schema": {"type": "integer", "minimum": 0, "default": 0}}],
+            "responses": {"200": _json({"type": "object", "required": [
+                "notifications", "more", "server_time"], "properties": {
+                "notifications": {"type": "array", "items": {"type": "object", "required": [
+                    "id", "txn_id", "amount", "description", "reference", "paid_at"]}},
+                "more": {"type": "boolean"}, "server_time": _TIME}}, "One page"),
+                **_errors(400, 401, 503)}}},
     "/api/v1/openapi.json": {"get": {
         "summary": "This document", "operationId": "openapi", "security": [],
         "responses": {"200": {"description": "OpenAPI 3.1",
@@ -199,5 +223,10 @@ def document() -> dict[str, Any]:
         "components": {"schemas": SCHEMAS,
                        "securitySchemes": {"deviceToken": {
                            "type": "http", "scheme": "bearer",
-                           "description": "The device token from /api/v1/pair (dt_…)"}}},
+                           "description": "The device token from /api/v1/pair (dt_…)"},
+                           "webhookSecret": {
+                               "type": "http", "scheme": "bearer",
+                               "description": "The secret from `market-server webhook-secret`"
+                                              " (wh_…); also accepted as Apikey or"
+                                              " X-Webhook-Secret"}}},
     }
