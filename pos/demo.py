@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from . import access, catalog, sales, settings
+from . import access, bank_accounts, catalog, qrpay, sales, settings
 from .db import write_transaction
 
 DEMO_OWNER_PIN = "1234"
@@ -47,7 +47,10 @@ DEMO_SALES: list[dict[str, Any]] = [
     {"lines": [(14, "1")], "tendered": 500000},
     {"lines": [(2, "0.5"), (13, "2")], "tendered": 550000},
     {"lines": [(11, "0.3"), (9, "1.2")], "tendered": 50000},
+    {"lines": [(3, "1"), (5, "2")], "qr": True},        # paid by QR transfer
+    {"lines": [(1, "1"), (14, "1")], "tendered": 100000, "qr": True},   # cash, the rest by QR
 ]
+DEMO_BANK_ACCOUNT = {"bank_bin": "970436", "account": "0011001932418", "holder": "Nguyễn Thị Hoa"}
 
 
 def seed(conn: sqlite3.Connection, device_id: str) -> None:
@@ -61,12 +64,21 @@ def seed(conn: sqlite3.Connection, device_id: str) -> None:
     access.set_pin(conn, "helper", DEMO_HELPER_PIN)
     for product in DEMO_PRODUCTS:
         catalog.save_product(conn, device_id, product)
+    bank_accounts.add_account(conn, DEMO_BANK_ACCOUNT["bank_bin"], DEMO_BANK_ACCOUNT["account"],
+                              DEMO_BANK_ACCOUNT["holder"])
     for sale in DEMO_SALES:
         lines = [{"product_id": pid, "quantity": qty} for pid, qty in sale["lines"]]
         price = {p["id"]: p["price"] for p in catalog.list_products(conn)}
         from .money import line_amount, parse_quantity
         total = sum(line_amount(parse_quantity(q), price[pid]) for pid, q in sale["lines"])
-        sales.record_sale(conn, device_id, {
-            "lines": lines,
-            "payments": [{"method": "cash", "amount": total,
-                          "tendered": max(total, sale["tendered"])}]}, sold_by="owner")
+        if not sale.get("qr"):
+            sales.record_sale(conn, device_id, {
+                "lines": lines,
+                "payments": [{"method": "cash", "amount": total,
+                              "tendered": max(total, sale["tendered"])}]}, sold_by="owner")
+            continue
+        cash = min(sale.get("tendered", 0), total - 1)
+        payments = [{"method": "cash", "amount": cash, "tendered": cash}] if cash else []
+        pending = qrpay.create(conn, {"lines": lines, "payments": payments + [
+            {"method": "qr", "amount": total - cash}]}, created_by="owner")
+        qrpay.confirm(conn, device_id, pending["id"])

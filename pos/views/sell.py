@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from .. import catalog, sales
+from .. import bankcheck, catalog, sales
 from sync.protocol import utc_timestamp
 from ..app import get_db
 from ..text import fold
@@ -27,8 +27,10 @@ def index() -> Any:
     for product in products:
         product["key"] = fold(f"{product['name']} {product['category']}")
     categories = sorted({p["category"] for p in products if p["category"]})
+    day = sales.current_business_day(conn, utc_timestamp())
     return render_template("pos/sell.html", products=products, categories=categories,
                            banknotes=BANKNOTES, printer=printer_view.status_for_screen(),
                            sync=sync_view.current_screen_state(),
-                           totals=sales.day_totals(
-                               conn, sales.current_business_day(conn, utc_timestamp())))
+                           totals=sales.day_totals(conn, day),
+                           bank_mismatches=sum(c["state"] == "mismatch"
+                                               for c in bankcheck.checks_for_day(conn, day)))

@@ -50,6 +50,7 @@
       list.appendChild(li);
     });
     $("cart-empty").hidden = cart.length > 0;
+    $("cart-tools").hidden = cart.length === 0;
     $("total").textContent = vnd(total());
     $("pay").disabled = cart.length === 0 || total() <= 0;
     $("pay-qr").disabled = $("pay").disabled;
