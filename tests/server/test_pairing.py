@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from sync.protocol import PAIRING_ALPHABET, token_hash
+from sync.qrref import stall_code
 from sync.server import store
 from sync.server.db import device_tokens, devices, pairing_codes, read_transaction, utcnow, \
     write_transaction
@@ -37,7 +38,7 @@ def test_empty_stall_adopts_the_server_device_id(client, engine):
     assert body["token"].startswith("dt_") and len(body["token"]) >= 40
     assert body["stall"] == {"name": "Sạp rau cô Lan", "vendor_name": "Nguyễn Thị Lan",
                              "market": MARKET, "commune": COMMUNE, "district": None,
-                             "province": PROVINCE}
+                             "province": PROVINCE, "payment_code": stall_code(new.stall_id)}
     assert body["server_time"] == response.headers["X-Server-Time"]
     with read_transaction(engine) as conn:
         stored = conn.execute(select(device_tokens.c.token_hash)).scalars().all()
