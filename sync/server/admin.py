@@ -41,7 +41,7 @@ def _safe_next(target: str | None, default: str) -> str:
 def _load_user() -> None:
     g.user = None
     user_id = session.get("user_id")
-    if user_id is not None and request.blueprint == "admin":
+    if user_id is not None and request.blueprint in ("admin", "dashboard"):
         with read_transaction(get_engine()) as conn:
             g.user = get_user(conn, user_id)
 
@@ -98,7 +98,8 @@ def login() -> Any:
             session["user_id"] = user.id
             if lang:
                 session["lang"] = lang
-            return redirect(_safe_next(request.args.get("next"), url_for("admin.stalls")))
+            home = url_for("admin.stalls" if user.is_admin else "dashboard.home")
+            return redirect(_safe_next(request.args.get("next"), home))
     return render_template("server/login.html", error=error, username=username), status
 
 

@@ -107,3 +107,30 @@ def authenticate(conn: Connection, username: str, password: str,
     conn.execute(update(users).where(users.c.id == row.id).values(failed_logins=0,
                                                                   locked_until=None))
     return _user(row)
+
+
+def list_users(conn: Connection) -> list[dict[str, Any]]:
+    """Every user with the names of their scope, for the administrator's page."""
+    from .db import communes, provinces
+    rows = conn.execute(
+        select(users.c.id, users.c.username, users.c.role, users.c.locked_until,
+               users.c.created_at, provinces.c.name.label("province"),
+               communes.c.name.label("commune"))
+        .select_from(users.outerjoin(provinces, provinces.c.id == users.c.province_id)
+                     .outerjoin(communes, communes.c.id == users.c.commune_id))
+        .order_by(users.c.username)).mappings().all()
+    return [dict(row) for row in rows]
+
+
+def set_password(conn: Connection, user_id: int, password: str) -> bool:
+    """Give a user a new password (and lift a lock-out); False if there is no such user."""
+    if len(password or "") < MIN_PASSWORD:
+        raise UserError(_l("A password has at least %(n)d characters.", n=MIN_PASSWORD))
+    return conn.execute(update(users).where(users.c.id == user_id).values(
+        password_hash=generate_password_hash(password), failed_logins=0, locked_until=None)
+    ).rowcount == 1
+
+
+def delete_user(conn: Connection, user_id: int) -> bool:
+    """Remove a user; False if there is no such user."""
+    return conn.execute(users.delete().where(users.c.id == user_id)).rowcount == 1

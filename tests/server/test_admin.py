@@ -163,3 +163,24 @@ def test_create_user_command(server_db):
                                        "quantri2", "--password-stdin", "--role", "admin"],
                                 input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
+
+
+def test_session_cookie_is_secure_behind_https(server_db, monkeypatch):
+    from sync.server.app import create_app
+    monkeypatch.setenv("MARKET_SERVER_HTTPS", "1")
+    app = create_app({"DATABASE_URL": server_db, "TESTING": True, "SECRET_KEY": "test"})
+    engine = app.extensions["market_server"]["engine"]
+    try:
+        with write_transaction(engine) as conn:
+            create_user(conn, "quantri", PASSWORD, "admin")
+        client = app.test_client()
+        html = client.get("/admin/login", base_url="https://localhost").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+        response = client.post("/admin/login", base_url="https://localhost", data={
+            "username": "quantri", "password": PASSWORD, "csrf_token": token},
+            headers={"Referer": "https://localhost/admin/login"})  # CSRF over HTTPS checks it
+        assert response.status_code == 302
+        cookie = response.headers["Set-Cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    finally:
+        engine.dispose()

@@ -1,0 +1,261 @@
+"""The dashboard pages: province → commune/ward → market → stall, their CSV exports and the
+commune's monthly report. Every URL resolves its place through `scope` first: out of the user's
+scope is 403, before anything is read."""
+from __future__ import annotations
+
+from datetime import datetime
+from functools import wraps
+from typing import Any, Callable
+
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from pos.money import format_number, format_quantity, format_vnd
+
+from . import figures, scope
+from .app import get_engine
+from .charts import trend_svg
+from .db import read_transaction
+from .errors import InvalidInput
+from .exports import Col, Grid, to_csv
+from .scope import Place
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+LEVEL_NAMES = {"province": _l("Province"), "commune": _l("Commune/ward"),
+               "market": _l("Market"), "stall": _l("Stall")}
+ALERT_NAMES = {"conflict": _l("Conflict"), "broken_chain": _l("Broken chain"),
+               "bad_hash": _l("Wrong hash"), "clock": _l("Clock off"),
+               "qr_mismatch": _l("QR payment mismatch"),
+               "unrouted": _l("Bank payment for no stall")}
+PERIOD_NAMES = {"day": _l("Day"), "week": _l("Week"), "month": _l("Month")}
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Logged-in users only (administrators and viewers); others are sent to log in."""
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.get("user") is None:
+            return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def _period() -> figures.Period:
+    try:
+        return figures.parse_period(request.args.get("period"), request.args.get("date"))
+    except figures.BadPeriod as exc:
+        raise InvalidInput(str(exc), code="bad_period") from None
+
+
+def _period_args(period: figures.Period) -> dict[str, str]:
+    return {"period": period.kind, "date": period.start.isoformat()}
+
+
+def _visible_place(conn: Any, level: str, key: str) -> Place:
+    """The place of the URL, or 404 (unknown) / 403 (outside the user's scope)."""
+    if level not in scope.LEVELS:
+        abort(404)
+    place = scope.resolve(conn, level, key)
+    if place is None:
+        abort(404)
+    if not scope.may_see(g.user, place):
+        abort(403)
+    return place
+
+
+# --- the tables of a page ----------------------------------------------------------------------
+
+def _figure_columns(first: Col) -> list[Col]:
+    return [first, Col("revenue", _l("Revenue"), "money"), Col("sales", _l("Sales"), "count"),
+            Col("average", _l("Average ticket"), "money"),
+            Col("qr", _l("QR value"), "money"),
+            Col("qr_share", _l("Cashless share (value)"), "share"),
+            Col("qr_count_share", _l("Cashless share (count)"), "share"),
+            Col("voids", _l("Voids"), "count"), Col("voided", _l("Voided amount"), "money")]
+
+
+def _child_link(place: Place, period: figures.Period) -> Callable[[dict[str, Any]], str]:
+    child = scope.CHILD[place.level]
+    return lambda row: url_for(".place", level=child, key=row["key"], **_period_args(period))
+
+
+def _stall_link(period: figures.Period) -> Callable[[dict[str, Any]], str | None]:
+    def link(row: dict[str, Any]) -> str | None:
+        if not row.get("device_id"):
+            return None
+        return url_for(".place", level="stall", key=row["device_id"], **_period_args(period))
+    return link
+
+
+def build_grids(conn: Any, place: Place, period: figures.Period, now: datetime,
+                include_unrouted: bool) -> dict[str, Grid]:
+    """Every table of a place's page, by name (the page draws them, the export writes one)."""
+    grids: dict[str, Grid] = {}
+    if place.level != "stall":
+        child = scope.CHILD[place.level]
+        names = {"commune": ("communes", _l("Communes and wards")),
+                 "market": ("markets", _l("Markets")), "stall": ("stalls", _l("Stalls"))}
+        name, title = names[child]
+        grids[name] = Grid(name, title, _figure_columns(Col("name", LEVEL_NAMES[child])),
+                           figures.breakdown(conn, place, period), _child_link(place, period))
+    grids["trend"] = Grid("trend", _l("Day by day"), _figure_columns(Col("day", _l("Day"), "day")),
+                          figures.trend(conn, place, period))
+    products, categories = figures.products(conn, place, period)
+    for row in categories:
+        row["category"] = row["category"] or str(_l("Other"))
+    grids["products"] = Grid("products", _l("Products by revenue"), [
+        Col("name", _l("Product")), Col("ocop_stars", _l("OCOP stars"), "stars"),
+        Col("category", _l("Category")), Col("unit", _l("Unit")),
+        Col("quantity_milli", _l("Quantity"), "quantity"), Col("revenue", _l("Revenue"), "money"),
+        Col("lines", _l("Sale lines"), "count")], products,
+        note=_l("OCOP stars and categories come from the province's reference catalogue."))
+    grids["categories"] = Grid("categories", _l("Categories by revenue"), [
+        Col("category", _l("Category")), Col("revenue", _l("Revenue"), "money"),
+        Col("share", _l("Share of revenue"), "share"), Col("ocop", _l("of which OCOP"), "money"),
+        Col("lines", _l("Sale lines"), "count")], categories)
+    if place.level in ("commune", "market"):
+        grids["silent"] = Grid("silent", _l("Stalls silent for more than 3 days"), [
+            Col("name", _l("Stall")), Col("market", _l("Market")),
+            Col("last_sync_at", _l("Last sync"), "time"), Col("acked_seq", _l("Entries"), "count")],
+            figures.silent_stalls(conn, place, now), _stall_link(period))
+    if place.level == "stall":
+        grids["sales"] = Grid("sales", _l("Sales"), [
+            Col("number", _l("No.")), Col("at", _l("Time"), "time"),
+            Col("business_day", _l("Business day"), "day"), Col("total", _l("Total"), "money"),
+            Col("cash", _l("Cash"), "money"), Col("qr", _l("QR"), "money"),
+            Col("voided", _l("Voided"), "flag"), Col("seq", _l("Entry"), "count")],
+            figures.stall_sales(conn, place, period))
+        grids["voids"] = Grid("voids", _l("Voids"), [
+            Col("number", _l("Sale no.")), Col("at", _l("Time"), "time"),
+            Col("amount", _l("Amount"), "money"), Col("reason", _l("Reason")),
+            Col("seq", _l("Entry"), "count")], figures.stall_voids(conn, place, period))
+        grids["day_closes"] = Grid("day_closes", _l("Day closes (Z)"), [
+            Col("z_number", _l("Z no.")), Col("business_day", _l("Business day"), "day"),
+            Col("expected_cash", _l("Expected cash"), "money"),
+            Col("counted_cash", _l("Counted cash"), "money"),
+            Col("difference", _l("Difference"), "money"), Col("at", _l("Time"), "time")],
+            figures.stall_day_closes(conn, place, period))
+    alerts = figures.alert_rows(conn, place, period, include_unrouted=include_unrouted)
+    for row in alerts:
+        row["kind_name"] = str(ALERT_NAMES.get(row["kind"], row["kind"]))
+    if place.level == "province":  # province-wide pages name communes, not single stalls
+        for row in alerts:
+            row.pop("stall"), row.pop("device_id"), row.pop("seq")
+        where = Col("commune", _l("Commune/ward"))
+    else:
+        where = Col("stall", _l("Stall"))
+    grids["alerts"] = Grid("alerts", _l("Alerts"), [
+        Col("kind_name", _l("Alert")), where, Col("message", _l("What happened")),
+        Col("at", _l("Time"), "time")], alerts, _stall_link(period),
+        note=_l("Integrity alerts stay until an administrator resolves them; QR mismatches are "
+                "those of the period."))
+    return grids
+
+
+def _include_unrouted(conn: Any, place: Place) -> bool:
+    """Bank payments that reached no stall belong to no commune: they show on a province's
+    page, to an administrator, or to its viewers when the server holds that one province."""
+    if place.level != "province":
+        return False
+    return g.user.is_admin or len(scope.all_provinces(conn)) == 1
+
+
+# --- the pages ---------------------------------------------------------------------------------
+
+@bp.app_template_filter("cell")
+def cell(value: Any, kind: str) -> str:
+    """A table cell as the page shows it (Vietnamese number format)."""
+    if value is None:
+        return "" if kind != "share" else "–"
+    if kind == "money":
+        return format_vnd(int(value))
+    if kind == "count":
+        return format_number(int(value))
+    if kind == "share":
+        return f"{value // 100},{value % 100:02d} %"
+    if kind == "quantity":
+        return format_quantity(int(value))
+    if kind == "time":
+        from .admin import vn_time
+        return vn_time(value) if isinstance(value, datetime) else str(value)
+    if kind == "day":
+        return f"{value[8:10]}/{value[5:7]}/{value[0:4]}" if len(str(value)) == 10 else str(value)
+    if kind == "stars":
+        return "★" * int(value) if value else ""
+    if kind == "flag":
+        return _("yes") if value else ""
+    return str(value)
+
+
+@bp.get("/")
+@login_required
+def home() -> Any:
+    """Open the user's own place (an administrator with several provinces picks one)."""
+    with read_transaction(get_engine()) as conn:
+        place = scope.home(conn, g.user)
+        provinces = scope.all_provinces(conn) if place is None else []
+    if place is not None:
+        return redirect(url_for(".place", level=place.level, key=place.key, **request.args))
+    if len(provinces) == 1:
+        return redirect(url_for(".place", level="province", key=provinces[0]["id"],
+                                **request.args))
+    return render_template("server/dashboard_home.html", provinces=provinces)
+
+
+@bp.get("/<level>/<key>")
+@login_required
+def place(level: str, key: str) -> Any:
+    """A place's figures for a day, week or month, its trend and its tables."""
+    period = _period()
+    with read_transaction(get_engine()) as conn:
+        where = _visible_place(conn, level, key)
+        unrouted = _include_unrouted(conn, where)
+        totals = figures.totals(conn, where, period)
+        silent = figures.silent_count(conn, where, g.now)
+        alert_counts = figures.alert_counts(conn, where, period, include_unrouted=unrouted)
+        grids = build_grids(conn, where, period, g.now, unrouted)
+        details = figures.stall_details(conn, where) if level == "stall" else None
+    chart = trend_svg(grids["trend"].rows, _("Revenue by day"), _("Revenue"),
+                      _("of which QR"))
+    return render_template(
+        "server/dashboard.html", place=where, period=period, totals=totals, silent=silent,
+        alert_counts=alert_counts, alert_names=ALERT_NAMES, grids=grids, chart=chart,
+        details=details, level_names=LEVEL_NAMES, period_names=PERIOD_NAMES,
+        period_args=_period_args(period), previous=_period_args(period.shifted(-1)),
+        following=_period_args(period.shifted(+1)))
+
+
+@bp.get("/<level>/<key>/<name>.csv")
+@login_required
+def export(level: str, key: str, name: str) -> Response:
+    """One table of a page as CSV (UTF-8 with BOM, for Excel)."""
+    period = _period()
+    with read_transaction(get_engine()) as conn:
+        where = _visible_place(conn, level, key)
+        grids = build_grids(conn, where, period, g.now, _include_unrouted(conn, where))
+    grid = grids.get(name)
+    if grid is None:
+        abort(404)
+    filename = f"{level}-{where.key}-{name}-{period.key}.csv"
+    return Response(to_csv(grid), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/commune/<key>/report.pdf")
+@login_required
+def monthly_report(key: str) -> Response:
+    """The commune's monthly report as a PDF (month of the `date` argument)."""
+    from .monthly_report import render_monthly_report
+    try:
+        period = figures.parse_period("month", request.args.get("date"))
+    except figures.BadPeriod as exc:
+        raise InvalidInput(str(exc), code="bad_period") from None
+    with read_transaction(get_engine()) as conn:
+        where = _visible_place(conn, "commune", key)
+        pdf = render_monthly_report(conn, where, period, g.now)
+    filename = f"bao-cao-{period.key}-xa-{where.commune_id}.pdf"
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+

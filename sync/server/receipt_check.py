@@ -1,0 +1,118 @@
+"""The public receipt check: does the sale a receipt's QR describes exist in the journal?
+
+A receipt carries `MP1;<sale id>;<device id>;<seq>;<first 16 hex of the entry hash>;<total>`
+(pos/receipts.py `check_code`), and its QR is `<server>/check?c=<that text>`. Anyone may ask, with
+no login; the answer names only the stall and its market, and says whether the sale was voided.
+Asking is rate-limited per address, like pairing, so the page cannot be used to sweep journals.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from sync.protocol import is_uuid
+
+from .app import get_engine
+from .db import devices, journal, markets, read_transaction, sales, stalls
+from .errors import RateLimited
+
+bp = Blueprint("receipt_check", __name__)
+MAX_CODE = 300
+_HEX16 = re.compile(r"[0-9a-f]{16}")
+_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+class BadCode(ValueError):
+    """Text that is not a receipt's verification code; the message says what is wrong."""
+
+    def __init__(self, message: Any):
+        super().__init__(str(message))
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ReceiptCode:
+    """The fields of a receipt's verification text."""
+
+    sale_id: str
+    device_id: str
+    seq: int
+    hash_prefix: str
+    total: int
+
+
+def parse_code(text: str) -> ReceiptCode:
+    """Read the verification text, also when pasted as the whole QR address or still
+    URL-encoded (`MP1%3B…`)."""
+    text = (text or "").strip()
+    if len(text) > MAX_CODE:
+        raise BadCode(_l("This is too long to be a receipt code."))
+    if "?" in text and "c=" in text:  # the whole address from the QR
+        values = parse_qs(urlsplit(text).query).get("c")
+        text = values[0].strip() if values else ""
+    if "%3b" in text.lower():
+        text = unquote(text)
+    parts = text.split(";")
+    if len(parts) != 6 or parts[0] != "MP1":
+        raise BadCode(_l("This is not a receipt code: it starts with MP1; and has six parts "
+                         "separated by semicolons."))
+    _, sale_id, device_id, seq, prefix, total = parts
+    if not (is_uuid(sale_id) and is_uuid(device_id) and _NUMBER.fullmatch(seq)
+            and _HEX16.fullmatch(prefix) and _NUMBER.fullmatch(total)):
+        raise BadCode(_l("This receipt code is damaged: a part of it is not what a receipt "
+                         "prints. Type it again or scan the QR."))
+    return ReceiptCode(sale_id, device_id, int(seq), prefix, int(total))
+
+
+def check(conn: Connection, code: ReceiptCode) -> dict[str, Any]:
+    """What the server knows of this receipt: `registered`, `voided`, `altered` or `unknown`
+    (the stall has not synced it yet, or the code names no stall), with the stall's name and
+    market only when the sale is registered."""
+    row = conn.execute(
+        select(journal.c.id, journal.c.kind, journal.c.hash, sales.c.total,
+               sales.c.business_day, sales.c.voided_seq, stalls.c.name,
+               markets.c.name.label("market"))
+        .select_from(journal.join(devices, devices.c.device_id == journal.c.device_id)
+                     .join(stalls, stalls.c.id == devices.c.stall_id)
+                     .join(markets, markets.c.id == stalls.c.market_id)
+                     .outerjoin(sales, (sales.c.device_id == journal.c.device_id)
+                                & (sales.c.seq == journal.c.seq)))
+        .where(journal.c.device_id == code.device_id, journal.c.seq == code.seq)).first()
+    if row is None:
+        return {"state": "unknown"}
+    if (row.kind != "sale" or row.id != code.sale_id or row.total != code.total
+            or not row.hash.startswith(code.hash_prefix)):
+        return {"state": "altered"}
+    return {"state": "voided" if row.voided_seq is not None else "registered",
+            "stall": row.name, "market": row.market, "business_day": row.business_day,
+            "total": row.total}
+
+
+@bp.get("/check")
+def receipt_check() -> Any:
+    """Check a receipt's code (from its QR, or pasted into the form)."""
+    text = request.args.get("c", "")
+    if not text.strip():
+        return render_template("server/check.html", text="", result=None, error=None)
+    limiter = current_app.extensions["market_server"]["check_limiter"]
+    wait = limiter.hit(request.remote_addr or "unknown")
+    if wait is not None:
+        raise RateLimited(_("Too many receipt checks from this address; wait a minute and "
+                            "try again."), retry_after=wait)
+    try:
+        code = parse_code(text)
+    except BadCode as exc:
+        return render_template("server/check.html", text=text[:MAX_CODE], result=None,
+                               error=str(exc.message)), 400
+    with read_transaction(get_engine()) as conn:
+        result = check(conn, code)
+    return render_template("server/check.html", text=text[:MAX_CODE], result=result,
+                           code=code, error=None)

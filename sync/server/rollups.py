@@ -1,0 +1,301 @@
+"""The dashboard's rollup tables, kept up to date as entries are projected, or rebuilt from the
+projections. Reading a month of a province is then a few thousand rows, never a scan of sales.
+
+Figures are net of voids: a void takes its sale out of the sale's own business day (sales,
+revenue, cash, QR, QR sales; products) and counts it under `voids`/`voided`. Both ways of
+filling the tables (`apply` per push, `rebuild` from the projections) give the same rows; a
+test holds them to that.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import date
+from typing import Any, Iterable
+
+from sqlalchemy import (Column, MetaData, String, Table, and_, case, delete, func, select,
+                        tuple_)
+from sqlalchemy.engine import Connection
+
+from .db import (communes, devices, market_periods, markets, product_periods, sale_lines,
+                 sales, stall_periods, stalls)
+
+logger = logging.getLogger(__name__)
+
+FIGURES = ("sales", "revenue", "cash", "qr", "qr_sales", "voids", "voided")
+MARKET_FIGURES = FIGURES + ("active",)   # active: stalls with at least one sale (not voided)
+PRODUCT_FIGURES = ("quantity_milli", "revenue", "lines")
+KINDS = ("d", "w", "m")
+
+
+def periods_of(day: str) -> list[tuple[str, str]]:
+    """The day, ISO week and month a business day belongs to; [] if it is not a date."""
+    try:
+        parsed = date.fromisoformat(day)
+    except (TypeError, ValueError):
+        return []
+    year, week, _ = parsed.isocalendar()
+    return [("d", parsed.isoformat()), ("w", f"{year}-W{week:02d}"), ("m", parsed.isoformat()[:7])]
+
+
+def _places(conn: Connection, device_ids: Iterable[str]) -> dict[str, dict[str, int]]:
+    ids = sorted(set(device_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(
+        select(devices.c.device_id, stalls.c.market_id, markets.c.commune_id,
+               communes.c.province_id)
+        .select_from(devices.join(stalls, stalls.c.id == devices.c.stall_id)
+                     .join(markets, markets.c.id == stalls.c.market_id)
+                     .join(communes, communes.c.id == markets.c.commune_id))
+        .where(devices.c.device_id.in_(ids))).mappings()
+    return {row["device_id"]: dict(row) for row in rows}
+
+
+def _sale_figures(sale: dict[str, Any], sign: int) -> dict[str, int]:
+    figures = {"sales": sign, "revenue": sign * sale["total"], "cash": sign * sale["cash"],
+               "qr": sign * sale["qr"], "qr_sales": sign * (1 if sale["qr"] > 0 else 0),
+               "voids": 0, "voided": 0}
+    if sign < 0:
+        figures.update(voids=1, voided=sale["total"])
+    return figures
+
+
+class _Deltas:
+    """What a batch adds to each rollup row, summed per key before one upsert per table."""
+
+    def __init__(self) -> None:
+        self.stalls: dict[tuple[Any, ...], dict[str, int]] = defaultdict(
+            lambda: dict.fromkeys(FIGURES, 0))
+        self.markets: dict[tuple[Any, ...], dict[str, int]] = defaultdict(
+            lambda: dict.fromkeys(MARKET_FIGURES, 0))
+        self.products: dict[tuple[Any, ...], dict[str, int]] = defaultdict(
+            lambda: dict.fromkeys(PRODUCT_FIGURES, 0))
+        self.places: dict[tuple[Any, ...], dict[str, int]] = {}
+
+    def add_sale(self, sale: dict[str, Any], lines: list[dict[str, Any]],
+                 place: dict[str, int], sign: int) -> None:
+        figures = _sale_figures(sale, sign)
+        for kind, period in periods_of(sale["business_day"]):
+            key = (sale["device_id"], kind, period)
+            self.places[key] = place
+            for name, value in figures.items():
+                self.stalls[key][name] += value
+            for name, value in figures.items():
+                self.markets[(place["market_id"], kind, period)][name] += value
+            for line in lines:
+                pkey = (place["market_id"], kind, period, line["name"], line["unit"])
+                self.places[pkey] = place
+                totals = self.products[pkey]
+                totals["quantity_milli"] += sign * line["quantity_milli"]
+                totals["revenue"] += sign * line["amount"]
+                totals["lines"] += sign
+
+
+def _upsert(conn: Connection, table: Table, keys: tuple[str, ...], rows: list[dict[str, Any]],
+            figures: tuple[str, ...]) -> None:
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: table.c[name] + statement.excluded[name] for name in figures})
+    conn.execute(statement, rows)
+
+
+def _count_active(conn: Connection, deltas: _Deltas) -> None:
+    """Add to each market period the stalls that this batch makes active (first sale) or
+    inactive (last sale voided), from the stall rows as they were before the batch."""
+    keys = sorted(deltas.stalls)
+    before: dict[tuple[Any, ...], int] = {}
+    sp = stall_periods
+    for start in range(0, len(keys), 500):
+        before.update({(row.device_id, row.kind, row.period): row.sales for row in conn.execute(
+            select(sp.c.device_id, sp.c.kind, sp.c.period, sp.c.sales).where(
+                tuple_(sp.c.device_id, sp.c.kind, sp.c.period).in_(keys[start:start + 500])))})
+    for key in keys:
+        old = before.get(key, 0)
+        change = (old + deltas.stalls[key]["sales"] > 0) - (old > 0)
+        market_id = deltas.places[key]["market_id"]
+        deltas.markets[(market_id, key[1], key[2])]["active"] += change
+
+
+def _write(conn: Connection, deltas: _Deltas) -> None:
+    _count_active(conn, deltas)
+    stall_rows = [{"device_id": d, "kind": k, "period": p,
+                   **{f: deltas.places[(d, k, p)][f]
+                      for f in ("province_id", "commune_id", "market_id")}, **figures}
+                  for (d, k, p), figures in sorted(deltas.stalls.items())]
+    market_place = {place["market_id"]: place for place in deltas.places.values()}
+    market_rows = [{"market_id": m, "kind": k, "period": p,
+                    "province_id": market_place[m]["province_id"],
+                    "commune_id": market_place[m]["commune_id"], **figures}
+                   for (m, k, p), figures in sorted(deltas.markets.items())]
+    product_rows = [{"market_id": m, "kind": k, "period": p, "name": name, "unit": unit,
+                     "province_id": market_place[m]["province_id"],
+                     "commune_id": market_place[m]["commune_id"], **figures}
+                    for (m, k, p, name, unit), figures in sorted(deltas.products.items())]
+    # Sorted keys: two pushes touching the same market lock its rows in the same order.
+    _upsert(conn, stall_periods, ("device_id", "kind", "period"), stall_rows, FIGURES)
+    _upsert(conn, market_periods, ("market_id", "kind", "period"), market_rows, MARKET_FIGURES)
+    _upsert(conn, product_periods, ("market_id", "kind", "period", "name", "unit"),
+            product_rows, PRODUCT_FIGURES)
+    emptied = [tuple(row[k] for k in ("market_id", "kind", "period", "name", "unit"))
+               for row in product_rows if row["lines"] < 0]
+    for start in range(0, len(emptied), 500):  # a product whose every line was voided
+        pp = product_periods
+        conn.execute(delete(pp).where(
+            pp.c.lines == 0, tuple_(pp.c.market_id, pp.c.kind, pp.c.period, pp.c.name,
+                                    pp.c.unit).in_(emptied[start:start + 500])))
+
+
+def apply(conn: Connection, rows: Any) -> None:
+    """Add a projected batch (sales, their lines, voids) to the rollups, in the caller's
+    transaction and after the projection rows were written (a void's sale is read back)."""
+    if not rows.sales and not rows.voids:
+        return
+    places = _places(conn, [s["device_id"] for s in rows.sales] +
+                     [v["device_id"] for v in rows.voids])
+    lines: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+    for line in rows.sale_lines:
+        lines[(line["device_id"], line["seq"])].append(line)
+    deltas = _Deltas()
+    for sale in rows.sales:
+        place = places.get(sale["device_id"])
+        if place is not None:
+            deltas.add_sale(sale, lines[(sale["device_id"], sale["seq"])], place, +1)
+    for sale, sale_lines_ in _voided_sales(conn, rows.voids):
+        place = places.get(sale["device_id"])
+        if place is not None:
+            deltas.add_sale(sale, sale_lines_, place, -1)
+    _write(conn, deltas)
+
+
+def _voided_sales(conn: Connection, voids: list[dict[str, Any]]
+                  ) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """The sales these voids took out (a second void of the same sale changes nothing)."""
+    wanted: dict[tuple[str, int], set[int]] = defaultdict(set)
+    for void in voids:
+        wanted[(void["device_id"], void["sale_seq"])].add(void["seq"])
+    if not wanted:
+        return []
+    keys = sorted(wanted)
+    found = []
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        rows = conn.execute(select(sales).where(
+            tuple_(sales.c.device_id, sales.c.seq).in_(chunk))).mappings().all()
+        found += [dict(row) for row in rows
+                  if row["voided_seq"] in wanted[(row["device_id"], row["seq"])]]
+    if not found:
+        return []
+    lines: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+    sale_keys = [(s["device_id"], s["seq"]) for s in found]
+    for start in range(0, len(sale_keys), 500):
+        for line in conn.execute(select(sale_lines).where(tuple_(
+                sale_lines.c.device_id, sale_lines.c.seq).in_(sale_keys[start:start + 500]))
+                ).mappings():
+            lines[(line["device_id"], line["seq"])].append(dict(line))
+    return [(sale, lines[(sale["device_id"], sale["seq"])]) for sale in found]
+
+
+# --- rebuild from the projections -----------------------------------------------------------
+
+def _period_map(conn: Connection) -> Table:
+    """A temporary table day → (kind, period) for every business day that has sales.
+
+    ISO weeks are computed here in Python, so the GROUP BY below is the same SQL on SQLite and
+    PostgreSQL.
+    """
+    table = Table("dashboard_period_map", MetaData(),
+                  Column("day", String(10), primary_key=True),
+                  Column("kind", String(1), primary_key=True),
+                  Column("period", String(10), nullable=False),
+                  prefixes=["TEMPORARY"])
+    table.drop(conn, checkfirst=True)
+    table.create(conn)
+    days = conn.execute(select(sales.c.business_day).distinct()).scalars().all()
+    rows = [{"day": day, "kind": kind, "period": period}
+            for day in days for kind, period in periods_of(day)]
+    if rows:
+        conn.execute(table.insert(), rows)
+    return table
+
+
+def _count(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _amount(condition: Any, column: Any) -> Any:
+    return func.sum(case((condition, column), else_=0))
+
+
+def rebuild(conn: Connection) -> dict[str, int]:
+    """Empty the rollups and compute them again from sales, lines and voids (for an existing
+    database, a repair, or a generated benchmark province). Returns the row counts."""
+    for table in (stall_periods, market_periods, product_periods):
+        conn.execute(delete(table))
+    period_map = _period_map(conn)
+    place = (devices.join(stalls, stalls.c.id == devices.c.stall_id)
+             .join(markets, markets.c.id == stalls.c.market_id)
+             .join(communes, communes.c.id == markets.c.commune_id))
+    live = sales.c.voided_seq.is_(None)
+    voided = sales.c.voided_seq.is_not(None)
+    stall_select = (
+        select(sales.c.device_id, period_map.c.kind, period_map.c.period,
+               communes.c.province_id, markets.c.commune_id, stalls.c.market_id,
+               _count(live), _amount(live, sales.c.total), _amount(live, sales.c.cash),
+               _amount(live, sales.c.qr), _count(and_(live, sales.c.qr > 0)),
+               _count(voided), _amount(voided, sales.c.total))
+        .select_from(sales.join(period_map, period_map.c.day == sales.c.business_day)
+                     .join(place, devices.c.device_id == sales.c.device_id))
+        .group_by(sales.c.device_id, period_map.c.kind, period_map.c.period,
+                  communes.c.province_id, markets.c.commune_id, stalls.c.market_id))
+    conn.execute(stall_periods.insert().from_select(
+        ["device_id", "kind", "period", "province_id", "commune_id", "market_id", *FIGURES],
+        stall_select))
+    sp = stall_periods
+    conn.execute(market_periods.insert().from_select(
+        ["market_id", "kind", "period", "province_id", "commune_id", *MARKET_FIGURES],
+        select(sp.c.market_id, sp.c.kind, sp.c.period, sp.c.province_id, sp.c.commune_id,
+               *[func.sum(sp.c[name]) for name in FIGURES], _count(sp.c.sales > 0))
+        .group_by(sp.c.market_id, sp.c.kind, sp.c.period, sp.c.province_id, sp.c.commune_id)))
+    product_select = (
+        select(stalls.c.market_id, period_map.c.kind, period_map.c.period, sale_lines.c.name,
+               sale_lines.c.unit, communes.c.province_id, markets.c.commune_id,
+               func.sum(sale_lines.c.quantity_milli), func.sum(sale_lines.c.amount),
+               func.count())
+        .select_from(sale_lines.join(sales, and_(sales.c.device_id == sale_lines.c.device_id,
+                                                 sales.c.seq == sale_lines.c.seq))
+                     .join(period_map, period_map.c.day == sales.c.business_day)
+                     .join(place, devices.c.device_id == sales.c.device_id))
+        .where(live)
+        .group_by(stalls.c.market_id, period_map.c.kind, period_map.c.period,
+                  sale_lines.c.name, sale_lines.c.unit, communes.c.province_id,
+                  markets.c.commune_id))
+    conn.execute(product_periods.insert().from_select(
+        ["market_id", "kind", "period", "name", "unit", "province_id", "commune_id",
+         *PRODUCT_FIGURES], product_select))
+    period_map.drop(conn)
+    counts = {table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+              for table in (stall_periods, market_periods, product_periods)}
+    logger.info("rollups rebuilt: %s", counts)
+    return counts
+
+
+__all__ = ["FIGURES", "KINDS", "MARKET_FIGURES", "apply", "fill_if_missing", "periods_of", "rebuild"]
+
+
+def fill_if_missing(conn: Connection) -> bool:
+    """Rebuild the rollups of a database that has sales but no rollups yet (one upgraded to
+    revision 0004); True if it did. Cheap otherwise: two one-row queries."""
+    if conn.execute(select(stall_periods.c.device_id).limit(1)).first() is not None:
+        return False
+    if conn.execute(select(sales.c.device_id).limit(1)).first() is None:
+        return False
+    rebuild(conn)
+    return True
