@@ -90,6 +90,29 @@ def _register_error_handlers(app: Flask) -> None:
         return error_response(code, (exc.name or "error").lower().replace(" ", "_"),
                               messages.get(code, _("The request could not be handled.")))
 
+    @app.errorhandler(OverflowError)
+    def _number_too_large(exc: OverflowError) -> Any:
+        # An id in the address beyond SQLite's 64-bit integers names nothing: 404, not a 500.
+        if any(isinstance(v, int) and not -2**63 <= v < 2**63
+               for v in (request.view_args or {}).values()):
+            return error_response(404, "not_found", _("This page does not exist."))
+        return _unexpected(exc)
+
+    @app.errorhandler(sqlite3.OperationalError)
+    def _storage_error(exc: sqlite3.OperationalError) -> Any:
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):  # disk full, or the card failing
+            logger.error("cannot write the database on %s %s: %s", request.method, request.path,
+                         exc)
+            return error_response(507, "storage_full", _(
+                "Nothing was saved: the stall's storage is full or failing. Free some space"
+                " (old files or backups) and try again."))
+        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            logger.warning("database busy on %s %s: %s", request.method, request.path, exc)
+            return error_response(503, "busy", _("The stall is busy; nothing was saved. Please"
+                                                 " try again."))
+        return _unexpected(exc)
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         logger.exception("unexpected error on %s %s", request.method, request.path)
@@ -117,6 +140,25 @@ def _register_template_helpers(app: Flask) -> None:
         return {"stall": stall_details, "role": session.get("role"), "lang": select_locale()}
 
 
+# No inline script anywhere: scripts, styles, fonts and images come from this origin only (data
+# islands are <script type="application/json">, which CSP does not run). Same-origin frames are
+# allowed for the receipt PDF in the print view.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self';"
+                           " img-src 'self' data:; font-src 'self'; connect-src 'self';"
+                           " object-src 'none'; base-uri 'none'; form-action 'self';"
+                           " frame-ancestors 'self'")
+
+
+def add_security_headers(response: Any) -> Any:
+    """Headers every answer of both apps carries (the CSP on pages, where it means something)."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    return response
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the stall app for a data directory (config DATA_DIR, else MARKET_POS_DATA)."""
     app = Flask(__name__, template_folder=_asset_folder("templates"),
@@ -138,10 +180,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     app.teardown_appcontext(_close_db)
 
-    from .views import api, auth, bank, day, printer, products, sales, sell, setup
-    for module in (auth, sell, sales, day, products, setup, bank, printer, api):
+    from .views import api, auth, bank, day, printer, products, sales, sell, setup, tax
+    for module in (auth, sell, sales, day, products, setup, bank, printer, api, tax):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself for cookie sessions; bearer tokens need none
     _register_error_handlers(app)
     _register_template_helpers(app)
+    app.after_request(add_security_headers)
     return app

@@ -20,7 +20,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from . import journal, qrpay
+from . import journal, projections, qrpay
 from .db import write_transaction
 from .sales import current_business_day
 from sync.protocol import utc_timestamp
@@ -70,15 +70,7 @@ def _entry(conn: sqlite3.Connection, device_id: str, txn: BankTransaction, sourc
         if value is not None:
             payload[key] = value
     entry = journal.append(conn, device_id, "payment_check", payload, at=at)
-    conn.execute(
-        "INSERT INTO bank_checks (seq, bank_txn, reference, sale_id, state, reason, bank_amount,"
-        " expected, source, business_day, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (entry.seq, txn.txn_id, reference, sale_id, state, reason, txn.amount, expected, source,
-         day, at))
-    if sale_id is not None:
-        conn.execute("UPDATE payments SET state = ?, bank_txn = CASE WHEN ? = 'bank_confirmed'"
-                     " THEN ? ELSE bank_txn END WHERE sale_id = ? AND method = 'qr' AND"
-                     " reference = ?", (state, state, txn.txn_id, sale_id, reference))
+    projections.project(conn, entry)
     return entry.seq
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from . import journal
+from . import journal, projections
 from .db import write_transaction
 from .errors import InvalidInput, NotFound
 from .money import parse_amount
@@ -114,17 +114,7 @@ def save_product(conn: sqlite3.Connection, device_id: str, data: dict[str, Any],
         if product_id is None:
             product_id = conn.execute("SELECT IFNULL(MAX(id), 0) + 1 FROM products").fetchone()[0]
         entry = journal.append(conn, device_id, "product", {"product_id": product_id, **clean})
-        conn.execute(
-            "INSERT INTO products (id, name, search_key, unit, price, category, barcode, ocop_stars,"
-            " trace_url, active, journal_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (id) DO UPDATE SET name = excluded.name, search_key = excluded.search_key,"
-            " unit = excluded.unit, price = excluded.price, category = excluded.category,"
-            " barcode = excluded.barcode, ocop_stars = excluded.ocop_stars,"
-            " trace_url = excluded.trace_url, active = excluded.active,"
-            " journal_seq = excluded.journal_seq",
-            (product_id, clean["name"], fold(clean["name"]), clean["unit"], clean["price"],
-             clean["category"], clean["barcode"], clean["ocop_stars"], clean["trace_url"],
-             int(clean["active"]), entry.seq))
+        projections.project(conn, entry)
     return get_product(conn, product_id)
 
 

@@ -58,6 +58,7 @@ def _serve(data_dir: Path, host: str, port: int) -> None:
     import atexit
     from waitress import serve as waitress_serve
     from .app import create_app
+    from .backup import BackupError, BackupWorker
     from .printing import PrintWorker
     from .printouts import render_job
     from sync.client import SyncWorker
@@ -68,6 +69,12 @@ def _serve(data_dir: Path, host: str, port: int) -> None:
     syncer = SyncWorker(app.config["DATABASE"])  # syncs beside the sales, never in one
     syncer.start()
     atexit.register(syncer.stop)
+    backups = BackupWorker(app.config["DATABASE"])  # the daily copy to the backup folder
+    try:
+        backups.start()
+    except BackupError as exc:
+        raise click.ClickException(f"{exc} ({data_dir})")
+    atexit.register(backups.stop)
     click.echo(f"Serving the stall on http://{host}:{port}/ (data in {data_dir})")
     waitress_serve(app, host=host, port=port, threads=8, ident="market-pos")
 
@@ -199,6 +206,61 @@ def verify(data_dir: Path | None) -> None:
 
 @main.command()
 @data_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write a checked copy of the database to this file (safe while selling).")
+@click.option("--auto", "auto_folder", default=None, metavar="FOLDER|off",
+              help="Make a daily backup into FOLDER (e.g. a USB stick) while the stall is"
+                   " served; `off` stops it.")
+@click.option("--keep", default=14, show_default=True, type=int,
+              help="How many daily backups --auto keeps (the oldest are deleted).")
+def backup(data_dir: Path | None, output: Path | None, auto_folder: str | None,
+           keep: int) -> None:
+    """Back up the stall's database now (-o FILE), or set the daily backup folder (--auto)."""
+    from . import backup as backups
+    if (output is None) == (auto_folder is None):
+        raise click.UsageError("Give either -o FILE or --auto FOLDER|off.")
+    data_dir = _data_dir(data_dir)
+    conn, _ = _connect(data_dir)
+    try:
+        if auto_folder is not None:
+            folder = None if auto_folder.lower() == "off" else auto_folder
+            backups.configure(conn, folder, keep)
+            click.echo(f"Daily backups into {backups.status(conn)['folder']}, keeping {keep}."
+                       if folder else "Daily backups switched off.")
+            return
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc))
+    finally:
+        conn.close()
+    assert output is not None
+    try:
+        checked = backups.backup(stall.database_path(data_dir), output)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"Backup written to {output}: {checked.entries} entries, chain and database"
+               " checked.")
+
+
+@main.command()
+@data_option
+@click.argument("backup_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Replace the database even if it holds entries the backup lacks.")
+def restore(data_dir: Path | None, backup_file: Path, force: bool) -> None:
+    """Replace the stall's database with a backup, after checking the backup's chain."""
+    from . import backup as backups
+    data_dir = _data_dir(data_dir)
+    try:
+        checked, kept = backups.restore(backup_file, data_dir, force=force)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"Restored {checked.entries} entries from {backup_file}.")
+    if kept is not None:
+        click.echo(f"The replaced database was kept in {kept}.")
+
+
+@main.command()
+@data_option
 @click.argument("sale_id")
 @click.option("--width", type=click.Choice(["58", "80", "A5", "A4"]), default="80",
               show_default=True, help="Paper: 58 or 80 mm roll, or an A5/A4 sheet.")
@@ -219,6 +281,39 @@ def receipt(data_dir: Path | None, sale_id: str, width: str, output: Path, copy:
         conn.close()
     output.write_bytes(pdf)
     click.echo(f"Receipt written to {output}")
+
+
+@main.command("tax-book")
+@data_option
+@click.argument("kind", type=click.Choice(["s1a", "s2a"]))
+@click.option("--from", "first_day", required=True, help="First business day, yyyy-mm-dd.")
+@click.option("--to", "last_day", required=True, help="Last business day, yyyy-mm-dd.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="FILE.pdf (A4, Vietnamese) or FILE.csv.")
+def tax_book(data_dir: Path | None, kind: str, first_day: str, last_day: str,
+             output: Path) -> None:
+    """Write the sales book S1a-HKD or S2a-HKD of a period, from the journal."""
+    from .localtime import today
+    from .tax import books
+    from .tax import settings as tax_settings
+    if output.suffix.lower() not in (".pdf", ".csv"):
+        raise click.ClickException("The output must end in .pdf or .csv.")
+    try:
+        books.check_period(first_day, last_day)
+    except ValueError:
+        raise click.ClickException("--from and --to must be days (yyyy-mm-dd), in order, at most"
+                                   " five years apart.")
+    conn, _ = _connect(_data_dir(data_dir))
+    try:
+        ts = tax_settings.load(conn)
+        book = books.build(conn, kind, first_day, last_day, ts)
+        data = books.to_csv(book) if output.suffix.lower() == ".csv" \
+            else books.to_pdf(conn, book, ts, today())
+    finally:
+        conn.close()
+    output.write_bytes(data)
+    click.echo(f"{books.FORM_NAMES[kind]} ({book.total:,} đồng) written to {output}"
+               .replace(",", "."))
 
 
 @main.command()
@@ -248,6 +343,33 @@ def pair(data_dir: Path | None, server_url: str, code: str) -> None:
                    " is running.")
     click.echo(f"{state.pending} entries to send: run `market-pos sync` (or wait for the"
                " stall to sync by itself).")
+
+
+@main.command()
+@data_option
+@click.option("--server", "server_url", default=None,
+              help="The provincial server's address (needed with --code).")
+@click.option("--code", default=None,
+              help="The pairing code the province issued again for this stall. Without it, an"
+                   " interrupted recover continues.")
+def recover(data_dir: Path | None, server_url: str | None, code: str | None) -> None:
+    """Rebuild a stall that lost its storage from the journal the provincial server holds."""
+    from sync.recover import RecoverError
+    from sync.recover import recover as rebuild
+    data_dir = _data_dir(data_dir)
+    conn, _ = _connect(data_dir)
+    conn.close()
+    show, shown = _progress_bar(0)
+    try:
+        result = rebuild(stall.database_path(data_dir), server_url, code, progress=show)
+    except RecoverError as exc:
+        raise click.ClickException(f"Recover stopped: {exc}")
+    finally:
+        if shown["on"]:
+            click.echo("", err=True)
+    click.echo(f"Recovered {result.entries} entries ({result.sales} sales) of device"
+               f" {result.device_id}; the journal continues at seq {result.head_seq + 1}."
+               " Restart `market-pos serve` if it is running.")
 
 
 def _progress_bar(start: int, width: int = 30):  # type: ignore[no-untyped-def]

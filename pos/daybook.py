@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from . import journal
+from . import journal, projections
 from .db import write_transaction
 from .errors import Conflict, InvalidInput, NotFound
 from .money import parse_amount
@@ -37,9 +37,7 @@ def record_cash_move(conn: sqlite3.Connection, device_id: str, move_type: Any, a
         entry = journal.append(conn, device_id, "cash_move", {
             "type": move_type, "amount": amount, "reason": reason, "business_day": day,
             "made_by": made_by}, at=at)
-        conn.execute("INSERT INTO cash_moves (seq, business_day, type, amount, reason, at)"
-                     " VALUES (?, ?, ?, ?, ?, ?)",
-                     (entry.seq, day, move_type, amount, reason, at))
+        projections.project(conn, entry)
     return {"seq": entry.seq, "business_day": day, "type": move_type, "amount": amount,
             "reason": reason, "at": at}
 
@@ -115,10 +113,7 @@ def close_day(conn: sqlite3.Connection, device_id: str, day: str, counted_cash: 
         report.update(z_number=z_number, counted_cash=counted, difference=counted - expected,
                       closed_by=closed_by)
         entry = journal.append(conn, device_id, "day_close", report, at=at)
-        conn.execute("INSERT INTO day_closes (business_day, z_number, seq, at, expected_cash,"
-                     " counted_cash, report) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     (day, z_number, entry.seq, at, expected, counted,
-                      json.dumps(report, ensure_ascii=False)))
+        projections.project(conn, entry)
     return z_report(conn, z_number)
 
 

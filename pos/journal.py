@@ -9,19 +9,21 @@ from typing import Any, Iterator
 from sync.protocol import (GENESIS_HASH, Entry, canonical_json, check_link, entry_hash,
                            new_entry_id, utc_timestamp)
 
-KINDS = ("sale", "void", "product", "cash_move", "day_close", "payment_check")
+KINDS = ("sale", "void", "product", "cash_move", "day_close", "payment_check",
+         "invoice_correction")
 
 
 def append(conn: sqlite3.Connection, device_id: str, kind: str, payload: dict[str, Any],
            *, at: str | None = None) -> Entry:
     """Append one entry; the caller holds the write transaction that also writes the projections.
 
-    The chain head comes from the primary-key index (no scan), so appending stays flat as the
-    journal grows.
+    The chain head is found by a search of the primary key for its largest value (no scan), so
+    appending stays flat as the journal grows.
     """
     if not conn.in_transaction:
         raise RuntimeError("journal.append must run inside a write transaction")
-    head = conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
+    head = conn.execute("SELECT seq, hash FROM journal WHERE seq = (SELECT MAX(seq) FROM journal)"
+                        ).fetchone()
     seq = head["seq"] + 1 if head else 1
     prev_hash = head["hash"] if head else GENESIS_HASH
     entry_id = new_entry_id()

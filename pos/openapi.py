@@ -50,7 +50,24 @@ SCHEMAS: dict[str, Any] = {
                   "properties": {"lines": {"type": "array", "minItems": 1, "maxItems": 200,
                                            "items": _ref("SaleLineInput")},
                                  "payments": {"type": "array", "minItems": 1, "maxItems": 4,
-                                              "items": _ref("PaymentInput")}}},
+                                              "items": _ref("PaymentInput")},
+                                 "buyer": _ref("Buyer")}},
+    "Buyer": {"type": "object", "additionalProperties": False,
+              "description": "only in MTT e-invoice mode, when the buyer asks for her tax code"
+                             " or ID number on the invoice",
+              "properties": {"tax_code": {"type": "string", "pattern": r"^\d{10}(-\d{3})?$|^\d{12}$"},
+                             "id_number": {"type": "string", "maxLength": 12},
+                             "name": {"type": "string", "maxLength": 100},
+                             "address": {"type": "string", "maxLength": 200}}},
+    "TaxSettings": {"type": "object", "properties": {
+        "mode": {"enum": ["receipt", "mtt"]}, "tax_code": _STR, "invoice_form": {"enum": [1, 2]},
+        "symbol": {"type": "string", "pattern": r"^$|^C\d{2}M[A-Z]{2}$"},
+        "mtt_range": {"type": "string", "pattern": r"^$|^[A-Z0-9]{5}$"},
+        "location_code": {"type": "string", "maxLength": 20},
+        "device_block": {"type": "integer", "minimum": 0, "maximum": 99},
+        "send_deadline": {"type": "string", "pattern": r"^\d{2}:\d{2}$"},
+        "default_group": {"enum": ["goods", "services", "production", "other"]},
+        "book": {"enum": ["s1a", "s2a"]}}},
     "SaleLine": {"type": "object",
                  "required": ["line_no", "product_id", "name", "unit", "quantity",
                               "quantity_milli", "unit_price", "amount"],
@@ -76,7 +93,10 @@ SCHEMAS: dict[str, Any] = {
                                     "at": {"type": ["string", "null"]}}}]},
                  "lines": {"type": "array", "items": _ref("SaleLine")},
                  "payments": {"type": "array", "items": _ref("Payment")},
-                 "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}},
+                 "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                 "invoice_code": {"type": ["string", "null"],
+                                  "pattern": r"^M[1-6]-\d{2}-[A-Z0-9]{5}-\d{11}$",
+                                  "description": "the MTT e-invoice code (MTT mode only)"}}},
     "ProductInput": {"type": "object", "additionalProperties": False, "properties": {
         "name": {"type": "string", "minLength": 1, "maxLength": 120},
         "unit": {"type": "string", "minLength": 1, "maxLength": 16}, "price": _MONEY,
@@ -100,7 +120,8 @@ SCHEMAS: dict[str, Any] = {
                                            "description": "the market board sets the price"}}},
     "Settings": {"type": "object", "properties": {
         key: _STR for key in ("vendor_name", "stall_name", "stall_number", "market", "commune",
-                              "province", "phone", "tax_code", "device_id")}},
+                              "province", "phone", "tax_code", "device_id")}
+        | {"tax": _ref("TaxSettings")}},
     "CashMoveInput": {"type": "object", "required": ["type", "amount"],
                       "properties": {"type": {"enum": ["float", "in", "out"]}, "amount": _MONEY,
                                      "reason": {"type": "string", "maxLength": 200}}},
@@ -228,6 +249,11 @@ def document() -> dict[str, Any]:
                 "responses": {"200": {"description": "The receipt", "content": {
                     "application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
                     **_errors(400, 401, 404)}}},
+            "/api/sales/{sale_id}/invoice.xml": {"get": {
+                "operationId": "invoiceXml", "parameters": [sale_id],
+                "responses": {"200": {"description": "The MTT e-invoice (HDon)", "content": {
+                    "application/xml": {"schema": {"type": "string"}}}},
+                    **_errors(401, 404)}}},
             "/api/sales/{sale_id}/print": {"post": {
                 "operationId": "printReceipt", "parameters": [sale_id],
                 "requestBody": {"required": False, "content": {"application/json": {"schema": {

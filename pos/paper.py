@@ -33,6 +33,7 @@ ROLL_MARGIN_Y = 4.0                # mm above and below the content of a roll
 DOTS_PER_MM = 8.0                  # thermal heads print 203 dpi: 384 dots = 48 mm, 576 dots = 72 mm
 RASTER_PAD_MM = 1.0                # keep ink off the outermost dots of the head
 _GLUED = {"₫", "đ", "VND", "%"}
+QR_MASK = 2                        # see qr_matrix
 
 
 class _Normalised:
@@ -165,10 +166,17 @@ def font_dir() -> Path:
 
 @lru_cache(maxsize=64)
 def qr_matrix(payload: str) -> tuple[tuple[bool, ...], ...]:
-    """Modules of the QR code with its 4-module quiet zone (cached: a receipt is drawn twice)."""
+    """Modules of the QR code with its 4-module quiet zone (cached: a receipt is drawn twice).
+
+    The mask is fixed to pattern 2 instead of trying all eight: the trial took a receipt's
+    render from about 9 to 18 ms of CPU (issue 8), and on the payloads paper carries (check
+    codes, check links, VietQR, e-invoice look-ups) pattern 2 scores within a few percent of
+    the best mask by the standard's own penalty (benchmarks/stall/findings.md).
+    """
     import qrcode
 
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4,
+                         mask_pattern=QR_MASK)
     code.add_data(payload)
     code.make(fit=True)
     return tuple(tuple(bool(m) for m in row) for row in code.get_matrix())
@@ -305,13 +313,19 @@ def _draw_pdf(c: Canvas, ops: list[_Op], left: float, top: float) -> None:
             c.setLineWidth(1.0)
             c.rect(left + op.x + 0.5, top - op.y - op.h + 0.5, op.w - 1, op.h - 1)
         elif isinstance(op, _Code):
-            module = op.size / len(op.matrix)
-            path = c.beginPath()
-            for r, row in enumerate(op.matrix):
-                for start, length in _runs(row):
-                    path.rect(left + op.x + start * module, top - op.y - (r + 1) * module,
-                              length * module + 0.02, module + 0.02)
-            c.drawPath(path, stroke=0, fill=1)
+            # One pixel per module, scaled up by the PDF (images are not smoothed unless they
+            # ask to be): one operation instead of hundreds of rectangles, each a few floats
+            # formatted in Python.
+            from reportlab.lib.utils import ImageReader
+            c.drawImage(ImageReader(_code_image(op.matrix)), left + op.x,
+                        top - op.y - op.size, op.size, op.size)
+
+
+def _code_image(matrix: tuple[tuple[bool, ...], ...]) -> Image.Image:
+    """A QR matrix as a grey image, one pixel per module, dark on white."""
+    image = Image.new("L", (len(matrix[0]), len(matrix)), 255)
+    image.putdata([0 if dark else 255 for row in matrix for dark in row])
+    return image
 
 
 def _runs(row: tuple[bool, ...]) -> list[tuple[int, int]]:

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from . import daybook, qrpay, receipts, reports, sales, settings
 from .errors import InvalidInput
+from .tax import receipt as tax_receipt
 from .paper import Document, render_pdf, render_raster
 from .printing import PrinterConfig, Job, Rendered
 from sync.protocol import utc_timestamp
@@ -30,6 +31,9 @@ def job_document(conn: sqlite3.Connection, kind: str, ref: str, *, copy: bool, l
     stall = settings.stall_settings(conn)
     if kind == "receipt":
         sale = sales.get_sale(conn, ref)
+        invoice = tax_receipt.document_for_sale(conn, sale, lang=lang, copy=copy)
+        if invoice is not None:  # sold in MTT mode: the e-invoice is the buyer's paper
+            return invoice
         return receipts.receipt_document(sale, stall, settings.read(conn, "device_id") or "",
                                          lang=lang, copy=copy,
                                          server_url=settings.read(conn, "sync_server_url"))

@@ -7,11 +7,12 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from . import journal
+from . import journal, projections
 from .db import write_transaction
 from .errors import Conflict, InvalidInput, NotFound
 from .localtime import business_day
 from .money import line_amount, parse_amount, parse_quantity, quantity_text
+from .tax import invoices as tax_invoices
 from .text import clean_text
 from sync.protocol import utc_timestamp
 from sync.qrref import find_reference
@@ -144,7 +145,7 @@ def prepare_sale(conn: sqlite3.Connection, request: Any) -> dict[str, Any]:
     and payments, or InvalidInput. A QR code is shown only for a sale that would be accepted."""
     if not isinstance(request, dict):
         raise InvalidInput(_l("The sale must be a JSON object."))
-    unknown = sorted(set(request) - {"lines", "payments"})
+    unknown = sorted(set(request) - {"lines", "payments", "buyer"})
     if unknown:
         raise InvalidInput(_l("Unknown field: %(name)s", name=unknown[0]), field=unknown[0])
     lines = _resolve_lines(conn, request.get("lines"))
@@ -182,29 +183,9 @@ def write_sale(conn: sqlite3.Connection, device_id: str, request: Any, sold_by: 
     payload = {"number": number, "business_day": day, "total": total, "sold_by": sold_by,
                "lines": [{k: v for k, v in line.items() if k != "line_no"} for line in lines],
                "payments": payments}
+    payload.update(tax_invoices.fields_for_sale(conn, day, lines, total, request.get("buyer")))
     entry = journal.append(conn, device_id, "sale", payload, at=at)
-    conn.execute("INSERT INTO sales (id, seq, number, at, business_day, total, sold_by)"
-                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                 (entry.id, entry.seq, number, at, day, total, sold_by))
-    conn.executemany(
-        "INSERT INTO sale_lines (sale_id, line_no, product_id, name, unit, quantity_milli,"
-        " unit_price, amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(entry.id, l["line_no"], l["product_id"], l["name"], l["unit"], l["quantity_milli"],
-          l["unit_price"], l["amount"]) for l in lines])
-    conn.executemany(
-        "INSERT INTO payments (sale_id, line_no, method, amount, tendered, change, reference,"
-        " bank_bin, account, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(entry.id, i + 1, p["method"], p["amount"], p.get("tendered"), p.get("change"),
-          p.get("reference"), p.get("bank_bin"), p.get("account"),
-          "vendor_confirmed" if p["method"] == "qr" else None)
-         for i, p in enumerate(payments)])
-    cash = sum(p["amount"] for p in payments if p["method"] == "cash")
-    conn.execute(
-        "INSERT INTO day_totals (business_day, sales_count, revenue, cash, qr)"
-        " VALUES (?, 1, ?, ?, ?) ON CONFLICT (business_day) DO UPDATE SET"
-        " sales_count = sales_count + 1, revenue = revenue + excluded.revenue,"
-        " cash = cash + excluded.cash, qr = qr + excluded.qr",
-        (day, total, cash, total - cash))
+    projections.project(conn, entry)
     return entry.id
 
 
@@ -237,15 +218,7 @@ def void_sale(conn: sqlite3.Connection, device_id: str, sale_id: str, reason: An
             "sale_id": sale_id, "sale_seq": sale["seq"], "sale_number": sale["number"],
             "amount": sale["total"], "business_day": sale["business_day"], "reason": reason,
             "voided_by": voided_by})
-        conn.execute("UPDATE sales SET voided_seq = ?, void_reason = ? WHERE id = ?",
-                     (entry.seq, reason, sale_id))
-        cash = conn.execute("SELECT IFNULL(SUM(amount), 0) FROM payments WHERE sale_id = ? AND"
-                            " method = 'cash'", (sale_id,)).fetchone()[0]
-        conn.execute(
-            "UPDATE day_totals SET sales_count = sales_count - 1, revenue = revenue - ?,"
-            " cash = cash - ?, qr = qr - ?, voids_count = voids_count + 1,"
-            " voided_amount = voided_amount + ? WHERE business_day = ?",
-            (sale["total"], cash, sale["total"] - cash, sale["total"], sale["business_day"]))
+        projections.project(conn, entry)
     return get_sale(conn, sale_id)
 
 

@@ -111,7 +111,14 @@ def read_statement(data: bytes) -> Iterator[StatementRow]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = csv.reader(io.StringIO(text), dialect)
+    rows = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        yield from _transactions(rows)
+    except csv.Error as exc:
+        raise StatementError("not_csv", f"The file is not valid CSV: {exc}") from None
+
+
+def _transactions(rows: Iterator[list[str]]) -> Iterator[StatementRow]:
     header = next(rows, None)
     if not header:
         raise StatementError("empty", "The file is empty.")

@@ -28,7 +28,8 @@ def clean_text(value: object, *, field: str, label: str, max_length: int,
     if not isinstance(value, str):
         raise InvalidInput(_l("%(label)s must be text.", label=label), field=field)
     text = " ".join(unicodedata.normalize("NFC", value).split())
-    if any(unicodedata.category(ch) == "Cc" or ch in _INVISIBLE for ch in text):
+    # Cc: control characters; Cs: lone surrogates (valid in JSON "\ud800", not in UTF-8 text).
+    if any(unicodedata.category(ch) in ("Cc", "Cs") or ch in _INVISIBLE for ch in text):
         raise InvalidInput(_l("%(label)s contains invisible or control characters.", label=label),
                            field=field)
     if required and not text:

@@ -535,6 +535,9 @@ class SyncClient:
         else:
             result.status, result.needs_attention = "needs_attention", state.needs_attention
         result.catalogue = self._pull(state)
+        from pos.tax import settings as tax_settings, status as tax_status  # they import this
+        if tax_settings.load(self.conn).mode == "mtt":   # which e-invoices the tax office holds
+            tax_status.refresh(self.conn, session=self.session)
         with self._writing() as conn:
             settings.write(conn, KEY_LAST_AT, utc_timestamp(self._now()))
             for key in (KEY_LAST_ERROR, KEY_LAST_ERROR_CODE, KEY_LAST_ERROR_AT):

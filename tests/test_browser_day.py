@@ -320,7 +320,11 @@ def test_receipt_pdf_without_printer(app: Any, live_server: str, page: Page,
     frame = page.locator("#receipt-frame")
     expect(frame).to_have_attribute("src", f"{pdf_path}?copy=0#navpanes=0&view=FitH")
     expect(page.locator("#print-now")).to_be_visible()
-    page.wait_for_function("window.__printCalls === 1")   # once the PDF has loaded
+    for _ in range(100):   # once the PDF has loaded (the page's CSP forbids wait_for_function)
+        if page.evaluate("window.__printCalls") == 1:
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate("window.__printCalls") == 1
     pdf_answers = [r for r in responses if r[0] == f"{live_server}{pdf_path}?copy=0"]
     # (The PDF viewer fetches the file a second time, without headers shown to Playwright.)
     assert pdf_answers and all(status == 200 for _u, status, _t in pdf_answers), responses

@@ -9,7 +9,7 @@ from pos.localtime import business_day
 # Every migration that has shipped, in order. Migrations are append-only: this list may only grow.
 SHIPPED = ["0001_journal", "0002_catalog_and_sales", "0003_access", "0004_day_totals",
            "0005_cash_and_day_close", "0006_print_jobs", "0007_catalogue_from_server",
-           "0008_qr_payments", "0009_tax"]
+           "0008_qr_payments", "0009_tax", "0010_journal_child_indexes"]
 
 
 def test_migrations_are_append_only():
@@ -38,7 +38,8 @@ def test_strict_tables_check_values(tmp_path):
     db.migrate(tmp_path / "x.db")
     conn = db.connect(tmp_path / "x.db")
     with pytest.raises(sqlite3.IntegrityError):
-        conn.execute("INSERT INTO payments VALUES ('x', 1, 'card', 10, NULL, NULL)")
+        conn.execute("INSERT INTO payments (sale_id, line_no, method, amount, tendered,"
+                     " change) VALUES ('x', 1, 'card', 10, NULL, NULL)")
     with pytest.raises(sqlite3.Error):
         conn.execute("INSERT INTO day_totals (business_day, sales_count) VALUES ('d', 'many')")
 
@@ -62,8 +63,8 @@ def _write_version_data(conn, applied):
                          (entry.id, entry.seq, number, entry.at, business_day(entry.at)))
             conn.execute("INSERT INTO sale_lines VALUES (?, 1, 1, 'Sả', 'bó', 2000, 5000, 10000)",
                          (entry.id,))
-            conn.execute("INSERT INTO payments VALUES (?, 1, 'cash', 10000, 20000, 10000)",
-                         (entry.id,))
+            conn.execute("INSERT INTO payments (sale_id, line_no, method, amount, tendered,"
+                         " change) VALUES (?, 1, 'cash', 10000, 20000, 10000)", (entry.id,))
             if voided:
                 void = journal.append(conn, DEVICE, "void", {"sale_id": entry.id})
                 conn.execute("UPDATE sales SET voided_seq = ?, void_reason = 'x' WHERE id = ?",

@@ -335,3 +335,12 @@ def test_answers_match_the_openapi_document(api, account):
     schema_of("Sale").validate(api.post(f"/api/qr-payments/{pending['id']}/confirm").get_json())
     result = api.post("/api/bank/statement", data=STATEMENT.encode(), content_type="text/csv")
     schema_of("StatementResult").validate(result.get_json())
+
+
+def test_a_statement_that_is_not_csv_is_a_clear_400(api, account, conn):
+    before = snapshot(conn)
+    for data in (b"Ngay,So tien,Noi dung\r1\r\"2,x", b'a,"b\n'):
+        response = api.post("/api/bank/statement", data=data, content_type="text/csv")
+        assert response.status_code in (200, 400), data
+        assert response.status_code != 500
+    assert snapshot(conn) == before

@@ -10,6 +10,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, session
 from flask_babel import gettext as _
 
 from .. import access, catalog, daybook, openapi, printing, printouts, sales, settings
+from ..tax import invoices as tax_invoices
+from ..tax import settings as tax_settings
 from sync.client import read_state
 from sync.protocol import utc_timestamp
 from ..app import csrf, get_db
@@ -84,7 +86,7 @@ def create_sale() -> Any:
     conn = get_db()
     sale = sales.record_sale(conn, _device_id(), read_json(), sold_by=g.api_role)
     printing.enqueue_receipt_if_auto(conn, sale["id"])  # after the commit; never fails the sale
-    return jsonify(sale), 201
+    return jsonify(tax_invoices.annotate(conn, sale)), 201
 
 
 @bp.get("/sales")
@@ -97,13 +99,23 @@ def list_sales() -> Any:
         raise InvalidInput(_("since_seq and limit must be whole numbers."))
     if since_seq < 0 or not 1 <= limit <= 500:
         raise InvalidInput(_("since_seq must be 0 or more and limit between 1 and 500."))
-    return jsonify({"sales": sales.list_sales(get_db(), since_seq=since_seq, limit=limit)})
+    conn = get_db()
+    return jsonify({"sales": [tax_invoices.annotate(conn, sale) for sale in
+                              sales.list_sales(conn, since_seq=since_seq, limit=limit)]})
 
 
 @bp.get("/sales/<sale_id>")
 def get_sale(sale_id: str) -> Any:
     """Show one sale."""
-    return jsonify(sales.get_sale(get_db(), sale_id))
+    return jsonify(tax_invoices.annotate(get_db(), sales.get_sale(get_db(), sale_id)))
+
+
+@bp.get("/sales/<sale_id>/invoice.xml")
+def invoice_xml(sale_id: str) -> Any:
+    """The sale's MTT e-invoice in the tax authority's XML structure (404 for a plain receipt)."""
+    conn = get_db()
+    sales.get_sale(conn, sale_id)  # 404 for an unknown sale first
+    return Response(tax_invoices.sale_invoice_xml(conn, sale_id), mimetype="application/xml")
 
 
 @bp.get("/sales/<sale_id>/receipt.pdf")
@@ -186,7 +198,8 @@ def update_product(product_id: int) -> Any:
 @bp.get("/settings")
 def get_settings() -> Any:
     """Show the stall settings."""
-    return jsonify({**settings.stall_settings(get_db()), "device_id": _device_id()})
+    return jsonify({**settings.stall_settings(get_db()), "device_id": _device_id(),
+                    "tax": tax_settings.load(get_db()).to_api()})
 
 
 @bp.patch("/settings")
@@ -194,12 +207,17 @@ def patch_settings() -> Any:
     """Change some stall settings."""
     _require_owner()
     body = _json_object()
+    tax_changes = body.pop("tax", None)
     clean = settings.validate_stall(body)
     conn = get_db()
+    new_tax = tax_settings.validate_with_stall(conn, clean, tax_changes)
     with write_transaction(conn):
         for key, value in clean.items():
             settings.write(conn, key, value)
-    return jsonify({**settings.stall_settings(conn), "device_id": _device_id()})
+        if tax_changes is not None:
+            tax_settings.save(conn, new_tax)
+    return jsonify({**settings.stall_settings(conn), "device_id": _device_id(),
+                    "tax": tax_settings.load(conn).to_api()})
 
 
 @bp.post("/cash-moves")

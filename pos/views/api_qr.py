@@ -119,6 +119,7 @@ def reconcile(data: bytes) -> dict[str, Any]:
         messages = {
             "too_large": _("The file is larger than 2 MB."),
             "not_text": _("This is not a CSV file. Export the statement as CSV."),
+            "not_csv": _("This is not a CSV file. Export the statement as CSV."),
             "empty": _("The file is empty."),
             "no_columns": _("The first row must name the columns; an amount (credit) column and"
                             " a description column are needed."),

@@ -8,7 +8,6 @@ from flask import Blueprint, render_template
 from .. import bankcheck, catalog, sales
 from sync.protocol import utc_timestamp
 from ..app import get_db
-from ..text import fold
 from . import printer as printer_view
 from . import sync as sync_view
 from .guards import login_required
@@ -24,8 +23,6 @@ def index() -> Any:
     """Show the sell screen."""
     conn = get_db()
     products = catalog.list_products(conn, active_only=True)
-    for product in products:
-        product["key"] = fold(f"{product['name']} {product['category']}")
     categories = sorted({p["category"] for p in products if p["category"]})
     day = sales.current_business_day(conn, utc_timestamp())
     return render_template("pos/sell.html", products=products, categories=categories,

@@ -63,12 +63,20 @@
     return text.replace(/đ/g, "d").replace(/Đ/g, "D").normalize("NFD")
       .replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/\s+/g, " ").trim();
   }
+  // A tile's search key: its name and its group's category, without diacritics (built once).
+  function searchKey(tile) {
+    if (tile.searchKey === undefined) {
+      tile.searchKey = fold(tile.querySelector(".tile-name").textContent + " " +
+                            tile.parentNode.dataset.category);
+    }
+    return tile.searchKey;
+  }
   function filter() {
     var words = fold($("search").value).split(" ").filter(Boolean);
     document.querySelectorAll(".tile").forEach(function (tile) {
-      var key = tile.dataset.key;
+      var key = searchKey(tile);
       var match = words.every(function (w) { return key.indexOf(w) !== -1; });
-      tile.hidden = !match || (category && tile.dataset.category !== category);
+      tile.hidden = !match || (category && tile.parentNode.dataset.category !== category);
     });
   }
   $("search").addEventListener("input", filter);
@@ -82,7 +90,8 @@
   $("tiles").addEventListener("click", function (event) {
     var tile = event.target.closest(".tile");
     if (!tile) return;
-    var product = { id: parseInt(tile.dataset.id, 10), name: tile.dataset.name,
+    var product = { id: parseInt(tile.dataset.id, 10),
+                    name: tile.querySelector(".tile-name").textContent,
                     price: parseInt(tile.dataset.price, 10), unit: tile.dataset.unit };
     if (tile.dataset.weighed === "1") { openQty(null, product); return; }
     var existing = cart.findIndex(function (l) { return l.id === product.id; });
@@ -187,10 +196,10 @@
     if (recording || tendered < due) return;
     recording = true;
     showPay();
-    var body = {
+    var body = withBuyer({
       lines: cart.map(function (l) { return { product_id: l.id, quantity: apiMilli(l.milli) }; }),
       payments: [{ method: "cash", amount: due, tendered: tendered }]
-    };
+    });
     fetch("/api/sales", {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": CSRF, "Accept": "application/json" },
@@ -219,6 +228,14 @@
   });
   $("done-new").addEventListener("click", function () { $("done-dialog").close(); });
 
+  // In MTT e-invoice mode the buyer may ask for her tax code (10 digits, or 10-3) or ID number.
+  function withBuyer(body) {
+    var input = $("buyer-id"), value = input ? input.value.trim() : "";
+    if (value) body.buyer = /^\d{10}(-\d{3})?$/.test(value) ? { tax_code: value } :
+      { id_number: value.toUpperCase() };
+    return body;
+  }
+
   function showDone(sale) {
     cart = [];
     render();
@@ -231,6 +248,9 @@
     if (qr) $("done-qr").textContent = (qr.state === "bank_confirmed" ? TEXT.bank_confirmed :
       TEXT.vendor_confirmed) + ": " + vnd(qr.amount) + " · " + (qr.reference || "");
     $("done-total").textContent = TEXT.total + ": " + vnd(sale.total);
+    $("done-invoice").hidden = !sale.invoice_code;
+    $("done-invoice").textContent = sale.invoice_code || "";
+    if ($("buyer-id")) $("buyer-id").value = "";
     $("done-view").href = "/sales/" + sale.id;
     lastSaleId = sale.id;
     $("done-print").textContent = $("done-print").dataset.label || $("done-print").textContent;
@@ -312,10 +332,10 @@
     var payments = [];
     if (cashPart > 0) payments.push({ method: "cash", amount: cashPart, tendered: cashPart });
     payments.push({ method: "qr", amount: due - cashPart });
-    api("POST", "/api/qr-payments", {
+    api("POST", "/api/qr-payments", withBuyer({
       lines: cart.map(function (l) { return { product_id: l.id, quantity: apiMilli(l.milli) }; }),
       payments: payments
-    }).then(function (result) {
+    })).then(function (result) {
       qrBusy = false;
       if (result.status === 201) {
         if ($("pay-dialog").open) $("pay-dialog").close();

@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from sqlalchemy import select
 
-from sync.protocol import (MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, ProtocolError, canonical_json,
-                           loads_without_floats, parse_timestamp, utc_timestamp)
+from sync.protocol import (MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, Entry, ProtocolError,
+                           canonical_json, loads_without_floats, parse_timestamp, utc_timestamp)
 
 from . import openapi, store
-from .db import read_transaction, write_transaction
+from .db import journal, read_transaction, write_transaction
 from .errors import InvalidInput, NotAuthenticated, RateLimited, TooLarge, WrongDevice
 
 logger = logging.getLogger(__name__)
@@ -109,6 +111,40 @@ def push_journal() -> Response:
                                  "seq": refusal.seq},
                        "acked_seq": result.acked_seq, "head_hash": result.head_hash}, 409)
     return answer(result.to_dict())
+
+
+DOWNLOAD_PAGE = 500  # entries per page of GET /journal unless `limit` asks for fewer or more
+
+
+def _whole_number(name: str, default: int, low: int, high: int) -> int:
+    value = request.args.get(name)
+    if value is None:
+        return default
+    if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
+        raise InvalidInput(f"{name} must be a whole number from {low} to {high}.")
+    return int(value)
+
+
+@bp.get("/journal")
+def download_journal() -> Response:
+    """Send back the device's own entries after `after_seq`, in seq order, a page at a time (to
+    rebuild a stall that lost its storage: `market-pos recover`)."""
+    device_id = authenticated_device()
+    after_seq = _whole_number("after_seq", 0, 0, store.MAX_SEQ)
+    limit = _whole_number("limit", DOWNLOAD_PAGE, 1, MAX_BATCH_ENTRIES)
+    with read_transaction(_engine()) as conn:
+        head = store.head(conn, device_id)
+        rows = conn.execute(
+            select(journal.c.device_id, journal.c.seq, journal.c.id, journal.c.kind,
+                   journal.c.at, journal.c.payload, journal.c.prev_hash, journal.c.hash)
+            .where(journal.c.device_id == device_id, journal.c.seq > after_seq,
+                   journal.c.seq <= head["acked_seq"])
+            .order_by(journal.c.seq).limit(limit)).all()
+    entries = [Entry(r.device_id, r.seq, r.id, r.kind, r.at, json.loads(r.payload), r.prev_hash,
+                     r.hash).to_dict() for r in rows]
+    last = entries[-1]["seq"] if entries else after_seq
+    return answer({**head, "entries": entries,
+                   "next_after_seq": last if last < head["acked_seq"] else None})
 
 
 @bp.get("/journal/head")

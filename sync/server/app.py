@@ -152,9 +152,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     config = dict(config or {})
     app.config.update(
         DATABASE_URL=default_database_url(), MAX_CONTENT_LENGTH=64 * 1024 * 1024,
-        PAIR_RATE_LIMIT=10, PAIR_RATE_WINDOW=60,
+        PAIR_RATE_LIMIT=10, PAIR_RATE_WINDOW=60, CHECK_RATE_LIMIT=30, CHECK_RATE_WINDOW=60,
         PROXY_COUNT=int(os.environ.get("MARKET_SERVER_PROXY_COUNT", "0") or 0),
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        # Behind HTTPS (the normal deployment) the session cookie must never travel in clear;
+        # the demo and tests on http://127.0.0.1 leave it off.
+        SESSION_COOKIE_SECURE=os.environ.get("MARKET_SERVER_HTTPS", "") == "1",
         WTF_CSRF_TIME_LIMIT=None, BABEL_DEFAULT_LOCALE="vi",
         BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
         BABEL_TRANSLATION_DIRECTORIES=str(_pos_dir() / "translations"))
@@ -167,6 +170,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["market_server"] = {
         "engine": engine,
         "pair_limiter": RateLimiter(app.config["PAIR_RATE_LIMIT"], app.config["PAIR_RATE_WINDOW"]),
+        "check_limiter": RateLimiter(app.config["CHECK_RATE_LIMIT"],
+                                     app.config["CHECK_RATE_WINDOW"]),
     }
     if app.config["PROXY_COUNT"]:  # behind nginx/caddy: rate-limit the stall, not the proxy
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -190,6 +195,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api.bp)  # bearer tokens, no cookies
     app.register_blueprint(bank_api.bp)
     csrf.exempt(bank_api.bp)  # a webhook secret or a device token, no cookies
+    from . import catalogue_admin, user_admin  # noqa: F401  (routes of admin.bp)
     app.register_blueprint(admin.bp)
+    from . import dashboard, receipt_check
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(receipt_check.bp)
+    from .einvoice import views as einvoice_views
+    app.register_blueprint(einvoice_views.bp)  # invoices not yet received (device token, staff)
     _register_error_handlers(app)
+    from pos.app import add_security_headers  # the same headers and CSP as the stall
+    app.after_request(add_security_headers)
     return app

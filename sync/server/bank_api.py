@@ -53,8 +53,8 @@ def for_stall() -> Response:
         after = int(request.args.get("after", "0"))
     except ValueError:
         raise InvalidInput("after must be a whole number.") from None
-    if after < 0:
-        raise InvalidInput("after must be 0 or more.")
+    if not 0 <= after < 2 ** 63:
+        raise InvalidInput("after must be a whole number from 0 to 2^63 - 1.")
     with read_transaction(_engine()) as conn:
         items = bank.for_device(conn, device_id, after)
     return answer({"notifications": items, "more": len(items) == bank.PAGE})

@@ -27,9 +27,11 @@ def _engine(database: str | None) -> Any:
 
 
 def _migrated_engine(database: str | None) -> Any:
-    from . import migrations
+    from . import migrations, rollups
     engine = _engine(database)
     migrations.upgrade(engine)
+    with write_transaction(engine) as conn:  # a database upgraded to the dashboard's rollups
+        rollups.fill_if_missing(conn)
     return engine
 
 
@@ -195,6 +197,21 @@ def revoke_device(database: str | None, device_id: str) -> None:
     click.echo(f"Revoked {count} token(s) of device {device_id}.")
 
 
+@main.command("rebuild-rollups")
+@database_option
+def rebuild_rollups(database: str | None) -> None:
+    """Recompute the dashboard's rollup tables from the stored sales (a repair; safe to rerun)."""
+    from . import rollups
+    engine = _engine(database)
+    try:
+        with write_transaction(engine) as conn:
+            counts = rollups.rebuild(conn)
+    finally:
+        engine.dispose()
+    click.echo("Rollups rebuilt: " + ", ".join(f"{n} rows in {t}" for t, n in counts.items())
+               + ".")
+
+
 @main.command("webhook-secret")
 @database_option
 @click.option("--name", required=True, help="Who calls the webhook, e.g. the notification service.")
@@ -318,6 +335,13 @@ def create_user(database: str | None, username: str, password_stdin: bool, role:
     finally:
         engine.dispose()
     click.echo(f"User {username} created ({role}).")
+
+
+# --- MTT e-invoices: sync/server/einvoice/cli.py ------------------------------------------------
+from .einvoice.cli import COMMANDS as _EINVOICE_COMMANDS  # noqa: E402  (needs database_option)
+
+for _command in _EINVOICE_COMMANDS:
+    main.add_command(_command)
 
 
 if __name__ == "__main__":

@@ -356,7 +356,8 @@ users = Table(
 
 
 # --- dashboard rollups, maintained as entries are projected (sync/server/rollups.py) ----------
-# Figures are net of voids: a voided sale leaves `sales`, `revenue`, `cash`, `qr` and `qr_sales`
+# One row per stall and period, and per market and period (a province's page then sums a few
+# hundred rows, never one per stall). Figures are net of voids: a voided sale leaves `sales`, `revenue`, `cash`, `qr` and `qr_sales`
 # of its own business day and is counted in `voids`/`voided` instead. `kind` is d (a business
 # day, period "2026-11-22"), w (an ISO week, "2026-W47") or m (a month, "2026-11").
 
@@ -379,16 +380,22 @@ stall_periods = Table(
     Index(None, "kind", "period", "province_id", "commune_id", "market_id"),
 )
 
-market_days = Table(
-    "market_days", metadata,
+market_periods = Table(
+    "market_periods", metadata,
     Column("market_id", _id(), nullable=False),
-    Column("business_day", String(10), nullable=False),
+    Column("kind", String(1), nullable=False),
+    Column("period", String(10), nullable=False),
     Column("province_id", _id(), nullable=False),
     Column("commune_id", _id(), nullable=False),
     *_figures(),
-    PrimaryKeyConstraint("market_id", "business_day"),
-    Index(None, "business_day", "province_id", "commune_id"),
+    Column("active", BigInteger(), nullable=False, server_default="0"),  # stalls with sales
+    PrimaryKeyConstraint("market_id", "kind", "period"),
+    CheckConstraint("kind IN ('d', 'w', 'm')", name="kind"),
+    Index(None, "kind", "period", "province_id", "commune_id"),
 )
+
+# The dashboard's alerts read the QR mismatches of a period (qr_checks is one row per QR payment).
+Index("ix_qr_checks_state_business_day", qr_checks.c.state, qr_checks.c.business_day)
 
 product_periods = Table(
     "product_periods", metadata,
@@ -405,6 +412,54 @@ product_periods = Table(
     PrimaryKeyConstraint("market_id", "kind", "period", "name", "unit"),
     CheckConstraint("kind IN ('d', 'w', 'm')", name="kind"),
     Index(None, "kind", "period", "province_id", "commune_id"),
+)
+
+
+# --- MTT e-invoices on their way to the provider (sync/server/einvoice) -------------------------
+# One row per invoice-carrying entry, keyed like the journal. `state`: queued → sending (in a batch
+# being posted) → sent (the provider has it: poll) → received (status 8, the tax authority has
+# it) | rejected (the provider refused it: correct it at the stall); manual (exported for upload
+# by hand); duplicate (another device already sent this code: never sent).
+
+einvoice_queue = Table(
+    "einvoice_queue", metadata,
+    Column("device_id", String(36), nullable=False),
+    Column("seq", BigInteger(), nullable=False),
+    Column("code", String(23), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("related_code", String(23)),
+    Column("business_day", String(10), nullable=False),
+    Column("total", BigInteger(), nullable=False),
+    Column("xml", Text(), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("batch_id", String(36)),
+    Column("provider_status", Integer()),
+    Column("message", Text()),
+    Column("queued_at", UtcTimestamp(), nullable=False),
+    Column("sent_at", UtcTimestamp()),
+    Column("received_at", UtcTimestamp()),
+    PrimaryKeyConstraint("device_id", "seq"),
+    CheckConstraint("state IN ('queued', 'sending', 'sent', 'received', 'rejected', 'manual',"
+                    " 'duplicate')", name="state"),
+    Index(None, "state", "queued_at"),
+    Index(None, "batch_id"),
+    Index(None, "code"),
+)
+
+einvoice_batches = Table(
+    "einvoice_batches", metadata,
+    Column("batch_id", String(36), primary_key=True),    # a UUID, also the idempotency key
+    Column("state", String(10), nullable=False),
+    Column("transaction_id", String(100)),
+    Column("invoices", Integer(), nullable=False),
+    Column("attempts", Integer(), nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcTimestamp(), nullable=False),
+    Column("last_error", Text()),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("sent_at", UtcTimestamp()),
+    Column("done_at", UtcTimestamp()),
+    CheckConstraint("state IN ('sending', 'sent', 'done')", name="state"),
+    Index(None, "state", "next_attempt_at"),
 )
 
 

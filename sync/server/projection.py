@@ -16,7 +16,9 @@ from sqlalchemy.engine import Connection
 
 from sync.protocol import Entry
 
-from .db import cash_moves, day_closes, payments, sale_lines, sales, voids
+from . import rollups
+from .einvoice import queue as einvoice_queue
+from .db import cash_moves, day_closes, payments, qr_checks, sale_lines, sales, voids
 
 logger = logging.getLogger(__name__)
 _BIG = 2**63
@@ -52,6 +54,9 @@ class Projection:
     voids: list[dict[str, Any]] = field(default_factory=list)
     cash_moves: list[dict[str, Any]] = field(default_factory=list)
     day_closes: list[dict[str, Any]] = field(default_factory=list)
+    qr_checks: list[dict[str, Any]] = field(default_factory=list)
+    payment_marks: list[dict[str, Any]] = field(default_factory=list)
+    einvoices: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _sale(entry: Entry, out: Projection) -> None:
@@ -64,7 +69,9 @@ def _sale(entry: Entry, out: Projection) -> None:
              for no, line in enumerate(p["lines"], start=1)]
     pays = [{**key, "line_no": no, "method": _text(pay["method"], 16),
              "amount": _int(pay["amount"]), "tendered": _int(pay.get("tendered"), optional=True),
-             "change": _int(pay.get("change"), optional=True)}
+             "change": _int(pay.get("change"), optional=True),
+             "reference": _text(pay.get("reference"), 16, optional=True),
+             "state": "vendor_confirmed" if pay["method"] == "qr" else None}
             for no, pay in enumerate(p["payments"], start=1)]
     cash = _int(sum(pay["amount"] for pay in pays if pay["method"] == "cash"))
     qr = _int(sum(pay["amount"] for pay in pays if pay["method"] == "qr"))
@@ -106,7 +113,29 @@ def _day_close(entry: Entry, out: Projection) -> None:
                            "at": entry.at})
 
 
-_PROJECTORS = {"sale": _sale, "void": _void, "cash_move": _cash_move, "day_close": _day_close}
+def _payment_check(entry: Entry, out: Projection) -> None:
+    """What the bank said about a QR payment (pos/bankcheck.py made the decision at the stall)."""
+    p = entry.payload
+    state = _text(p["state"], 16)
+    if state not in ("bank_confirmed", "mismatch"):
+        raise _Unprojectable(f"unknown payment check state {state!r}")
+    out.qr_checks.append({"device_id": entry.device_id, "seq": entry.seq,
+                          "reference": _text(p.get("reference"), 16, optional=True),
+                          "sale_id": _text(p.get("sale_id"), 36, optional=True),
+                          "state": state, "reason": _text(p.get("reason"), 32, optional=True),
+                          "bank_txn": _text(p.get("bank_txn"), 64, optional=True),
+                          "bank_amount": _int(p.get("bank_amount"), optional=True),
+                          "expected": _int(p.get("expected"), optional=True),
+                          "source": _text(p.get("source") or "server", 16),
+                          "business_day": _text(p.get("business_day"), 10, optional=True),
+                          "at": entry.at})
+    if p.get("sale_seq") is not None and p.get("reference") is not None:
+        out.payment_marks.append({"b_device": entry.device_id, "b_sale_seq": _int(p["sale_seq"]),
+                                  "b_ref": _text(p["reference"], 16), "b_state": state})
+
+
+_PROJECTORS = {"sale": _sale, "void": _void, "cash_move": _cash_move, "day_close": _day_close,
+               "payment_check": _payment_check}
 # "product" entries (the stall's own catalogue) stay in the journal only.
 
 
@@ -114,6 +143,7 @@ def project(entries: list[Entry]) -> Projection:
     """The rows that `entries` add; entries whose payload does not fit are logged and skipped."""
     out = Projection()
     for entry in entries:
+        out.einvoices.extend(einvoice_queue.rows_for(entry))  # MTT invoices to transmit
         projector = _PROJECTORS.get(entry.kind)
         if projector is None:
             continue
@@ -124,7 +154,8 @@ def project(entries: list[Entry]) -> Projection:
             logger.warning("entry %s/%s (%s) stored but not projected: %s", entry.device_id,
                            entry.seq, entry.kind, exc)
             continue
-        for name in ("sales", "sale_lines", "payments", "voids", "cash_moves", "day_closes"):
+        for name in ("sales", "sale_lines", "payments", "voids", "cash_moves", "day_closes",
+                     "qr_checks", "payment_marks"):
             getattr(out, name).extend(getattr(staged, name))
     return out
 
@@ -134,6 +165,15 @@ _MARK_VOIDED = (sales.update()
                             sales.c.seq == bindparam("b_sale_seq"),
                             sales.c.voided_seq.is_(None)))
                 .values(voided_seq=bindparam("b_void_seq")))
+
+
+# The QR payment with reference `b_ref` of the sale at `b_sale_seq` takes the bank's verdict.
+_MARK_PAYMENT = (payments.update()
+                 .where(and_(payments.c.device_id == bindparam("b_device"),
+                             payments.c.seq == bindparam("b_sale_seq"),
+                             payments.c.method == "qr",
+                             payments.c.reference == bindparam("b_ref")))
+                 .values(state=bindparam("b_state")))
 
 
 def write(conn: Connection, rows: Projection) -> None:
@@ -146,3 +186,9 @@ def write(conn: Connection, rows: Projection) -> None:
     if rows.voids:
         conn.execute(_MARK_VOIDED, [{"b_device": v["device_id"], "b_sale_seq": v["sale_seq"],
                                      "b_void_seq": v["seq"]} for v in rows.voids])
+    if rows.qr_checks:
+        conn.execute(qr_checks.insert(), rows.qr_checks)
+    if rows.payment_marks:
+        conn.execute(_MARK_PAYMENT, rows.payment_marks)
+    rollups.apply(conn, rows)  # the dashboard's figures, in the same transaction
+    einvoice_queue.insert(conn, rows.einvoices)  # the outbound queue to the e-invoice provider

@@ -1,0 +1,1 @@
+"""The stall's benchmark set (issue 8): `python -m benchmarks.stall` writes BENCHMARKS.md."""

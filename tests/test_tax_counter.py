@@ -1,0 +1,154 @@
+"""The MTT counter is gap-free and crash-safe: the stall is SIGKILLed again and again while it
+sells, and two tills sharing one range each number their own block.
+
+Real `market-pos serve` processes, real SQLite files, sales over loopback HTTP. Every sale the
+API acknowledged keeps its code; the numbers of each block are exactly 1..N; no code is ever
+given twice. MARKET_TAX_KILL_CYCLES sets the number of kills (12 by default).
+"""
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from pos import access, db, journal, stall
+from pos.tax import mtt
+from pos.tax import settings as tax_settings
+from tests.harness.stallproc import StallProcess
+
+pytestmark = pytest.mark.slow
+CYCLES = int(os.environ.get("MARKET_TAX_KILL_CYCLES", "12"))
+SELLERS = 3
+
+
+def mtt_stall(template: Path, folder: Path, block: int) -> tuple[Path, str]:
+    """A copy of the set-up stall in MTT mode on `block`, and an API token for it."""
+    shutil.copytree(template, folder)
+    conn = db.connect(stall.database_path(folder))
+    try:
+        current = tax_settings.load(conn)
+        new = tax_settings.validate({"mode": "mtt", "tax_code": "0101234567", "symbol": "C26MAB",
+                                     "mtt_range": "A1B2C", "device_block": block}, current)
+        with db.write_transaction(conn):
+            tax_settings.save(conn, new)
+        return folder, access.issue_token(conn, "tax-counter")
+    finally:
+        conn.close()
+
+
+class Sellers:
+    """Threads that sell until the process dies, keeping each acknowledged sale's code."""
+
+    def __init__(self, url: str, token: str, seed: int):
+        self.url, self.token = url, token
+        self.codes: dict[str, str] = {}          # sale id → invoice code, for every 201
+        self.refused: list[str] = []
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._sell, args=(seed * 10 + i,))
+                         for i in range(SELLERS)]
+
+    def __enter__(self) -> "Sellers":
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+    def _sell(self, seed: int) -> None:
+        rng = random.Random(seed)
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {self.token}"
+        while True:
+            price = rng.randrange(1000, 500000, 500)
+            sale = {"lines": [{"name": "Chè Shan tuyết", "unit_price": price, "quantity": "1"}],
+                    "payments": [{"method": "cash", "amount": price}]}
+            try:
+                answer = session.post(f"{self.url}/api/sales", json=sale, timeout=10)
+            except requests.RequestException:
+                return
+            if answer.status_code != 201:
+                with self._lock:
+                    self.refused.append(f"{answer.status_code} {answer.text[:200]}")
+                return
+            body = answer.json()
+            with self._lock:
+                self.codes[body["id"]] = body["invoice_code"]
+
+
+def check_block(db_path: Path, acknowledged: dict[str, str], block: int) -> list[int]:
+    """Every acknowledged code is there with its sale, and the block counts 1..N with no gap."""
+    conn = db.connect(db_path)
+    try:
+        rows = conn.execute("SELECT code, sale_id, number, block FROM tax_invoices"
+                            " ORDER BY number").fetchall()
+        numbers = [r["number"] for r in rows]
+        assert numbers == list(range(1, len(rows) + 1)), "a gap or a reuse in the numbers"
+        assert {r["block"] for r in rows} <= {block}
+        stored = {r["sale_id"]: r["code"] for r in rows}
+        for sale_id, code in acknowledged.items():
+            assert stored.get(sale_id) == code, f"acknowledged {code} lost or changed"
+        sales_with_codes = conn.execute(
+            "SELECT COUNT(*) FROM journal WHERE kind = 'sale' AND"
+            " json_extract(payload, '$.invoice.code') IS NOT NULL").fetchone()[0]
+        assert sales_with_codes == len(rows) == conn.execute(
+            "SELECT COUNT(*) FROM sales").fetchone()[0]
+        if rows:
+            assert conn.execute("SELECT last FROM mtt_counters").fetchone()[0] == len(rows)
+        assert journal.verify(conn).ok
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        for r in rows:
+            assert str(mtt.parse_code(r["code"])) == r["code"]
+        return numbers
+    finally:
+        conn.close()
+
+
+def test_sigkill_while_issuing_invoices_leaves_no_gap_and_no_reuse(stall_template, tmp_path):
+    data, token = mtt_stall(stall_template, tmp_path / "stall", block=0)
+    acknowledged: dict[str, str] = {}
+    rng = random.Random(7)
+    kills_mid_request = 0
+    for cycle in range(CYCLES):
+        process = StallProcess(data).start()
+        with Sellers(process.url, token, seed=cycle) as sellers:
+            time.sleep(rng.uniform(0.2, 1.0))
+            process.kill()                      # SIGKILL in the middle of the sales
+        assert not sellers.refused, sellers.refused[:3]
+        kills_mid_request += 1
+        assert not set(sellers.codes.values()) & set(acknowledged.values()), "a code reused"
+        acknowledged.update(sellers.codes)
+        check_block(stall.database_path(data), acknowledged, 0)
+    numbers = check_block(stall.database_path(data), acknowledged, 0)
+    assert len(acknowledged) > CYCLES            # it really sold between the kills
+    assert len(numbers) >= len(acknowledged)     # unanswered sales may have committed too
+    assert len(set(acknowledged.values())) == len(acknowledged)
+
+
+def test_two_tills_sharing_a_range_use_their_own_blocks(stall_template, tmp_path):
+    tills = [mtt_stall(stall_template, tmp_path / f"till{block}", block) for block in (1, 2)]
+    processes = [StallProcess(data).start() for data, _ in tills]
+    try:
+        sellers = [Sellers(p.url, token, seed=i) for i, (p, (_, token)) in
+                   enumerate(zip(processes, tills))]
+        for s in sellers:
+            s.__enter__()
+        time.sleep(1.5)
+    finally:
+        for p in processes:
+            p.kill()
+    for s in sellers:
+        s.__exit__(None, None, None)
+    codes = [set(s.codes.values()) for s in sellers]
+    assert codes[0] and codes[1] and not codes[0] & codes[1]
+    for (data, _), s, block in zip(tills, sellers, (1, 2)):
+        check_block(stall.database_path(data), s.codes, block)
+        assert all(code[12:14] == f"{block:02d}" for code in s.codes.values())

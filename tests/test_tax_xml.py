@@ -1,0 +1,120 @@
+"""Every invoice the stall builds is valid against the XSD written from the spec tables."""
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+
+from pos.tax import invoice_xml, invoices
+from tests.test_tax import REGISTRATION
+
+NAMES = ["Chè Shan tuyết Hà Giang loại đặc biệt", "Tôm khô Cà Mau – Đặc sản OCOP ★★★★",
+         "Mật ong bạc hà Đồng Văn", "Gạo nếp cái hoa vàng", "Ớt chỉ thiên", "Nước mắm Phú Quốc"]
+
+
+@pytest.fixture(scope="module")
+def schema():
+    with invoice_xml.schema_path().open("rb") as f:
+        return etree.XMLSchema(etree.parse(f))
+
+
+def valid(schema, xml: bytes) -> etree._Element:
+    document = etree.fromstring(xml)
+    if not schema.validate(document):
+        raise AssertionError(str(schema.error_log))
+    return document
+
+
+@pytest.fixture
+def mtt_api(api):
+    assert api.patch("/api/settings", json={"tax": {**REGISTRATION,
+                                                    "location_code": "BH-01"}}).status_code == 200
+    return api
+
+
+def test_many_lines_vietnamese_names_and_a_large_total(mtt_api, schema):
+    lines = [{"name": f"{NAMES[i % len(NAMES)]} #{i}", "unit": "kg", "quantity": "1.125",
+              "unit_price": 4_444_444_443} for i in range(200)]
+    total = sum((1125 * 4_444_444_443 + 500) // 1000 for _ in lines)
+    assert 999_000_000_000 < total <= 10**12            # the largest sale a payment can cover
+    sale = mtt_api.post("/api/sales", json={"lines": lines, "payments": [
+        {"method": "cash", "amount": total - 1000}, {"method": "qr", "amount": 1000}],
+        "buyer": {"id_number": "001204012345", "name": "Nguyễn Văn Ấn",
+                  "address": "Số 5, đường Lê Lợi, phường Bến Nghé"}})
+    assert sale.status_code == 201, sale.get_json()
+    xml = mtt_api.get(f"/api/sales/{sale.get_json()['id']}/invoice.xml").data
+    doc = valid(schema, xml)
+    assert len(doc.findall(".//HHDVu")) == 200
+    assert doc.findtext(".//TgTTTBSo") == str(total)
+    assert doc.findtext(".//HHDVu/SLuong") == "1.125"
+    assert doc.findtext(".//HTTToan") == "Tiền mặt/Chuyển khoản"
+    assert doc.findtext(".//NBan/MCHang") == "BH-01"
+    assert doc.findtext(".//NMua/CCCDan") == "001204012345"
+    assert doc.findtext(".//TgTTTBChu").startswith("Chín trăm chín mươi chín tỷ")
+    assert "Tôm khô Cà Mau – Đặc sản OCOP ★★★★ #1" in xml.decode("utf-8")
+
+
+def test_catalogue_lines_keep_their_product_code(mtt_api, schema):
+    sale = mtt_api.post("/api/sales", json={"lines": [{"product_id": 1, "quantity": "0.75"}],
+                                            "payments": [{"method": "qr", "amount": 90000}]})
+    assert sale.status_code == 201, sale.get_json()
+    doc = valid(schema, mtt_api.get(f"/api/sales/{sale.get_json()['id']}/invoice.xml").data)
+    assert doc.findtext(".//MHHDVu") == "1"
+    assert doc.find(".//TTHDLQuan") is None
+
+
+def test_vat_invoice_form_1_lines_carry_a_rate(mtt_api, schema, conn):
+    assert mtt_api.patch("/api/settings", json={"tax": {"invoice_form": 1}}).status_code == 200
+    invoices.set_product_tax(conn, 1, "goods", "KCT")
+    sale = mtt_api.post("/api/sales", json={"lines": [{"product_id": 1, "quantity": "1"},
+                                                      {"name": "Túi", "unit_price": 1000,
+                                                       "quantity": "1"}],
+                                            "payments": [{"method": "cash", "amount": 121000}]})
+    assert sale.status_code == 201, sale.get_json()
+    assert sale.get_json()["invoice_code"].startswith("M1-")
+    doc = valid(schema, mtt_api.get(f"/api/sales/{sale.get_json()['id']}/invoice.xml").data)
+    assert [e.text for e in doc.findall(".//TSuat")] == ["KCT", "KKKNT"]
+    assert doc.findtext(".//KHMSHDon") == "1"
+
+
+def test_adjustment_and_replacement_xml(mtt_api, schema, conn, app):
+    sale = mtt_api.post("/api/sales", json={"lines": [{"name": "Chè", "unit_price": 397500,
+                                                       "quantity": "1"}],
+                                            "payments": [{"method": "cash", "amount": 397500}]})
+    original = sale.get_json()["invoice_code"]
+    device = app.config["DEVICE_ID"]
+    adjusted = invoices.issue_correction(conn, device, original, {
+        "type": "adjustment", "reason": "Giảm giá cho khách quen",
+        "lines": [{"name": "Giảm giá", "amount": -17500}]}, "owner")
+    doc = valid(schema, invoice_xml.build("invoice_correction", adjusted["payload"],
+                                          adjusted["at"], adjusted["entry_id"]))
+    related = doc.find(".//TTHDLQuan")
+    assert related.findtext("TCHDon") == "2" and related.findtext("SHDCLQuan") == "1"
+    assert doc.findtext(".//TgTTTBSo") == "-17500"
+    assert doc.findtext(".//TgTTTBChu") == "Âm mười bảy nghìn năm trăm đồng"
+    info = {t.findtext("TTruong"): t.findtext("DLieu") for t in doc.findall(".//TTin")}
+    assert info["MCCQTCLQuan"] == original
+    replaced = invoices.issue_correction(conn, device, adjusted["code"], {
+        "type": "replacement", "reason": "Sai tên hàng",
+        "lines": [{"name": "Chè Shan tuyết", "unit": "kg", "quantity": "1.5",
+                   "unit_price": 253333}]}, "owner")
+    doc = valid(schema, invoice_xml.build("invoice_correction", replaced["payload"],
+                                          replaced["at"], replaced["entry_id"]))
+    assert doc.findtext(".//TCHDon") == "1"
+    assert doc.findtext(".//TgTTTBChu") == "Ba trăm tám mươi nghìn đồng"
+
+
+def test_the_schema_can_fail(mtt_api, schema):
+    """A test that cannot fail is a defect: broken invoices must not pass the XSD."""
+    sale = mtt_api.post("/api/sales", json={"lines": [{"name": "Chè", "unit_price": 1000,
+                                                       "quantity": "1"}],
+                                            "payments": [{"method": "cash", "amount": 1000}]})
+    xml = mtt_api.get(f"/api/sales/{sale.get_json()['id']}/invoice.xml").data.decode("utf-8")
+    valid(schema, xml.encode("utf-8"))
+    for broken in (xml.replace("<TgTTTBChu>Một nghìn đồng</TgTTTBChu>", ""),
+                   xml.replace("<SLuong>1</SLuong>", "<SLuong>1.12345</SLuong>"),
+                   xml.replace("-00000000001<", "-0000000001<"),
+                   xml.replace("<THHDVu>Chè</THHDVu>", f"<THHDVu>{'x' * 501}</THHDVu>"),
+                   xml.replace("<KHHDon>C", "<KHHDon>Z"),
+                   xml.replace("<MST>0101234567</MST>", "<MST>12</MST>")):
+        assert broken != xml
+        assert not schema.validate(etree.fromstring(broken.encode("utf-8")))
