@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +40,27 @@ def select_locale() -> str:
 
 
 def get_db() -> sqlite3.Connection:
-    """The request's database connection, opened on first use and closed at teardown."""
+    """This thread's connection to the stall's database, kept open from request to request.
+
+    Opening one per request re-reads the schema and, at its first commit, makes SQLite sync the
+    directory as well: a second fsync on every sale (benchmarks/stall/findings.md). waitress
+    serves from a fixed pool of threads and a thread handles one request at a time, so one
+    connection per thread is safe; it closes with the app.
+    """
     if "db" not in g:
         from flask import current_app
-        g.db = db.connect(current_app.config["DATABASE"])
+        local = current_app.extensions["market_pos_connections"]
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = db.connect(current_app.config["DATABASE"])
+        g.db = conn
     return g.db
 
 
 def _close_db(_exc: BaseException | None) -> None:
     conn = g.pop("db", None)
-    if conn is not None:
-        conn.close()
+    if conn is not None and conn.in_transaction:
+        conn.execute("ROLLBACK")  # a request never leaves a transaction open for the next one
 
 
 def wants_json() -> bool:
@@ -178,6 +189,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
+    app.extensions["market_pos_connections"] = threading.local()
     app.teardown_appcontext(_close_db)
 
     from .views import api, auth, bank, day, printer, products, sales, sell, setup, tax

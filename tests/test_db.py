@@ -9,7 +9,8 @@ from pos.localtime import business_day
 # Every migration that has shipped, in order. Migrations are append-only: this list may only grow.
 SHIPPED = ["0001_journal", "0002_catalog_and_sales", "0003_access", "0004_day_totals",
            "0005_cash_and_day_close", "0006_print_jobs", "0007_catalogue_from_server",
-           "0008_qr_payments", "0009_tax", "0010_journal_child_indexes"]
+           "0008_qr_payments", "0009_tax", "0010_journal_child_indexes",
+           "0011_lines_and_payments_without_rowid"]
 
 
 def test_migrations_are_append_only():

@@ -63,20 +63,22 @@ def trigger_statements(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     return out
 
 
+def kept_connection(app: Any) -> sqlite3.Connection:
+    """The connection the app keeps for this thread (pos/app.py get_db): requests run on it."""
+    return app.extensions["market_pos_connections"].conn
+
+
 @pytest.fixture
-def sale_statements(api: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def sale_statements(app: Any, api: Any) -> list[str]:
     """The SQL text of every statement one API sale runs, after a first sale warmed up."""
     assert api.post("/api/sales", json=CASH_SALE).status_code == 201
     captured: list[str] = []
-    real_connect = db.connect
-
-    def tracing_connect(path: Any) -> sqlite3.Connection:
-        conn = real_connect(path)
-        conn.set_trace_callback(captured.append)
-        return conn
-
-    monkeypatch.setattr(db, "connect", tracing_connect)
-    answer = api.post("/api/sales", json=CASH_SALE)
+    conn = kept_connection(app)
+    conn.set_trace_callback(captured.append)
+    try:
+        answer = api.post("/api/sales", json=CASH_SALE)
+    finally:
+        conn.set_trace_callback(None)
     assert answer.status_code == 201, answer.get_json()
     return [s for s in captured if not NOT_QUERIES.match(s)]
 
@@ -117,35 +119,31 @@ def test_the_check_finds_a_scan(conn: sqlite3.Connection) -> None:
     assert not scans(conn, "SELECT seq, hash FROM journal WHERE seq = (SELECT MAX(seq) FROM journal)")
 
 
-def sale_steps(api: Any, monkeypatch: pytest.MonkeyPatch) -> int:
-    """SQLite virtual-machine steps of one API sale, on every connection the request opens."""
+def sale_steps(app: Any, api: Any) -> int:
+    """SQLite virtual-machine steps of one API sale, on the connection the request runs on."""
     steps = [0]
-    real_connect = db.connect
 
     def count(*_: Any) -> int:
         steps[0] += 1
         return 0
 
-    def counting_connect(path: Any) -> sqlite3.Connection:
-        conn = real_connect(path)
-        conn.set_progress_handler(count, 1)
-        return conn
-
-    with monkeypatch.context() as patch:
-        patch.setattr(db, "connect", counting_connect)
+    conn = kept_connection(app)
+    conn.set_progress_handler(count, 1)
+    try:
         answer = api.post("/api/sales", json=CASH_SALE)
+    finally:
+        conn.set_progress_handler(None, 1)
     assert answer.status_code == 201, answer.get_json()
     return steps[0]
 
 
-def test_a_sale_takes_the_same_steps_after_hundreds_more(app: Any, api: Any, conn: Any,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_sale_takes_the_same_steps_after_hundreds_more(app: Any, api: Any, conn: Any) -> None:
     from pos import sales
     assert api.post("/api/sales", json=CASH_SALE).status_code == 201   # warm: day row exists
-    before = sale_steps(api, monkeypatch)
+    before = sale_steps(app, api)
     conn.execute("PRAGMA synchronous = OFF")  # filling only: durability is not under test
     for _ in range(400):
         sales.record_sale(conn, app.config["DEVICE_ID"], CASH_SALE, "owner")
-    after = sale_steps(api, monkeypatch)
+    after = sale_steps(app, api)
     # A scan of the journal, the sales or their lines would add thousands of steps.
     assert before > 500 and after - before < 100, (before, after)

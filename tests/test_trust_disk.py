@@ -25,26 +25,38 @@ SALE = {"lines": [{"name": "Mật ong bạc hà", "unit_price": 250000, "quantit
 
 class PageLimit:
     """Every connection the stall opens gets `PRAGMA max_page_count`: the disk is 'full' at the
-    database's size when the limit was set; `free()` lifts the limit."""
+    database's size when the limit was set; `free()` lifts the limit, also on the connections
+    the app keeps open from request to request (as freeing space on a real disk would)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch):
         self.pages: int | None = None
+        self.opened: list[Any] = []
         real_connect = db.connect
 
         def limited(path: Any) -> Any:
             conn = real_connect(path)
             if self.pages:
                 conn.execute(f"PRAGMA max_page_count = {self.pages}")
+            self.opened.append(conn)
             return conn
         monkeypatch.setattr(db, "connect", limited)
 
-    def fill(self, db_path: Path) -> None:
+    def fill(self, db_path: Path, app: Any = None) -> None:
         conn = db.connect(db_path)
         self.pages = conn.execute("PRAGMA page_count").fetchone()[0]
         conn.close()
+        kept = getattr(app.extensions["market_pos_connections"], "conn", None) if app else None
+        if kept is not None:   # the app's connection of this thread, opened before the limit
+            kept.execute(f"PRAGMA max_page_count = {self.pages}")
+            self.opened.append(kept)
 
     def free(self) -> None:
         self.pages = None
+        for conn in self.opened:
+            try:
+                conn.execute("PRAGMA max_page_count = 1073741823")
+            except Exception:  # closed since
+                pass
 
 
 @pytest.fixture
@@ -66,7 +78,7 @@ def test_a_sale_on_a_full_disk_is_refused_clearly_and_selling_resumes(app: Any, 
                                                                       full_disk: PageLimit
                                                                       ) -> None:
     db_path = app.config["DATABASE"]
-    full_disk.fill(db_path)
+    full_disk.fill(db_path, app)
     acknowledged, refused = sell_until_refused(api)
     assert refused.status_code == 507
     error = refused.get_json()["error"]
@@ -100,7 +112,7 @@ def test_a_sale_on_a_full_disk_is_refused_clearly_and_selling_resumes(app: Any, 
 def test_a_full_disk_page_is_a_clear_page_for_people(app: Any, owner: Any,
                                                      full_disk: PageLimit) -> None:
     from tests.conftest import csrf_token
-    full_disk.fill(app.config["DATABASE"])
+    full_disk.fill(app.config["DATABASE"], app)
     token = csrf_token(owner, "/day")
     for _ in range(2000):
         answer = owner.post("/day/cash", data={"csrf_token": token, "type": "in",
@@ -130,7 +142,7 @@ def test_the_sell_screen_says_the_disk_is_full(app: Any, live_server: str,
         page.set_default_timeout(5000)
         try:
             unlock(page, live_server, OWNER_PIN)
-            full_disk.fill(app.config["DATABASE"])
+            full_disk.fill(app.config["DATABASE"], app)
             recorded = 0
             message = ""
             for _ in range(300):   # sell on the screen until the disk is full
