@@ -128,6 +128,8 @@ SERVER_RULES: dict[tuple[str, str], list[tuple[dict[str, str], dict[str, str]]]]
     ("POST", "/admin/stalls/<device_id>/revoke"): [({"device_id": "@spare"}, ADMIN_ONLY)],
     ("GET", "/admin/alerts"): [({}, ADMIN_ONLY)],
     ("POST", "/admin/alerts/<alert_id>/resolve"): [({"alert_id": SALE}, ADMIN_ONLY)],
+    ("POST", "/admin/bank/<int:notification_id>/acknowledge"): [({"notification_id": "999999"},
+                                                                 ADMIN_ONLY)],
     ("GET", "/admin/bundle"): [({}, ADMIN_ONLY)], ("POST", "/admin/bundle"): [({}, ADMIN_ONLY)],
     ("GET", "/admin/catalogue"): [({}, ADMIN_ONLY)],
     ("POST", "/admin/catalogue"): [({}, ADMIN_ONLY)],

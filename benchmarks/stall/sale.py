@@ -61,14 +61,8 @@ def _seller(served: Served, made: dict[str, Any]) -> Callable[[], None]:
     return sale
 
 
-def measure(made: dict[str, Any], samples: int, warmup: int = 20, *,
-            variant: dict[str, Any] | None = None) -> dict[str, Any]:
-    """p50/p99 of a sale over HTTP and of the bare commit, sales per second, and checks.
-
-    With `variant` (another stall), the same sale is also measured on that stall served with
-    one connection per server thread, interleaved with the other two so all three see the same
-    moments of the machine.
-    """
+def measure(made: dict[str, Any], samples: int, warmup: int = 20) -> dict[str, Any]:
+    """p50/p99 of a sale over HTTP and of the bare commit, interleaved, sales per second."""
     folder = Path(made["folder"])
     with contextlib.ExitStack() as stack:
         served = stack.enter_context(Served(folder))
@@ -82,10 +76,6 @@ def measure(made: dict[str, Any], samples: int, warmup: int = 20, *,
         bare, bare_conn = bare_commit(folder, payload_bytes)
         stack.callback(bare_conn.close)
         runs: list[tuple[str, Callable[[], None]]] = [("api", sale), ("bare", bare)]
-        if variant is not None:
-            kept = stack.enter_context(Served(Path(variant["folder"]), thread_connections=True))
-            kept.wait_first_page()
-            runs.append(("variant", _seller(kept, variant)))
         for _ in range(warmup):
             for _, run in runs:
                 run()
@@ -99,6 +89,5 @@ def measure(made: dict[str, Any], samples: int, warmup: int = 20, *,
         locked = served.log_text().count("database is locked")
     api = Stat(times["api"])
     return {"api": api, "bare": Stat(times["bare"]),
-            "variant": Stat(times["variant"]) if variant is not None else None,
             "sales_per_s": len(api.samples) / (sum(api.samples) / 1000),
             "locked": locked, "entries_before": made["entries"]}

@@ -206,47 +206,17 @@ def market_pos() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "pos.cli"]
 
 
-# The change proposed for pos/app.py (see benchmarks/stall/findings.md), applied by a launcher so
-# that its effect is measured beside the real thing: each server thread keeps its connection
-# instead of opening one per request (a connection's first commit also syncs the directory).
-THREAD_CONNECTIONS = """
-import sys, threading
-import pos.app as app_module
-from pos import db
-local = threading.local()
-def get_db():
-    from flask import current_app
-    conn = getattr(local, "conn", None)
-    if conn is None:
-        conn = local.conn = db.connect(current_app.config["DATABASE"])
-    return conn
-def release(_exc):
-    conn = getattr(local, "conn", None)
-    if conn is not None and conn.in_transaction:
-        conn.rollback()
-app_module.get_db, app_module._close_db = get_db, release
-from pos.cli import main
-sys.argv[0] = "market-pos"
-main()
-"""
-
-
 class Served:
-    """`market-pos serve` on a free port in a child process (pinned if we are), and its log.
+    """`market-pos serve` on a free port in a child process (pinned if we are), and its log."""
 
-    With `thread_connections`, the same command with the proposed per-thread connections.
-    """
-
-    def __init__(self, folder: Path, *, thread_connections: bool = False):
+    def __init__(self, folder: Path):
         self.folder = folder
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(folder / "serve.log", "wb")
         self.started = time.perf_counter()
-        command = ([sys.executable, "-c", THREAD_CONNECTIONS] if thread_connections
-                   else market_pos())
         self.process = subprocess.Popen(
-            [*command, "serve", "--data", str(folder), "--port", str(self.port)],
+            [*market_pos(), "serve", "--data", str(folder), "--port", str(self.port)],
             stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_first_page(self, path: str = "/unlock", timeout: float = 60.0) -> float:

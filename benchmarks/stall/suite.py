@@ -71,8 +71,7 @@ def measure_sales(work: Path, own: Path, sizes: Sizes,
     for entries in sizes.journals:
         made = journal_stall(work, own, entries)
         log(f"sale over HTTP, journal of {made['entries']:,} entries")
-        variant = stalls.make_stall(own / "thread-connections") if entries == 0 else None
-        result = sale.measure(made, sizes.sale_samples, variant=variant)
+        result = sale.measure(made, sizes.sale_samples)
         api, bare = result["api"], result["bare"]
         ratio = bare.median / api.median
         if empty is None:
@@ -90,15 +89,6 @@ def measure_sales(work: Path, own: Path, sizes: Sizes,
                                   "bare commits per second", single(1000 / bare.median),
                                   result["sales_per_s"] / (1000 / bare.median),
                                   "sales/s ÷ bare commits/s"))
-            kept = result["variant"]
-            ratio_kept = bare.median / kept.median
-            figures.append(_stat_figure(
-                "sale_http_thread_connections", "the same sale, server keeping one connection"
-                " per thread (proposed pos/app.py change, applied by a launcher; measured"
-                " interleaved with row 1)", kept,
-                "the same bare commit as row 1", bare,
-                "p50 ≤ 5 ms, p99 ≤ 20 ms; ratio ≥ 0.2 (aim 0.3)",
-                _checks(p50=kept.median <= 5, p99=kept.p99 <= 20, ratio=ratio_kept >= 0.2)))
             continue
         # Each size is measured minutes apart from the empty journal, under whatever else the
         # machine is doing then: each sale is first taken relative to the bare commit measured

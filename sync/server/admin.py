@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from . import store
+from . import bank, store
 from .app import LANGUAGES, get_engine, select_locale
 from .db import communes, devices, integrity_alerts, markets, provinces, read_transaction
 from .db import stalls as stall_table
@@ -222,10 +222,22 @@ def alerts() -> Any:
         names = {row.device_id: row.name for row in conn.execute(
             select(devices.c.device_id, stall_table.c.name).select_from(
                 devices.join(stall_table, stall_table.c.id == devices.c.stall_id)))}
+        unrouted = bank.unrouted(conn)
     for row in rows:
         row["stall_name"] = names.get(row["device_id"], "")
     return render_template("server/alerts.html", alerts=rows, show_all=show_all,
-                           kinds=ALERT_KINDS)
+                           kinds=ALERT_KINDS, unrouted=unrouted)
+
+
+@bp.post("/bank/<int:notification_id>/acknowledge")
+@admin_required
+def acknowledge_transfer(notification_id: int) -> Any:
+    """Take an unrouted bank transfer off the list once someone has looked into it."""
+    with write_transaction(get_engine()) as conn:
+        if not bank.acknowledge(conn, notification_id, g.user.username, g.now):
+            abort(404)
+    flash(_("Transfer marked as seen."))
+    return redirect(url_for("admin.alerts"))
 
 
 @bp.post("/alerts/<alert_id>/resolve")

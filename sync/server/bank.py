@@ -189,3 +189,12 @@ def unrouted(conn: Connection, limit: int = 100) -> list[dict[str, Any]]:
         bank_notifications.c.acknowledged_at.is_(None)))
         .order_by(bank_notifications.c.id.desc()).limit(limit)).mappings()
     return [dict(row) for row in rows]
+
+
+def acknowledge(conn: Connection, notification_id: int, by: str, now: datetime) -> bool:
+    """An administrator has looked at an unrouted transfer (e.g. told the vendor whose it was)."""
+    result = conn.execute(bank_notifications.update().where(and_(
+        bank_notifications.c.id == notification_id, bank_notifications.c.device_id.is_(None),
+        bank_notifications.c.acknowledged_at.is_(None)))
+        .values(acknowledged_at=now, acknowledged_by=by[:100]))
+    return bool(result.rowcount)

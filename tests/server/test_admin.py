@@ -184,3 +184,30 @@ def test_session_cookie_is_secure_behind_https(server_db, monkeypatch):
         assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     finally:
         engine.dispose()
+
+
+def test_unrouted_bank_transfers_are_listed_and_can_be_marked_seen(admin_client, client, engine):
+    from sqlalchemy import select as sa_select
+
+    from sync.server import bank
+    from sync.server.db import bank_notifications, utcnow
+    with write_transaction(engine) as conn:
+        bank.store(conn, bank.parse_notifications(
+            {"id": "FT-NOBODY", "amount": 75000, "description": "tien hang <b>chi Lan</b>"}),
+            utcnow())
+        notification_id = conn.execute(sa_select(bank_notifications.c.id)).scalar()
+    assert client.get("/admin/alerts").status_code == 302          # a login first
+    page = admin_client.get("/admin/alerts").get_data(as_text=True)
+    assert "FT-NOBODY" in page and "75.000 ₫" in page
+    assert "&lt;b&gt;chi Lan&lt;/b&gt;" in page                    # shown escaped
+    token = csrf(admin_client, "/admin/alerts")
+    answer = admin_client.post(f"/admin/bank/{notification_id}/acknowledge",
+                               data={"csrf_token": token})
+    assert answer.status_code == 302
+    assert "FT-NOBODY" not in admin_client.get("/admin/alerts").get_data(as_text=True)
+    again = admin_client.post(f"/admin/bank/{notification_id}/acknowledge",
+                              data={"csrf_token": token})
+    assert again.status_code == 404
+    with write_transaction(engine) as conn:
+        row = conn.execute(sa_select(bank_notifications)).mappings().one()
+    assert row["acknowledged_by"] == "quantri" and row["acknowledged_at"] is not None
