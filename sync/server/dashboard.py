@@ -28,7 +28,9 @@ LEVEL_NAMES = {"province": _l("Province"), "commune": _l("Commune/ward"),
 ALERT_NAMES = {"conflict": _l("Conflict"), "broken_chain": _l("Broken chain"),
                "bad_hash": _l("Wrong hash"), "clock": _l("Clock off"),
                "qr_mismatch": _l("QR payment mismatch"),
-               "unrouted": _l("Bank payment for no stall")}
+               "unrouted": _l("Bank payment for no stall"),
+               "einvoice_pending": _l("E-invoices not yet received by the tax authority"),
+               "einvoice_duplicate": _l("E-invoice code used by another till")}
 PERIOD_NAMES = {"day": _l("Day"), "week": _l("Week"), "month": _l("Month")}
 
 

@@ -18,8 +18,9 @@ from sqlalchemy.engine import Connection
 from pos.localtime import VIETNAM
 
 from .db import (bank_notifications, catalogue_products, communes, day_closes, devices,
-                 integrity_alerts, market_periods, markets, product_periods, qr_checks,
-                 sale_lines, sales, stall_periods, stalls, voids)
+                 einvoice_queue, integrity_alerts, market_periods, markets, product_periods,
+                 qr_checks, sale_lines, sales, stall_periods, stalls, voids)
+from .einvoice.queue import OUTSTANDING as EINVOICE_OUTSTANDING
 from .rollups import FIGURES, periods_of
 from .scope import Place
 
@@ -334,6 +335,17 @@ def _alerts(conn: Connection, place: Place, period: Period, include_unrouted: bo
                          f"{row.expected} ≠ {row.bank_amount}" if row.bank_amount is not None
                          else None) if part),
                      "at": _parse_at(row.at)})
+    # E-invoices the tax authority has not received yet (one row per stall), and invoice codes
+    # that another device had used already (a stall misconfigured with someone else's block).
+    eq = einvoice_queue
+    for row in conn.execute(
+            select(eq.c.device_id, eq.c.state, func.count().label("n"),
+                   func.min(eq.c.queued_at).label("since"))
+            .where(eq.c.state.in_(EINVOICE_OUTSTANDING + ("duplicate",)))
+            .group_by(eq.c.device_id, eq.c.state)):
+        kind = "einvoice_duplicate" if row.state == "duplicate" else "einvoice_pending"
+        rows.append({"kind": kind, "device_id": row.device_id, "seq": None, "count": row.n,
+                     "message": f"{row.n} × {row.state}", "at": row.since})
     places = _stalls_in_place(conn, place, {row["device_id"] for row in rows})
     rows = [{**row, **places[row["device_id"]]} for row in rows if row["device_id"] in places]
     if include_unrouted:
@@ -353,11 +365,11 @@ def _alerts(conn: Connection, place: Place, period: Period, include_unrouted: bo
 def alert_counts(conn: Connection, place: Place, period: Period, *,
                  include_unrouted: bool) -> dict[str, int]:
     """Open integrity alerts by kind, QR mismatches of the period, unrouted bank payments."""
-    counts: dict[str, int] = {"qr_mismatch": 0}
+    counts: dict[str, int] = {"qr_mismatch": 0, "einvoice_pending": 0}
     if include_unrouted:
         counts["unrouted"] = 0
     for row in _alerts(conn, place, period, include_unrouted):
-        counts[row["kind"]] = counts.get(row["kind"], 0) + 1
+        counts[row["kind"]] = counts.get(row["kind"], 0) + row.get("count", 1)
     return counts
 
 

@@ -446,3 +446,26 @@ def test_pages_and_exports_speak_english_too(engine, province, users):
     assert "Cashless share (value)" in html and "Communes and wards" in html
     rows = users.admin.get(urls.own[0] + "/markets.csv?period=month&date=2026-11-01").data
     assert rows.decode("utf-8-sig").splitlines()[0].startswith("Market,Revenue,Sales")
+
+
+def test_einvoices_not_yet_received_are_an_alert_of_their_place(engine, province, users):
+    """The dashboard shows the e-invoices the tax authority has not received yet (issue 7)."""
+    from sync.server.db import einvoice_queue
+    urls = _urls(engine, province)
+    now = datetime.now(timezone.utc)
+    rows = [{"device_id": province.stalls[name].device_id, "seq": seq, "kind": "sale",
+             "code": f"M2-26-A1B2C-{seq:011d}", "related_code": None,
+             "business_day": "2026-11-22", "total": 1000, "xml": "<HDon/>", "state": state,
+             "queued_at": now}
+            for name, seq, state in (("lan", 1, "queued"), ("lan", 2, "sent"),
+                                     ("lan", 3, "received"), ("lan", 4, "duplicate"),
+                                     ("tuan", 5, "queued"))]
+    with write_transaction(engine) as conn:
+        conn.execute(einvoice_queue.insert(), rows)
+    with read_transaction(engine) as conn:
+        counts = figures.alert_counts(conn, urls.places[("lan", "hoa", "mai")],
+                                      figures.period_of("day", date(2026, 11, 22)),
+                                      include_unrouted=False)
+    assert counts["einvoice_pending"] == 2 and counts["einvoice_duplicate"] == 1
+    html = users.commune.get(urls.own[0] + "?period=day&date=2026-11-22").get_data(as_text=True)
+    assert "tag-einvoice_pending" in html and "tag-einvoice_duplicate" in html
