@@ -100,9 +100,11 @@ def _add_products(conn: Any, device_id: str, extra: int) -> None:
 # --- big journals -----------------------------------------------------------------------------
 
 def cached_journal(sales: int) -> Path:
-    """A stall database with the demo catalogue and `sales` past 3-line cash sales, built once."""
+    """A stall database with the demo catalogue and `sales` past 3-line cash sales, built once,
+    and brought up to the current schema (a new migration changes what a sale stores)."""
     path = CACHE / f"journal-{sales}-v{BUILDER_VERSION}.sqlite3"
     if path.exists():
+        db.migrate(path)
         return path
     CACHE.mkdir(parents=True, exist_ok=True)
     folder = CACHE / f"building-{sales}-{os.getpid()}"
