@@ -10,18 +10,16 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from pos import access, db, journal, stall
 from pos.tax import mtt
 from pos.tax import settings as tax_settings
-from tests.harness.stallproc import StallProcess
+from tests.harness.stallproc import Sellers, StallProcess
 
 pytestmark = pytest.mark.slow
 CYCLES = int(os.environ.get("MARKET_TAX_KILL_CYCLES", "12"))
@@ -43,45 +41,15 @@ def mtt_stall(template: Path, folder: Path, block: int) -> tuple[Path, str]:
         conn.close()
 
 
-class Sellers:
-    """Threads that sell until the process dies, keeping each acknowledged sale's code."""
+def _priced_sale(rng: random.Random) -> dict[str, Any]:
+    price = rng.randrange(1000, 500000, 500)
+    return {"lines": [{"name": "Chè Shan tuyết", "unit_price": price, "quantity": "1"}],
+            "payments": [{"method": "cash", "amount": price}]}
 
-    def __init__(self, url: str, token: str, seed: int):
-        self.url, self.token = url, token
-        self.codes: dict[str, str] = {}          # sale id → invoice code, for every 201
-        self.refused: list[str] = []
-        self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._sell, args=(seed * 10 + i,))
-                         for i in range(SELLERS)]
 
-    def __enter__(self) -> "Sellers":
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        for thread in self._threads:
-            thread.join(timeout=30)
-
-    def _sell(self, seed: int) -> None:
-        rng = random.Random(seed)
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {self.token}"
-        while True:
-            price = rng.randrange(1000, 500000, 500)
-            sale = {"lines": [{"name": "Chè Shan tuyết", "unit_price": price, "quantity": "1"}],
-                    "payments": [{"method": "cash", "amount": price}]}
-            try:
-                answer = session.post(f"{self.url}/api/sales", json=sale, timeout=10)
-            except requests.RequestException:
-                return
-            if answer.status_code != 201:
-                with self._lock:
-                    self.refused.append(f"{answer.status_code} {answer.text[:200]}")
-                return
-            body = answer.json()
-            with self._lock:
-                self.codes[body["id"]] = body["invoice_code"]
+def codes_of(sellers: Sellers) -> dict[str, str]:
+    """Sale id → invoice code of every acknowledged sale."""
+    return {sale_id: sale["invoice_code"] for sale_id, sale in sellers.acknowledged.items()}
 
 
 def check_block(db_path: Path, acknowledged: dict[str, str], block: int) -> list[int]:
@@ -119,13 +87,13 @@ def test_sigkill_while_issuing_invoices_leaves_no_gap_and_no_reuse(stall_templat
     kills_mid_request = 0
     for cycle in range(CYCLES):
         process = StallProcess(data).start()
-        with Sellers(process.url, token, seed=cycle) as sellers:
+        with Sellers(process.url, token, _priced_sale, seed=cycle, threads=SELLERS) as sellers:
             time.sleep(rng.uniform(0.2, 1.0))
             process.kill()                      # SIGKILL in the middle of the sales
         assert not sellers.refused, sellers.refused[:3]
         kills_mid_request += 1
-        assert not set(sellers.codes.values()) & set(acknowledged.values()), "a code reused"
-        acknowledged.update(sellers.codes)
+        assert not set(codes_of(sellers).values()) & set(acknowledged.values()), "a code reused"
+        acknowledged.update(codes_of(sellers))
         check_block(stall.database_path(data), acknowledged, 0)
     numbers = check_block(stall.database_path(data), acknowledged, 0)
     assert len(acknowledged) > CYCLES            # it really sold between the kills
@@ -137,18 +105,16 @@ def test_two_tills_sharing_a_range_use_their_own_blocks(stall_template, tmp_path
     tills = [mtt_stall(stall_template, tmp_path / f"till{block}", block) for block in (1, 2)]
     processes = [StallProcess(data).start() for data, _ in tills]
     try:
-        sellers = [Sellers(p.url, token, seed=i) for i, (p, (_, token)) in
-                   enumerate(zip(processes, tills))]
-        for s in sellers:
-            s.__enter__()
+        sellers = [Sellers(p.url, token, _priced_sale, seed=i, threads=SELLERS).start()
+                   for i, (p, (_, token)) in enumerate(zip(processes, tills))]
         time.sleep(1.5)
     finally:
         for p in processes:
             p.kill()
     for s in sellers:
-        s.__exit__(None, None, None)
-    codes = [set(s.codes.values()) for s in sellers]
+        s.join()
+    codes = [set(codes_of(s).values()) for s in sellers]
     assert codes[0] and codes[1] and not codes[0] & codes[1]
     for (data, _), s, block in zip(tills, sellers, (1, 2)):
-        check_block(stall.database_path(data), s.codes, block)
-        assert all(code[12:14] == f"{block:02d}" for code in s.codes.values())
+        check_block(stall.database_path(data), codes_of(s), block)
+        assert all(code[12:14] == f"{block:02d}" for code in codes_of(s).values())

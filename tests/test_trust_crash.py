@@ -15,10 +15,9 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 import requests
@@ -26,7 +25,8 @@ import requests
 from pos import access, backup, db, journal, sales, stall
 from pos.localtime import business_day
 from pos.money import line_amount, parse_quantity
-from tests.harness.stallproc import BIN, StallProcess, market_pos, whole_database_problems
+from tests.harness.stallproc import (BIN, Sellers, StallProcess, market_pos,
+                                     whole_database_problems)
 
 pytestmark = pytest.mark.slow
 CYCLES = int(os.environ.get("MARKET_CRASH_CYCLES", "50"))
@@ -66,49 +66,15 @@ def random_sale(rng: random.Random, product_ids: list[int]) -> dict[str, Any]:
     return {"lines": lines, "payments": []}
 
 
-class Sellers:
-    """Threads that fire sales at the JSON API until the process dies; they keep every 201."""
-
-    def __init__(self, url: str, token: str, prices: dict[int, int], seed: int):
-        self.url, self.token, self.prices = url, token, prices
-        self.acknowledged: dict[str, dict[str, Any]] = {}
-        self.cut_off = 0        # requests that got no answer (the process died under them)
-        self.refused: list[str] = []
-        self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._sell, args=(seed * 100 + i,))
-                         for i in range(SELLERS)]
-
-    def start(self) -> "Sellers":
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def join(self) -> None:
-        for thread in self._threads:
-            thread.join(timeout=30)
-
-    def _sell(self, seed: int) -> None:
-        rng = random.Random(seed)
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {self.token}"
-        while True:
-            sale = random_sale(rng, sorted(self.prices))
-            amount = sale_total(sale, self.prices)
-            sale["payments"] = [{"method": "cash", "amount": amount,
-                                 "tendered": amount + rng.choice([0, 500, 10000])}]
-            try:
-                answer = session.post(f"{self.url}/api/sales", json=sale, timeout=10)
-            except requests.RequestException:
-                with self._lock:
-                    self.cut_off += 1
-                return
-            if answer.status_code != 201:
-                with self._lock:
-                    self.refused.append(f"{answer.status_code} {answer.text[:200]}")
-                return
-            body = answer.json()
-            with self._lock:
-                self.acknowledged[body["id"]] = body
+def cash_sale_maker(prices: dict[int, int]) -> Callable[[random.Random], dict[str, Any]]:
+    """Random sales of these products, paid in cash (tendered exactly or with change)."""
+    def make(rng: random.Random) -> dict[str, Any]:
+        sale = random_sale(rng, sorted(prices))
+        amount = sale_total(sale, prices)
+        sale["payments"] = [{"method": "cash", "amount": amount,
+                             "tendered": amount + rng.choice([0, 500, 10000])}]
+        return sale
+    return make
 
 
 def sale_total(sale: dict[str, Any], prices: dict[int, int]) -> int:
@@ -137,7 +103,8 @@ def test_sigkill_while_selling_loses_and_halves_nothing(stall_dir: tuple[Path, s
             again = requests.get(f"{process.url}/api/sales/{last['id']}", timeout=5,
                                  headers={"Authorization": f"Bearer {token}"})
             assert again.status_code == 200 and again.json()["hash"] == last["hash"]
-        sellers = Sellers(process.url, token, prices, seed=cycle).start()
+        sellers = Sellers(process.url, token, cash_sale_maker(prices), seed=cycle,
+                          threads=SELLERS).start()
         time.sleep(rng.uniform(0.05, 0.6))
         process.kill()
         sellers.join()

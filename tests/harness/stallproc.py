@@ -2,14 +2,16 @@
 that a stall database is whole afterwards (every acknowledged sale intact, no half sale)."""
 from __future__ import annotations
 
+import random
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import requests
 
@@ -127,3 +129,58 @@ def whole_database_problems(db_path: Path, acknowledged: dict[str, dict[str, Any
         conn.close()
     return problems
 
+
+
+class Sellers:
+    """Threads that post sales to a stall's JSON API until its process dies (a SIGKILL test).
+
+    `make_sale(rng)` builds each request. Every 201 answer is kept in `acknowledged` (sale id →
+    the answered sale): those are the sales the test then expects to find intact. A request that
+    got no answer counts in `cut_off`; any other status is a failure kept in `refused`.
+    """
+
+    def __init__(self, url: str, token: str, make_sale: Callable[[random.Random], dict[str, Any]],
+                 *, seed: int, threads: int):
+        self.url, self.token, self.make_sale = url, token, make_sale
+        self.acknowledged: dict[str, dict[str, Any]] = {}
+        self.cut_off = 0
+        self.refused: list[str] = []
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._sell, args=(seed * 100 + i,))
+                         for i in range(threads)]
+
+    def start(self) -> "Sellers":
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def join(self) -> None:
+        """Wait for the threads, which stop at the first request the dead process cuts off."""
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+    def __enter__(self) -> "Sellers":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.join()
+
+    def _sell(self, seed: int) -> None:
+        rng = random.Random(seed)
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {self.token}"
+        while True:
+            try:
+                answer = session.post(f"{self.url}/api/sales", json=self.make_sale(rng),
+                                      timeout=10)
+            except requests.RequestException:
+                with self._lock:
+                    self.cut_off += 1
+                return
+            if answer.status_code != 201:
+                with self._lock:
+                    self.refused.append(f"{answer.status_code} {answer.text[:200]}")
+                return
+            body = answer.json()
+            with self._lock:
+                self.acknowledged[body["id"]] = body
