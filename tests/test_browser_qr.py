@@ -79,9 +79,9 @@ def test_split_with_cash_and_cancel(app: Any, live_server: str, page: Any) -> No
         page.locator(".tile", has_text=BY_UNIT).click()
     due = 3 * price
     page.click("#pay")
-    expect(page.locator("#split-qr")).to_be_hidden()  # nothing given yet: no split
+    expect(page.locator("#split-qr")).to_have_text("Chuyển khoản")  # nothing given: all by QR
     page.click(".note[data-note='10000']")
-    expect(page.locator("#split-qr")).to_be_visible()
+    expect(page.locator("#split-qr")).to_have_text("Còn lại chuyển khoản")
     page.click("#split-qr")
     expect(page.locator("#qr-amount")).to_have_text(vnd(due - 10000))
     page.click("#qr-cancel")

@@ -166,7 +166,10 @@
     $("change-label").textContent = change < 0 ? TEXT.short : TEXT.change;
     $("pay-change").textContent = vnd(Math.abs(change));
     $("record").disabled = change < 0 || recording;
-    $("split-qr").hidden = !(tendered > 0 && tendered < due);
+    // Nothing given yet: all by transfer (this sheet also holds the buyer's tax code in MTT
+    // mode); some cash given: the rest by transfer.
+    $("split-qr").hidden = tendered >= due;
+    $("split-qr").textContent = tendered > 0 ? TEXT.rest_qr : TEXT.all_qr;
   }
   $("pay").addEventListener("click", function () {
     tendered = 0;
