@@ -132,10 +132,10 @@ def apply(conn: sqlite3.Connection, device_id: str, txn: BankTransaction, source
         return CheckResult("mismatch", "unknown_reference", reference, None, False, seq)
 
 
-def checks_for_day(conn: sqlite3.Connection, day: str) -> list[dict[str, Any]]:
-    """The bank's word on the day's QR payments, for the screen and the day-close report."""
-    return [dict(row) for row in conn.execute(
-        "SELECT * FROM bank_checks WHERE business_day = ? ORDER BY seq", (day,))]
+def mismatches_on(conn: sqlite3.Connection, day: str) -> int:
+    """How many of the day's bank checks are mismatches (the sell screen's red bar)."""
+    return conn.execute("SELECT COUNT(*) FROM bank_checks WHERE business_day = ? AND"
+                        " state = 'mismatch'", (day,)).fetchone()[0]
 
 
 def open_mismatches(conn: sqlite3.Connection, limit: int = 20) -> list[dict[str, Any]]:

@@ -26,21 +26,21 @@ def _sale(conn: sqlite3.Connection, entry: Entry) -> None:
                  " VALUES (?, ?, ?, ?, ?, ?, ?)",
                  (entry.id, entry.seq, p["number"], entry.at, p["business_day"], p["total"],
                   p["sold_by"]))
-    for line_no, line in enumerate(p["lines"], start=1):
-        product_id = line.get("product_id")
-        if product_id is not None and conn.execute("SELECT 1 FROM products WHERE id = ?",
-                                                   (product_id,)).fetchone() is None:
-            product_id = None   # a province catalogue product: not journalled, pulled again
-        conn.execute("INSERT INTO sale_lines (sale_id, line_no, product_id, name, unit,"
-                     " quantity_milli, unit_price, amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                     (entry.id, line_no, product_id, line["name"], line["unit"],
-                      line["quantity_milli"], line["unit_price"], line["amount"]))
-    for line_no, pay in enumerate(p["payments"], start=1):
-        conn.execute("INSERT INTO payments (sale_id, line_no, method, amount, tendered, change,"
-                     " reference, bank_bin, account, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     (entry.id, line_no, pay["method"], pay["amount"], pay.get("tendered"),
-                      pay.get("change"), pay.get("reference"), pay.get("bank_bin"),
-                      pay.get("account"), "vendor_confirmed" if pay["method"] == "qr" else None))
+    # A line's product may be one of the province's catalogue, which is not journalled: a stall
+    # rebuilt from its journal (recover) has not pulled it yet, so the link is then left empty.
+    conn.executemany(
+        "INSERT INTO sale_lines (sale_id, line_no, product_id, name, unit, quantity_milli,"
+        " unit_price, amount) VALUES (?, ?, (SELECT id FROM products WHERE id = ?), ?, ?, ?, ?, ?)",
+        [(entry.id, line_no, line.get("product_id"), line["name"], line["unit"],
+          line["quantity_milli"], line["unit_price"], line["amount"])
+         for line_no, line in enumerate(p["lines"], start=1)])
+    conn.executemany(
+        "INSERT INTO payments (sale_id, line_no, method, amount, tendered, change, reference,"
+        " bank_bin, account, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(entry.id, line_no, pay["method"], pay["amount"], pay.get("tendered"), pay.get("change"),
+          pay.get("reference"), pay.get("bank_bin"), pay.get("account"),
+          "vendor_confirmed" if pay["method"] == "qr" else None)
+         for line_no, pay in enumerate(p["payments"], start=1)])
     cash = sum(pay["amount"] for pay in p["payments"] if pay["method"] == "cash")
     conn.execute("INSERT INTO day_totals (business_day, sales_count, revenue, cash, qr)"
                  " VALUES (?, 1, ?, ?, ?) ON CONFLICT (business_day) DO UPDATE SET"

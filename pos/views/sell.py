@@ -29,5 +29,4 @@ def index() -> Any:
                            banknotes=BANKNOTES, printer=printer_view.status_for_screen(),
                            sync=sync_view.current_screen_state(),
                            totals=sales.day_totals(conn, day),
-                           bank_mismatches=sum(c["state"] == "mismatch"
-                                               for c in bankcheck.checks_for_day(conn, day)))
+                           bank_mismatches=bankcheck.mismatches_on(conn, day))

@@ -122,15 +122,24 @@ def with_ratios(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _filters(table: Any, place: Place) -> list[Any]:
+def _conditions(place: Place, *, device: Any, province: Any, commune: Any,
+                market: Any) -> list[Any]:
+    """The WHERE conditions that keep rows of `place`, given the columns that name each level."""
     if place.level == "stall":
-        return [table.c.device_id == place.device_id]
-    conditions = [table.c.province_id == place.province_id]
+        return [device == place.device_id]
+    conditions = [province == place.province_id]
     if place.commune_id is not None:
-        conditions.append(table.c.commune_id == place.commune_id)
+        conditions.append(commune == place.commune_id)
     if place.market_id is not None:
-        conditions.append(table.c.market_id == place.market_id)
+        conditions.append(market == place.market_id)
     return conditions
+
+
+def _filters(table: Any, place: Place) -> list[Any]:
+    """For a rollup table, which carries the place's ids on its rows (market_periods has no
+    device_id: it is never asked for a stall)."""
+    return _conditions(place, device=table.c.get("device_id"), province=table.c.province_id,
+                       commune=table.c.commune_id, market=table.c.market_id)
 
 
 def _sums(table: Any) -> list[Any]:
@@ -263,14 +272,9 @@ def _stall_places() -> Any:
 
 
 def _place_filters(place: Place) -> list[Any]:
-    if place.level == "stall":
-        return [devices.c.device_id == place.device_id]
-    conditions = [communes.c.province_id == place.province_id]
-    if place.commune_id is not None:
-        conditions.append(communes.c.id == place.commune_id)
-    if place.market_id is not None:
-        conditions.append(markets.c.id == place.market_id)
-    return conditions
+    """For the join of devices, stalls, markets and communes (_stall_places)."""
+    return _conditions(place, device=devices.c.device_id, province=communes.c.province_id,
+                       commune=communes.c.id, market=markets.c.id)
 
 
 def _silent_condition(now: datetime) -> Any:
