@@ -112,8 +112,8 @@ def apply(conn: sqlite3.Connection, device_id: str, txn: BankTransaction, source
                              sale_id=None, reason=reason, expected=pending["amount"])
                 return CheckResult("mismatch", reason, reference, None, False, seq)
             payment = conn.execute(
-                "SELECT p.sale_id, p.amount, p.state FROM payments p JOIN sales s ON"
-                " s.id = p.sale_id WHERE p.reference = ? AND p.method = 'qr'"
+                "SELECT s.id AS sale_id, p.amount, p.state FROM payments p JOIN sales s ON"
+                " s.seq = p.sale_seq WHERE p.reference = ? AND p.method = 'qr'"
                 " ORDER BY s.seq DESC LIMIT 1", (reference,)).fetchone()
             if payment is not None:
                 if payment["state"] == "bank_confirmed":

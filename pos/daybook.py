@@ -58,12 +58,12 @@ def day_report(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
         moves[row[0]] = row[1]
     cash = conn.execute(
         "SELECT COUNT(*), IFNULL(SUM(p.tendered), 0), IFNULL(SUM(p.change), 0)"
-        " FROM payments p JOIN sales s ON s.id = p.sale_id"
+        " FROM payments p JOIN sales s ON s.seq = p.sale_seq"
         " WHERE s.business_day = ? AND s.voided_seq IS NULL AND p.method = 'cash'",
         (day,)).fetchone()
     qr_rows = conn.execute(
         "SELECT s.number, p.amount, p.reference, IFNULL(p.state, 'vendor_confirmed') AS state"
-        " FROM payments p JOIN sales s ON s.id = p.sale_id"
+        " FROM payments p JOIN sales s ON s.seq = p.sale_seq"
         " WHERE s.business_day = ? AND s.voided_seq IS NULL AND p.method = 'qr'"
         " ORDER BY s.number", (day,)).fetchall()
     by_state = {state: {"count": 0, "amount": 0} for state in QR_STATES}

@@ -29,15 +29,15 @@ def _sale(conn: sqlite3.Connection, entry: Entry) -> None:
     # A line's product may be one of the province's catalogue, which is not journalled: a stall
     # rebuilt from its journal (recover) has not pulled it yet, so the link is then left empty.
     conn.executemany(
-        "INSERT INTO sale_lines (sale_id, line_no, product_id, name, unit, quantity_milli,"
+        "INSERT INTO sale_lines (sale_seq, line_no, product_id, name, unit, quantity_milli,"
         " unit_price, amount) VALUES (?, ?, (SELECT id FROM products WHERE id = ?), ?, ?, ?, ?, ?)",
-        [(entry.id, line_no, line.get("product_id"), line["name"], line["unit"],
+        [(entry.seq, line_no, line.get("product_id"), line["name"], line["unit"],
           line["quantity_milli"], line["unit_price"], line["amount"])
          for line_no, line in enumerate(p["lines"], start=1)])
     conn.executemany(
-        "INSERT INTO payments (sale_id, line_no, method, amount, tendered, change, reference,"
+        "INSERT INTO payments (sale_seq, line_no, method, amount, tendered, change, reference,"
         " bank_bin, account, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(entry.id, line_no, pay["method"], pay["amount"], pay.get("tendered"), pay.get("change"),
+        [(entry.seq, line_no, pay["method"], pay["amount"], pay.get("tendered"), pay.get("change"),
           pay.get("reference"), pay.get("bank_bin"), pay.get("account"),
           "vendor_confirmed" if pay["method"] == "qr" else None)
          for line_no, pay in enumerate(p["payments"], start=1)])
@@ -51,12 +51,12 @@ def _sale(conn: sqlite3.Connection, entry: Entry) -> None:
 
 def _void(conn: sqlite3.Connection, entry: Entry) -> None:
     p = entry.payload
-    sale = conn.execute("SELECT total, business_day FROM sales WHERE id = ?",
+    sale = conn.execute("SELECT seq, total, business_day FROM sales WHERE id = ?",
                         (p["sale_id"],)).fetchone()
     conn.execute("UPDATE sales SET voided_seq = ?, void_reason = ? WHERE id = ?",
                  (entry.seq, p["reason"], p["sale_id"]))
-    cash = conn.execute("SELECT IFNULL(SUM(amount), 0) FROM payments WHERE sale_id = ? AND"
-                        " method = 'cash'", (p["sale_id"],)).fetchone()[0]
+    cash = conn.execute("SELECT IFNULL(SUM(amount), 0) FROM payments WHERE sale_seq = ? AND"
+                        " method = 'cash'", (sale["seq"],)).fetchone()[0]
     conn.execute("UPDATE day_totals SET sales_count = sales_count - 1, revenue = revenue - ?,"
                  " cash = cash - ?, qr = qr - ?, voids_count = voids_count + 1,"
                  " voided_amount = voided_amount + ? WHERE business_day = ?",
@@ -105,9 +105,9 @@ def _payment_check(conn: sqlite3.Connection, entry: Entry) -> None:
          entry.at))
     if p.get("sale_id") is not None:
         conn.execute("UPDATE payments SET state = ?, bank_txn = CASE WHEN ? = 'bank_confirmed'"
-                     " THEN ? ELSE bank_txn END WHERE sale_id = ? AND method = 'qr' AND"
-                     " reference = ?", (p["state"], p["state"], p["bank_txn"], p["sale_id"],
-                                        p.get("reference")))
+                     " THEN ? ELSE bank_txn END WHERE sale_seq = (SELECT seq FROM sales WHERE"
+                     " id = ?) AND method = 'qr' AND reference = ?",
+                     (p["state"], p["state"], p["bank_txn"], p["sale_id"], p.get("reference")))
 
 
 def _none(conn: sqlite3.Connection, entry: Entry) -> None:

@@ -236,11 +236,11 @@ def _sale_dict(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
               "unit": l["unit"], "quantity": quantity_text(l["quantity_milli"]),
               "quantity_milli": l["quantity_milli"], "unit_price": l["unit_price"],
               "amount": l["amount"]}
-             for l in conn.execute("SELECT * FROM sale_lines WHERE sale_id = ? ORDER BY line_no",
-                                   (row["id"],))]
+             for l in conn.execute("SELECT * FROM sale_lines WHERE sale_seq = ? ORDER BY line_no",
+                                   (row["seq"],))]
     payments = []
-    for p in conn.execute("SELECT * FROM payments WHERE sale_id = ? ORDER BY line_no",
-                          (row["id"],)):
+    for p in conn.execute("SELECT * FROM payments WHERE sale_seq = ? ORDER BY line_no",
+                          (row["seq"],)):
         payment = {"method": p["method"], "amount": p["amount"]}
         if p["method"] == "cash":
             payment.update(tendered=p["tendered"], change=p["change"])

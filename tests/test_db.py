@@ -10,7 +10,7 @@ from pos.localtime import business_day
 SHIPPED = ["0001_journal", "0002_catalog_and_sales", "0003_access", "0004_day_totals",
            "0005_cash_and_day_close", "0006_print_jobs", "0007_catalogue_from_server",
            "0008_qr_payments", "0009_tax", "0010_journal_child_indexes",
-           "0011_lines_and_payments_without_rowid"]
+           "0011_lines_and_payments_without_rowid", "0012_sale_rows_keyed_by_seq"]
 
 
 def test_migrations_are_append_only():
@@ -39,8 +39,8 @@ def test_strict_tables_check_values(tmp_path):
     db.migrate(tmp_path / "x.db")
     conn = db.connect(tmp_path / "x.db")
     with pytest.raises(sqlite3.IntegrityError):
-        conn.execute("INSERT INTO payments (sale_id, line_no, method, amount, tendered,"
-                     " change) VALUES ('x', 1, 'card', 10, NULL, NULL)")
+        conn.execute("INSERT INTO payments (sale_seq, line_no, method, amount, tendered,"
+                     " change) VALUES (1, 1, 'card', 10, NULL, NULL)")
     with pytest.raises(sqlite3.Error):
         conn.execute("INSERT INTO day_totals (business_day, sales_count) VALUES ('d', 'many')")
 
@@ -96,6 +96,12 @@ def test_migrating_from_every_earlier_version(tmp_path, stop_before):
         totals = sales.day_totals(conn, day)
         assert totals == {"sales_count": 1, "revenue": 10000, "cash": 10000, "qr": 0,
                           "voids_count": 1, "voided_amount": 10000}
+        for number in (1, 2):  # lines and payments still belong to their sale
+            sale_id = conn.execute("SELECT id FROM sales WHERE number = ?", (number,)).fetchone()[0]
+            migrated = sales.get_sale(conn, sale_id)
+            assert [(l["name"], l["amount"]) for l in migrated["lines"]] == [("Sả", 10000)]
+            assert migrated["payments"] == [{"method": "cash", "amount": 10000,
+                                             "tendered": 20000, "change": 10000}]
     # The migrated stall sells as a new one would.
     with db.write_transaction(conn):
         conn.execute("INSERT OR IGNORE INTO settings VALUES ('device_id', ?)", (DEVICE,))

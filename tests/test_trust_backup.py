@@ -66,8 +66,8 @@ def test_a_backup_taken_while_selling_is_a_consistent_snapshot(app, tmp_path):
     assert copy.execute("SELECT COUNT(*) FROM sales").fetchone()[0] == checked.entries - \
         copy.execute("SELECT COUNT(*) FROM journal WHERE kind != 'sale'").fetchone()[0]
     assert copy.execute("SELECT COUNT(*) FROM sales s WHERE total != (SELECT SUM(amount) FROM"
-                        " sale_lines l WHERE l.sale_id = s.id) OR total != (SELECT SUM(amount)"
-                        " FROM payments p WHERE p.sale_id = s.id)").fetchone()[0] == 0
+                        " sale_lines l WHERE l.sale_seq = s.seq) OR total != (SELECT SUM(amount)"
+                        " FROM payments p WHERE p.sale_seq = s.seq)").fetchone()[0] == 0
     assert not list(tmp_path.glob("copy.sqlite3*-wal")) and not list(tmp_path.glob("*.part"))
 
 

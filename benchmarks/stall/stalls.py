@@ -145,10 +145,10 @@ def fill_journal(conn: Any, device_id: str, sales: int, prices: dict[int, int],
                              [c[0] for c in chunk])
             conn.executemany("INSERT INTO sales (id, seq, number, at, business_day, total,"
                              " sold_by) VALUES (?, ?, ?, ?, ?, ?, ?)", [c[1] for c in chunk])
-            conn.executemany("INSERT INTO sale_lines (sale_id, line_no, product_id, name, unit,"
+            conn.executemany("INSERT INTO sale_lines (sale_seq, line_no, product_id, name, unit,"
                              " quantity_milli, unit_price, amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                              [line for c in chunk for line in c[2]])
-            conn.executemany("INSERT INTO payments (sale_id, line_no, method, amount, tendered,"
+            conn.executemany("INSERT INTO payments (sale_seq, line_no, method, amount, tendered,"
                              " change) VALUES (?, 1, 'cash', ?, ?, ?)", [c[3] for c in chunk])
             conn.executemany(
                 "INSERT INTO day_totals (business_day, sales_count, revenue, cash, qr)"
@@ -187,10 +187,10 @@ def _sale_rows(device_id: str, seq: int, prev: str, number: int, count: int,
         digest = entry_hash_canonical(prev, device_id, seq, entry_id, "sale", at, payload_json)
         yield ((seq, entry_id, device_id, "sale", at, payload_json.decode("utf-8"), prev, digest),
                (entry_id, seq, number, at, day.isoformat(), total, "owner"),
-               [(entry_id, i + 1, line["product_id"], line["name"], line["unit"],
+               [(seq, i + 1, line["product_id"], line["name"], line["unit"],
                  line["quantity_milli"], line["unit_price"], line["amount"])
                 for i, line in enumerate(lines)],
-               (entry_id, total, SALE_TENDERED, SALE_TENDERED - total))
+               (seq, total, SALE_TENDERED, SALE_TENDERED - total))
         prev = digest
 
 

@@ -99,21 +99,21 @@ def whole_database_problems(db_path: Path, acknowledged: dict[str, dict[str, Any
                 problems.append(f"sale {sale_id} differs from its acknowledgement")
             lines = [tuple(r) for r in conn.execute(
                 "SELECT name, quantity_milli, unit_price, amount FROM sale_lines WHERE"
-                " sale_id = ? ORDER BY line_no", (sale_id,))]
+                " sale_seq = ? ORDER BY line_no", (row["seq"],))]
             if lines != [(l["name"], l["quantity_milli"], l["unit_price"], l["amount"])
                          for l in answer["lines"]]:
                 problems.append(f"sale {sale_id} has other lines than acknowledged")
         half = conn.execute("""
             SELECT j.seq FROM journal j LEFT JOIN sales s ON s.seq = j.seq
             WHERE j.kind = 'sale' AND (s.id IS NULL
-               OR NOT EXISTS (SELECT 1 FROM sale_lines l WHERE l.sale_id = s.id)
-               OR NOT EXISTS (SELECT 1 FROM payments p WHERE p.sale_id = s.id))
+               OR NOT EXISTS (SELECT 1 FROM sale_lines l WHERE l.sale_seq = s.seq)
+               OR NOT EXISTS (SELECT 1 FROM payments p WHERE p.sale_seq = s.seq))
             UNION ALL
             SELECT s.seq FROM sales s LEFT JOIN journal j ON j.seq = s.seq WHERE j.seq IS NULL
             UNION ALL
             SELECT s.seq FROM sales s
-            WHERE s.total != (SELECT SUM(amount) FROM sale_lines WHERE sale_id = s.id)
-               OR s.total != (SELECT SUM(amount) FROM payments WHERE sale_id = s.id)
+            WHERE s.total != (SELECT SUM(amount) FROM sale_lines WHERE sale_seq = s.seq)
+               OR s.total != (SELECT SUM(amount) FROM payments WHERE sale_seq = s.seq)
             """).fetchall()
         if half:
             problems.append(f"half-written sales at seq {[r[0] for r in half][:5]}")
