@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, jsonify, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -40,27 +40,20 @@ def select_locale() -> str:
 
 
 def get_db() -> sqlite3.Connection:
-    """This thread's connection to the stall's database, kept open from request to request.
-
-    Opening one per request re-reads the schema and, at its first commit, makes SQLite sync the
-    directory as well: a second fsync on every sale (benchmarks/stall/findings.md). waitress
-    serves from a fixed pool of threads and a thread handles one request at a time, so one
-    connection per thread is safe; it closes with the app.
-    """
+    """The request's connection to the stall's database, from the app's pool (pos/db.py
+    ConnectionPool: kept open, the last one used first) and back to it when the request ends."""
     if "db" not in g:
         from flask import current_app
-        local = current_app.extensions["market_pos_connections"]
-        conn = getattr(local, "conn", None)
-        if conn is None:
-            conn = local.conn = db.connect(current_app.config["DATABASE"])
-        g.db = conn
+        g.db = current_app.extensions["market_pos_connections"].take()
     return g.db
 
 
 def _close_db(_exc: BaseException | None) -> None:
     conn = g.pop("db", None)
-    if conn is not None and conn.in_transaction:
-        conn.execute("ROLLBACK")  # a request never leaves a transaction open for the next one
+    if conn is not None:
+        from flask import current_app
+        # a request never leaves a transaction open for the next one (give_back rolls it back)
+        current_app.extensions["market_pos_connections"].give_back(conn)
 
 
 def wants_json() -> bool:
@@ -170,6 +163,20 @@ def add_security_headers(response: Any) -> Any:
     return response
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, minus the signer built for every request without a cookie.
+
+    The sell screen's API client is a bearer token that sends no cookie; Flask would still build
+    an itsdangerous serializer for it on each request (about a tenth of a sale's time in Flask,
+    benchmarks/stall/findings.md). An absent cookie is an empty session either way.
+    """
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the stall app for a data directory (config DATA_DIR, else MARKET_POS_DATA)."""
     app = Flask(__name__, template_folder=_asset_folder("templates"),
@@ -184,12 +191,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None, BABEL_DEFAULT_LOCALE="vi",
         BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
         BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"))
+    app.session_interface = CookieSessions()
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.config.update(config)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
-    app.extensions["market_pos_connections"] = threading.local()
+    app.extensions["market_pos_connections"] = db.ConnectionPool(app.config["DATABASE"])
     app.teardown_appcontext(_close_db)
 
     from .views import api, auth, bank, day, printer, products, sales, sell, setup, tax

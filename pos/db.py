@@ -6,6 +6,7 @@ up front (BEGIN IMMEDIATE) so that concurrent sales queue on the busy timeout in
 from __future__ import annotations
 
 import sqlite3
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -27,6 +28,44 @@ def connect(path: str | Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+class ConnectionPool:
+    """Open connections to one database, handed out most recently used first.
+
+    Opening a connection per request re-reads the schema and makes SQLite sync the directory at
+    its first commit (a second fsync per sale). Keeping one per server thread avoided that, but
+    waitress wakes its threads in turn, so each request met a connection whose page cache the
+    other threads' writes had made stale: SQLite keeps a connection's cache only while no other
+    connection writes. Handed out last-in first-out, the connection of the previous request serves
+    the next, with its cache warm; more are opened only while requests overlap.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = path
+        self.idle: list[sqlite3.Connection] = []   # most recently returned last
+        self._lock = threading.Lock()
+
+    def take(self) -> sqlite3.Connection:
+        """A connection for this request alone, until `give_back`."""
+        with self._lock:
+            if self.idle:
+                return self.idle.pop()
+        return connect(self.path)
+
+    def give_back(self, conn: sqlite3.Connection) -> None:
+        """Return a connection with no transaction left open (rolled back here if one is)."""
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        with self._lock:
+            self.idle.append(conn)
+
+    def close(self) -> None:
+        """Close the idle connections (those still taken close with their thread)."""
+        with self._lock:
+            idle, self.idle = self.idle, []
+        for conn in idle:
+            conn.close()
 
 
 @contextmanager

@@ -6,8 +6,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from sync.protocol import (GENESIS_HASH, Entry, canonical_json, check_link, entry_hash,
-                           new_entry_id, utc_timestamp)
+from sync.protocol import (GENESIS_HASH, Entry, canonical_form, canonical_json, check_link,
+                           entry_hash_canonical, new_entry_id, utc_timestamp)
 
 KINDS = ("sale", "void", "product", "cash_move", "day_close", "payment_check",
          "invoice_correction")
@@ -28,13 +28,12 @@ def append(conn: sqlite3.Connection, device_id: str, kind: str, payload: dict[st
     prev_hash = head["hash"] if head else GENESIS_HASH
     entry_id = new_entry_id()
     at = at or utc_timestamp()
-    payload_json = canonical_json(payload).decode("utf-8")
-    stored_payload = json.loads(payload_json)
-    digest = entry_hash(prev_hash, device_id, seq, entry_id, kind, at, stored_payload)
+    stored_payload, payload_json = canonical_form(payload)
+    digest = entry_hash_canonical(prev_hash, device_id, seq, entry_id, kind, at, payload_json)
     conn.execute(
         "INSERT INTO journal (seq, id, device_id, kind, at, payload, prev_hash, hash)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (seq, entry_id, device_id, kind, at, payload_json, prev_hash, digest))
+        (seq, entry_id, device_id, kind, at, payload_json.decode("utf-8"), prev_hash, digest))
     return Entry(device_id, seq, entry_id, kind, at, stored_payload, prev_hash, digest)
 
 

@@ -41,10 +41,22 @@ def _require_object(raw: Any, field: str, not_object: Any, allowed: set[str]) ->
         raise InvalidInput(_l("Unknown field: %(name)s", name=unknown[0]), field=field)
 
 
+def _catalogue_rows(conn: sqlite3.Connection, raw_lines: list[Any]) -> dict[int, sqlite3.Row]:
+    """The active products the lines name, in one query (the lines are checked one by one after)."""
+    ids = {raw["product_id"] for raw in raw_lines if isinstance(raw, dict)
+           and type(raw.get("product_id")) is int and -2**63 <= raw["product_id"] < 2**63}
+    if not ids:
+        return {}
+    return {row["id"]: row for row in conn.execute(
+        f"SELECT id, name, unit, price FROM products WHERE id IN ({', '.join('?' * len(ids))})"
+        " AND active = 1", sorted(ids))}
+
+
 def _resolve_lines(conn: sqlite3.Connection, raw_lines: Any) -> list[dict[str, Any]]:
     raw_lines = _require_list(raw_lines, "lines", _l("Lines"), MAX_LINES)
     if not raw_lines:
         raise InvalidInput(_l("A sale needs at least one item."), field="lines", code="empty_sale")
+    catalogue = _catalogue_rows(conn, raw_lines)
     lines = []
     for index, raw in enumerate(raw_lines):
         field = f"lines[{index}]"
@@ -57,8 +69,7 @@ def _resolve_lines(conn: sqlite3.Connection, raw_lines: Any) -> list[dict[str, A
             if {"name", "unit_price"} & set(raw):
                 raise InvalidInput(_l("A catalogue line takes its name and price from the"
                                       " catalogue."), field=field)
-            row = conn.execute("SELECT id, name, unit, price FROM products WHERE id = ? AND"
-                               " active = 1", (product_id,)).fetchone()
+            row = catalogue.get(product_id)
             if row is None:
                 raise InvalidInput(_l("Unknown or inactive product: %(id)s", id=product_id),
                                    field=f"{field}.product_id", code="unknown_product")

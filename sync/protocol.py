@@ -59,9 +59,15 @@ def normalise(value: Any) -> Any:
 
 def canonical_json(value: Any) -> bytes:
     """Serialise `value` canonically: sorted keys, no white space, UTF-8, NFC strings."""
-    return json.dumps(
-        normalise(value), ensure_ascii=False, sort_keys=True, separators=(",", ":")
-    ).encode("utf-8")
+    return canonical_form(value)[1]
+
+
+def canonical_form(value: Any) -> tuple[Any, bytes]:
+    """`value` normalised and its canonical JSON: for a writer that keeps both (the journal keeps
+    the normalised payload in its Entry and the bytes in its row), so it is walked only once."""
+    clean = normalise(value)
+    return clean, json.dumps(clean, ensure_ascii=False, sort_keys=True,
+                             separators=(",", ":")).encode("utf-8")
 
 
 def entry_hash(prev_hash: str, device_id: str, seq: int, entry_id: str, kind: str, at: str,
@@ -78,10 +84,19 @@ def entry_hash_canonical(prev_hash: str, device_id: str, seq: int, entry_id: str
     The body's keys in sorted order are at, device_id, id, kind, payload, seq; this writes the
     exact bytes `canonical_json` would write for that object.
     """
-    body = b"".join((b'{"at":', canonical_json(at), b',"device_id":', canonical_json(device_id),
-                     b',"id":', canonical_json(entry_id), b',"kind":', canonical_json(kind),
-                     b',"payload":', payload_json, b',"seq":', canonical_json(seq), b"}"))
+    body = b"".join((b'{"at":', _scalar(at), b',"device_id":', _scalar(device_id),
+                     b',"id":', _scalar(entry_id), b',"kind":', _scalar(kind),
+                     b',"payload":', payload_json, b',"seq":', _scalar(seq), b"}"))
     return hashlib.sha256(prev_hash.encode("ascii") + body).hexdigest()
+
+
+def _scalar(value: str | int) -> bytes:
+    """A string or integer as `canonical_json` writes it (no keys to sort: one json call)."""
+    if type(value) is str:
+        value = normalise(value)
+    elif type(value) is not int:
+        raise ProtocolError(f"{type(value).__name__} is not allowed in an entry's fields")
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
 def utc_timestamp(moment: datetime | None = None) -> str:
@@ -94,7 +109,7 @@ def parse_timestamp(at: str) -> datetime:
     """Parse a journal `at` back into an aware UTC datetime."""
     if not _AT_PATTERN.match(at):
         raise ProtocolError(f"bad timestamp {at!r}")
-    return datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(at[:-1] + "+00:00")  # the pattern above: ms and a Z
 
 
 def new_entry_id() -> str:

@@ -64,8 +64,9 @@ def trigger_statements(conn: sqlite3.Connection) -> list[tuple[str, str]]:
 
 
 def kept_connection(app: Any) -> sqlite3.Connection:
-    """The connection the app keeps for this thread (pos/app.py get_db): requests run on it."""
-    return app.extensions["market_pos_connections"].conn
+    """The connection the app's pool hands out next (pos/db.py ConnectionPool, last used first):
+    the test client's requests come one at a time, so they all run on it."""
+    return app.extensions["market_pos_connections"].idle[-1]
 
 
 @pytest.fixture

@@ -45,8 +45,8 @@ class PageLimit:
         conn = db.connect(db_path)
         self.pages = conn.execute("PRAGMA page_count").fetchone()[0]
         conn.close()
-        kept = getattr(app.extensions["market_pos_connections"], "conn", None) if app else None
-        if kept is not None:   # the app's connection of this thread, opened before the limit
+        for kept in app.extensions["market_pos_connections"].idle if app else []:
+            # the app's pooled connections, opened before the limit
             kept.execute(f"PRAGMA max_page_count = {self.pages}")
             self.opened.append(kept)
 

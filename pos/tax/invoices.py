@@ -71,12 +71,13 @@ def line_taxes(conn: sqlite3.Connection, lines: list[dict[str, Any]],
                ts: TaxSettings) -> tuple[list[dict[str, str]], bool]:
     """Each line's tax group and VAT applicability, and whether any came from a product's own
     setting (otherwise every line has the stall's default group)."""
+    ids = sorted({line["product_id"] for line in lines if line.get("product_id") is not None})
+    own_rows = {row["product_id"]: row for row in conn.execute(
+        "SELECT product_id, tax_group, vat FROM product_tax WHERE product_id IN"
+        f" ({', '.join('?' * len(ids))})", ids)} if ids else {}
     taxes, own = [], False
     for line in lines:
-        row = None
-        if line.get("product_id") is not None:
-            row = conn.execute("SELECT tax_group, vat FROM product_tax WHERE product_id = ?",
-                               (line["product_id"],)).fetchone()
+        row = own_rows.get(line.get("product_id"))
         own = own or row is not None
         taxes.append({"group": row["tax_group"], "vat": row["vat"]} if row
                      else {"group": ts.default_group, "vat": "applies"})

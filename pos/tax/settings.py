@@ -67,9 +67,9 @@ FIELDS = ("tax_code", *_STORED)
 
 def load(conn: sqlite3.Connection) -> TaxSettings:
     """The stall's tax settings (defaults for anything never set)."""
-    stored = {row["key"][len(_PREFIX):]: row["value"] for row in
-              conn.execute("SELECT key, value FROM settings WHERE key LIKE 'tax.%'")}
-    values: dict[str, Any] = {"tax_code": stall_settings.read(conn, "tax_code") or ""}
+    stored = stall_settings.read_many(conn, ["tax_code", *(_PREFIX + key for key in _STORED)])
+    values: dict[str, Any] = {"tax_code": stored.pop("tax_code", "")}
+    stored = {key[len(_PREFIX):]: value for key, value in stored.items()}
     for key in _STORED:
         if key in stored:
             default = getattr(_DEFAULTS, key)
