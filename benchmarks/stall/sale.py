@@ -5,7 +5,9 @@ The sale is the 3-line cash sale of the sell screen, POSTed to /api/sales of `ma
 only after its transaction is committed with synchronous=FULL. The client is the standard
 library's `http.client`, which costs about as little as the browser of the sell screen does; the
 same sale through `requests` (about half a millisecond more of the client's own Python per call
-on this machine) is measured beside it and reported as a note, so the client's share is visible. The baseline, measured in the
+on this machine) is measured beside it and reported as a note, so the client's share is visible,
+and so is the same body posted to `floor_app.py`: Flask and waitress with nothing but the bare
+commit behind them, the lowest a sale through this stack can go here. The baseline, measured in the
 same run and interleaved with it (so that both see the same load on the machine), is a bare
 sqlite3 transaction that inserts one journal-shaped row of the same size into a file on the same
 disk with the same pragmas: the physical price of a durable commit, below which no sale can go.
@@ -15,12 +17,15 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import socket
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-from .stalls import Served, sale_request, session
+from .stalls import Served, free_port, sale_request, session
 from .timing import Stat
 
 BLOCK = 10   # API sales and bare commits alternate in blocks of this many
@@ -50,12 +55,9 @@ def bare_commit(folder: Path, payload_bytes: int) -> tuple[Callable[[], None], s
     return run, conn
 
 
-def _seller(served: Served, made: dict[str, Any]) -> tuple[Callable[[], None], Callable[[], None]]:
-    """One sale through the API of a served stall over one keep-alive connection (http.client),
-    and the same through a `requests` session."""
-    body = json.dumps(sale_request(made["prices"])).encode("utf-8")
-    headers = {"Authorization": f"Bearer {made['token']}", "Content-Type": "application/json"}
-    connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+def _poster(port: int, headers: dict[str, str], body: bytes) -> Callable[[], None]:
+    """POST the sale to /api/sales of a server on this machine over one keep-alive connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
     def sale() -> None:
         connection.request("POST", "/api/sales", body=body, headers=headers)
@@ -64,25 +66,55 @@ def _seller(served: Served, made: dict[str, Any]) -> tuple[Callable[[], None], C
         if answer.status != 201:
             raise RuntimeError(f"sale refused: {answer.status} {text[:300]!r}")
 
-    other = session(served.url, made["token"])
+    return sale
+
+
+def _with_requests(served: Served, token: str, body: bytes) -> Callable[[], None]:
+    """The same sale through a `requests` session."""
+    other = session(served.url, token)
     other.headers["Content-Type"] = "application/json"
     url = served.url + "/api/sales"
 
-    def sale_with_requests() -> None:
+    def sale() -> None:
         answer = other.post(url, data=body, timeout=30)
         if answer.status_code != 201:
             raise RuntimeError(f"sale refused: {answer.status_code} {answer.text[:300]}")
 
-    return sale, sale_with_requests
+    return sale
 
 
-def measure(made: dict[str, Any], samples: int, warmup: int = 20) -> dict[str, Any]:
-    """p50/p99 of a sale over HTTP and of the bare commit, interleaved, sales per second."""
+def _floor_server(folder: Path, stack: contextlib.ExitStack) -> int:
+    """Start benchmarks/stall/floor_app.py (its own process, pinned if we are); its port."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "benchmarks.stall.floor_app",
+                                str(folder / "floor.sqlite3"), str(port)],
+                               cwd=Path(__file__).resolve().parents[2],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stack.callback(process.wait, 10)
+    stack.callback(process.terminate)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return port
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError("the floor app did not start")
+            time.sleep(0.05)
+    raise RuntimeError("the floor app did not answer in 30 s")
+
+
+def measure(made: dict[str, Any], samples: int, warmup: int = 20,
+            compare: bool = False) -> dict[str, Any]:
+    """p50/p99 of a sale over HTTP and of the bare commit, interleaved, sales per second; with
+    `compare`, also the same sale through `requests` and to the floor app, interleaved too."""
     folder = Path(made["folder"])
+    body = json.dumps(sale_request(made["prices"])).encode("utf-8")
+    headers = {"Authorization": f"Bearer {made['token']}", "Content-Type": "application/json"}
     with contextlib.ExitStack() as stack:
         served = stack.enter_context(Served(folder))
         served.wait_first_page()
-        sale, sale_with_requests = _seller(served, made)
+        sale = _poster(served.port, headers, body)
         sale()
         http = session(served.url, made["token"])
         last = http.get(served.url + "/api/sales", params={"since_seq": made["entries"],
@@ -90,8 +122,10 @@ def measure(made: dict[str, Any], samples: int, warmup: int = 20) -> dict[str, A
         payload_bytes = len(json.dumps(last["sales"][0], ensure_ascii=False).encode("utf-8"))
         bare, bare_conn = bare_commit(folder, payload_bytes)
         stack.callback(bare_conn.close)
-        runs: list[tuple[str, Callable[[], None]]] = [
-            ("api", sale), ("bare", bare), ("requests", sale_with_requests)]
+        runs: list[tuple[str, Callable[[], None]]] = [("api", sale), ("bare", bare)]
+        if compare:
+            runs += [("requests", _with_requests(served, made["token"], body)),
+                     ("floor", _poster(_floor_server(folder, stack), headers, body))]
         for _ in range(warmup):
             for _, run in runs:
                 run()
@@ -104,6 +138,6 @@ def measure(made: dict[str, Any], samples: int, warmup: int = 20) -> dict[str, A
                     times[name].append((time.perf_counter() - started) * 1000)
         locked = served.log_text().count("database is locked")
     api = Stat(times["api"])
-    return {"api": api, "bare": Stat(times["bare"]), "requests": Stat(times["requests"]),
+    return {**{name: Stat(values) for name, values in times.items()},
             "sales_per_s": len(api.samples) / (sum(api.samples) / 1000),
             "locked": locked, "entries_before": made["entries"]}
