@@ -104,10 +104,12 @@ def _floor_server(folder: Path, stack: contextlib.ExitStack) -> int:
     raise RuntimeError("the floor app did not answer in 30 s")
 
 
-def measure(made: dict[str, Any], samples: int, warmup: int = 20,
-            compare: bool = False) -> dict[str, Any]:
+def measure(made: dict[str, Any], samples: int, warmup: int = 20, compare: bool = False,
+            reference: dict[str, Any] | None = None) -> dict[str, Any]:
     """p50/p99 of a sale over HTTP and of the bare commit, interleaved, sales per second; with
-    `compare`, also the same sale through `requests` and to the floor app, interleaved too."""
+    `compare`, also the same sale through `requests` and to the floor app; with `reference`
+    (another stall, such as one with an empty journal), the same sale to it, served at the same
+    time: all interleaved."""
     folder = Path(made["folder"])
     body = json.dumps(sale_request(made["prices"])).encode("utf-8")
     headers = {"Authorization": f"Bearer {made['token']}", "Content-Type": "application/json"}
@@ -126,6 +128,12 @@ def measure(made: dict[str, Any], samples: int, warmup: int = 20,
         if compare:
             runs += [("requests", _with_requests(served, made["token"], body)),
                      ("floor", _poster(_floor_server(folder, stack), headers, body))]
+        if reference is not None:
+            other = stack.enter_context(Served(Path(reference["folder"])))
+            other.wait_first_page()
+            runs.append(("reference", _poster(other.port, {
+                **headers, "Authorization": f"Bearer {reference['token']}"}, json.dumps(
+                    sale_request(reference["prices"])).encode("utf-8"))))
         for _ in range(warmup):
             for _, run in runs:
                 run()
