@@ -8,7 +8,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import re
+import time
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
@@ -113,8 +115,19 @@ def parse_timestamp(at: str) -> datetime:
 
 
 def new_entry_id() -> str:
-    """A fresh lowercase UUID for an entry."""
-    return str(uuid.uuid4())
+    """A fresh lowercase UUID for an entry, ordered by time: version 7 of RFC 9562 (48 bits of
+    Unix milliseconds, then 74 random bits).
+
+    Entry ids are the keys of UNIQUE indexes on the stall (journal, sales) and on the server.
+    Random ids (version 4) land anywhere in those indexes: each new entry reads and rewrites a
+    random page, and the pages stay a third empty. Ids that grow with time are appended at the
+    end. A clock set wrong only loses the order, never the uniqueness.
+    """
+    millis = time.time_ns() // 1_000_000 & (1 << 48) - 1
+    rand = int.from_bytes(os.urandom(10), "big")     # 80 bits: 12 for rand_a, 62 for rand_b
+    value = (millis << 80 | 0x7 << 76 | (rand >> 68) << 64 | 0b10 << 62
+             | rand & (1 << 62) - 1)
+    return str(uuid.UUID(int=value))
 
 
 @dataclass(frozen=True)

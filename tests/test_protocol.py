@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sync.protocol import (GENESIS_HASH, Entry, ProtocolError, canonical_json, check_link,
-                           entry_hash, parse_timestamp, utc_timestamp)
+                           entry_hash, is_uuid, new_entry_id, parse_timestamp,
+                           utc_timestamp)
 
 DEVICE = "5b8c1f9e-2a7d-4e3b-9c1d-0f6a2b3c4d5e"
 ENTRY_ID = "0b3c1f9e-2a7d-4e3b-9c1d-0f6a2b3c4d5e"
@@ -114,3 +115,20 @@ def test_bundle_mac_depends_on_every_part():
     assert bundle_mac(key, DEVICE, "2026-11-22T08:15:30.123Z", [{"seq": 2}]) != base
     assert bundle_mac(bundle_key(token_hash("dt_other")), DEVICE, "2026-11-22T08:15:30.123Z",
                       [{"seq": 1}]) != base
+
+
+def test_entry_ids_are_time_ordered_uuids():
+    # Version 7 (RFC 9562): lowercase, valid for is_uuid, and later ids sort after earlier ones,
+    # so that the id indexes of both ends grow at their end (benchmarks/stall/findings.md).
+    import time
+    import uuid
+    first = [new_entry_id() for _ in range(50)]
+    time.sleep(0.003)
+    later = new_entry_id()
+    assert len(set(first)) == 50
+    for entry_id in first + [later]:
+        assert is_uuid(entry_id)
+        parsed = uuid.UUID(entry_id)
+        assert parsed.version == 7 and parsed.variant == uuid.RFC_4122
+        assert abs(int(entry_id[:8] + entry_id[9:13], 16) - time.time() * 1000) < 60_000
+    assert max(first) < later

@@ -27,7 +27,7 @@ from sync.protocol import GENESIS_HASH, canonical_json, entry_hash_canonical, ne
 logger = logging.getLogger(__name__)
 
 CACHE = Path(__file__).resolve().parent.parent / ".cache"
-BUILDER_VERSION = 2          # bump when the generated entries change shape (2: lines keyed by seq)
+BUILDER_VERSION = 3          # bump when the generated entries change shape (3: time-ordered ids)
 OWNER_PIN = "1234"
 SALES_PER_DAY = 200          # a busy stall: a million sales is some thirteen years of trade
 # The sale every benchmark makes: three catalogue lines (one by weight), cash with change.
