@@ -149,3 +149,29 @@ def measure(made: dict[str, Any], samples: int, warmup: int = 20, compare: bool 
     return {**{name: Stat(values) for name, values in times.items()},
             "sales_per_s": len(api.samples) / (sum(api.samples) / 1000),
             "locked": locked, "entries_before": made["entries"]}
+
+
+def in_process(made: dict[str, Any], reference: dict[str, Any], samples: int) -> dict[str, Stat]:
+    """The sale's own work without HTTP: pos.sales.record_sale on each stall's database (its
+    durable commit included), the two interleaved. Isolates what the journal's size does to a
+    sale from the noise of two servers on one machine."""
+    from pos import db, sales, stall
+
+    runs = []
+    for name, target in (("big", made), ("empty", reference)):
+        conn = db.connect(stall.database_path(Path(target["folder"])))
+        request = sale_request(target["prices"])
+        runs.append((name, conn, target["device_id"], request))
+    times: dict[str, list[float]] = {name: [] for name, *_ in runs}
+    try:
+        for round_no in range(samples // BLOCK + 2):     # the first two rounds warm up
+            for name, conn, device_id, request in runs:
+                for _ in range(BLOCK):
+                    started = time.perf_counter()
+                    sales.record_sale(conn, device_id, request, "api")
+                    if round_no >= 2:
+                        times[name].append((time.perf_counter() - started) * 1000)
+    finally:
+        for _, conn, *_ in runs:
+            conn.close()
+    return {name: Stat(values) for name, values in times.items()}
