@@ -233,10 +233,15 @@ def void_sale(conn: sqlite3.Connection, device_id: str, sale_id: str, reason: An
     return get_sale(conn, sale_id)
 
 
+# A sale's row with its entry's hash and its MTT e-invoice code (the original invoice is written
+# by a trigger from the sale's own entry, so it has the sale's seq; NULL for a plain receipt).
+_SALE_ROWS = ("SELECT s.*, j.hash, t.code AS invoice_code FROM sales s"
+              " JOIN journal j ON j.seq = s.seq LEFT JOIN tax_invoices t ON t.seq = s.seq")
+
+
 def get_sale(conn: sqlite3.Connection, sale_id: str) -> dict[str, Any]:
     """One sale with its lines, payments, hash and void state."""
-    row = conn.execute("SELECT s.*, j.hash FROM sales s JOIN journal j ON j.seq = s.seq"
-                       " WHERE s.id = ?", (sale_id,)).fetchone()
+    row = conn.execute(f"{_SALE_ROWS} WHERE s.id = ?", (sale_id,)).fetchone()
     if row is None:
         raise NotFound(_l("No sale with this id."), code="unknown_sale")
     return _sale_dict(conn, row)
@@ -267,19 +272,18 @@ def _sale_dict(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
     return {"id": row["id"], "seq": row["seq"], "number": row["number"], "at": row["at"],
             "business_day": row["business_day"], "total": row["total"],
             "sold_by": row["sold_by"], "status": "voided" if void else "completed",
-            "void": void, "lines": lines, "payments": payments, "hash": row["hash"]}
+            "void": void, "lines": lines, "payments": payments, "hash": row["hash"],
+            "invoice_code": row["invoice_code"]}
 
 
 def list_sales(conn: sqlite3.Connection, *, day: str | None = None, since_seq: int | None = None,
                limit: int = 500) -> list[dict[str, Any]]:
     """Sales of one business day (newest first) or after a sequence number (oldest first)."""
     if day is not None:
-        rows = conn.execute("SELECT s.*, j.hash FROM sales s JOIN journal j ON j.seq = s.seq"
-                            " WHERE s.business_day = ? ORDER BY s.number DESC LIMIT ?",
-                            (day, limit)).fetchall()
+        rows = conn.execute(f"{_SALE_ROWS} WHERE s.business_day = ? ORDER BY s.number DESC"
+                            " LIMIT ?", (day, limit)).fetchall()
     else:
-        rows = conn.execute("SELECT s.*, j.hash FROM sales s JOIN journal j ON j.seq = s.seq"
-                            " WHERE s.seq > ? ORDER BY s.seq LIMIT ?",
+        rows = conn.execute(f"{_SALE_ROWS} WHERE s.seq > ? ORDER BY s.seq LIMIT ?",
                             (since_seq or 0, limit)).fetchall()
     return [_sale_dict(conn, row) for row in rows]
 

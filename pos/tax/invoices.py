@@ -292,11 +292,6 @@ def set_product_tax(conn: sqlite3.Connection, product_id: int, group: Any, vat: 
     set_product_taxes(conn, {product_id: (group, vat)})
 
 
-def annotate(conn: sqlite3.Connection, sale: dict[str, Any]) -> dict[str, Any]:
-    """The sale's JSON with its `invoice_code` (null for a plain receipt)."""
-    return {**sale, "invoice_code": invoice_code(conn, sale["id"])}
-
-
 def sale_invoice_xml(conn: sqlite3.Connection, sale_id: str) -> bytes:
     """The XML of a sale's invoice; NotFound when the sale has none (sold in receipt mode)."""
     from .invoice_xml import build
