@@ -42,7 +42,7 @@ def _serve(tree: Path, stack: contextlib.ExitStack) -> Callable[[], None]:
     env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
     made = json.loads(subprocess.run(
         [sys.executable, "-c", MAKE_STALL, str(stalls.work_dir(f"compare-{tree.name}"))],
-        env=env, check=True, capture_output=True, text=True).stdout)
+        env=env, cwd=tree, check=True, capture_output=True, text=True).stdout)
     made["prices"] = {int(k): v for k, v in made["prices"].items()}
     port = stalls.free_port()
     log = stack.enter_context(open(Path(made["folder"]) / "serve.log", "wb"))
