@@ -84,7 +84,15 @@ def comparison(before: dict[str, Any], after: dict[str, Any], label: str) -> lis
                      f" {_number(figure['value']['median'], unit)} {unit} | {ratio(was)} |"
                      f" {ratio(figure)} |")
     stamp = before.get("finished", "an earlier run")
-    return [f"Before: {label} ({stamp}); after: this run, same machine, same sizes.", ""] + lines
+    head = [f"Before: {label} ({stamp}); after: this run, same machine, same sizes."]
+    if before.get("method", 1) != after.get("method", 1):
+        methods = f"{before.get('method', 1)} then {after.get('method', 1)}"
+        head.append(f"The two runs measured some figures differently (method {methods},"
+                    " benchmarks/stall/suite.py METHOD): the"
+                    " sale's client was `requests`, and the big journals were compared with"
+                    " an empty one measured minutes apart. Compare those rows' p50 with care"
+                    " and not their ratios.")
+    return [" ".join(head), ""] + lines
 
 
 def render(runs: list[dict[str, Any]], *, quick: bool, fixes: str = "",

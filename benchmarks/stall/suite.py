@@ -34,6 +34,11 @@ class Sizes:
 
 
 PARTS = ("sale", "paper", "page", "process", "disk")
+# How the figures are taken; a before/after across two methods says so (report.comparison).
+# 2: the sale's client is http.client (was requests); rows 3 and 4 compare the big journal
+#    with an empty one served beside it (were: sizes measured minutes apart, each through its
+#    own bare commit).
+METHOD = 2
 QUICK = Sizes(journals=(0, 5_000), sale_samples=30, receipt_samples=10, day_sales=50,
               close_samples=3, page_samples=10, start_samples=2, memory_sales=200)
 
@@ -245,4 +250,4 @@ def run(work: Path, sizes: Sizes, *, pinned: bool, only: set[str] | None = None)
     finally:
         shutil.rmtree(own, ignore_errors=True)
     return {"machine": machine(), "pinned": pinned, "seconds": time.perf_counter() - started,
-            "figures": [f.to_dict() for f in figures]}
+            "method": METHOD, "figures": [f.to_dict() for f in figures]}
