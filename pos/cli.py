@@ -21,9 +21,18 @@ def _data_dir(data_dir: Path | None) -> Path:
     return data_dir or stall.default_data_dir()
 
 
+def _prepare(data_dir: Path) -> str:
+    """stall.prepare, with a migration that cannot run here told as a message, not a trace."""
+    from . import db
+    try:
+        return stall.prepare(data_dir)
+    except db.MigrationError as exc:
+        raise click.ClickException(str(exc))
+
+
 def _connect(data_dir: Path):  # type: ignore[no-untyped-def]
     from . import db
-    device_id = stall.prepare(data_dir)
+    device_id = _prepare(data_dir)
     return db.connect(stall.database_path(data_dir)), device_id
 
 
@@ -62,6 +71,7 @@ def _serve(data_dir: Path, host: str, port: int) -> None:
     from .printing import PrintWorker
     from .printouts import render_job
     from sync.client import SyncWorker
+    _prepare(data_dir)  # migrations run here, where a refusal can be told plainly
     app = create_app({"DATA_DIR": data_dir})
     worker = PrintWorker(app.config["DATABASE"], render_job)  # prints beside, never in, a sale
     worker.start()

@@ -5,6 +5,7 @@ up front (BEGIN IMMEDIATE) so that concurrent sales queue on the busy timeout in
 """
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -16,6 +17,10 @@ from sqlite_utils.migrations import Migrations
 
 BUSY_TIMEOUT_MS = 10_000
 migrations = Migrations("market-pos")
+
+
+class MigrationError(RuntimeError):
+    """A schema migration that cannot run on this machine now; the message says what to do."""
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
@@ -54,14 +59,19 @@ class ConnectionPool:
         return connect(self.path)
 
     def give_back(self, conn: sqlite3.Connection) -> None:
-        """Return a connection with no transaction left open (rolled back here if one is)."""
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
+        """Return a connection with no transaction left open (rolled back here if one is); one
+        that cannot roll back is closed instead of handed out again."""
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            conn.close()
+            raise
         with self._lock:
             self.idle.append(conn)
 
     def close(self) -> None:
-        """Close the idle connections (those still taken close with their thread)."""
+        """Close the connections not in use now."""
         with self._lock:
             idle, self.idle = self.idle, []
         for conn in idle:
@@ -555,6 +565,7 @@ def _sale_rows_keyed_by_seq(db: sqlite_utils.Database) -> None:
     if conn.execute("SELECT 1 FROM pragma_table_info('sale_lines') WHERE name = 'sale_seq'"
                     ).fetchone():
         return  # rebuilt already; only the record of it was missing
+    _require_room_to_rewrite(conn)
     conn.execute("PRAGMA foreign_keys = OFF")
     try:
         with write_transaction(conn):
@@ -628,3 +639,23 @@ def _sale_rows_keyed_by_seq(db: sqlite_utils.Database) -> None:
                 raise sqlite3.IntegrityError(f"foreign keys broken by the rebuild: {problems[:3]}")
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # give the rewrite's log space back
+
+
+def _require_room_to_rewrite(conn: sqlite3.Connection) -> None:
+    """Refuse, with a message a person can act on, a rewrite of the database's big tables when
+    the disk cannot hold it: the rewrite goes through the write-ahead log and then into the file,
+    so it may need about twice the database's size until the log is checkpointed. Refused, the
+    migration has changed nothing and runs at the next start."""
+    path = Path(conn.execute("PRAGMA database_list").fetchone()[2] or ".")
+    size = conn.execute("SELECT page_count * page_size FROM pragma_page_count(),"
+                        " pragma_page_size()").fetchone()[0]
+    needed = 2 * size + 2**20
+    free = shutil.disk_usage(path.parent).free
+    if free < needed:
+        raise MigrationError(
+            f"Not enough free disk space to upgrade the stall's database ({path}): the upgrade"
+            f" needs about {needed // 2**20} MB free and {free // 2**20} MB are. Nothing was"
+            " changed. Free some space (or move old backups away), then start again. / Không"
+            " đủ chỗ trống để nâng cấp dữ liệu của sạp; chưa có gì thay đổi. Hãy dọn bớt rồi"
+            " mở lại.")

@@ -19,7 +19,7 @@ from typing import Any
 
 GENESIS_HASH = "0" * 64
 HASHED_FIELDS = ("device_id", "seq", "id", "kind", "at", "payload")
-_AT_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+_AT_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$", re.ASCII)
 _HASH_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -32,6 +32,8 @@ def normalise(value: Any) -> Any:
 
     Floats are refused because money and quantities are integers: a float in a payload is a bug.
     ASCII and already-NFC strings are returned as they are (the common case, checked in C).
+    Objects come back with their keys in canonical (sorted) order, as the stored JSON has them,
+    so a payload reads the same whether it was just written or read back from the journal.
     """
     kind = type(value)
     if kind is str:
@@ -45,7 +47,7 @@ def normalise(value: Any) -> Any:
             if type(key) is not str:
                 raise ProtocolError(f"object keys must be strings, not {type(key).__name__}")
             result[normalise(key)] = normalise(item)
-        return result
+        return {key: result[key] for key in sorted(result)}
     if kind is list or kind is tuple:
         return [normalise(item) for item in value]
     if isinstance(value, str):  # str subclasses (e.g. lazy strings) as plain text

@@ -112,3 +112,48 @@ def test_migrating_from_every_earlier_version(tmp_path, stop_before):
                              "owner")
     assert sale["number"] == 3
     assert journal.verify(conn, DEVICE).ok
+
+
+def test_a_rewrite_the_disk_cannot_hold_is_refused_and_changes_nothing(tmp_path, monkeypatch):
+    # Migration 0012 rewrites the journal; with too little free space it must say so before it
+    # starts (pos/db.py _require_room_to_rewrite), leave the database as it was, and run at the
+    # next start once there is room.
+    import shutil
+    from collections import namedtuple
+
+    path = tmp_path / "old.db"
+    db.migrate(path, stop_before="0012_sale_rows_keyed_by_seq")
+    conn = db.connect(path)
+    _write_version_data(conn, {r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")})
+    schema = conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
+    conn.close()
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _path: usage(10**9, 10**9 - 4096, 4096))
+    with pytest.raises(db.MigrationError, match="Not enough free disk space"):
+        db.migrate(path)
+    conn = db.connect(path)
+    assert conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == schema
+    assert "0012_sale_rows_keyed_by_seq" not in {
+        r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")}
+    monkeypatch.undo()
+    db.migrate(path)
+    assert journal.verify(conn, DEVICE).ok
+    assert conn.execute("SELECT COUNT(*) FROM sale_lines WHERE sale_seq > 0").fetchone()[0] == 2
+
+
+def test_the_cli_tells_a_refused_migration_plainly(tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    from click.testing import CliRunner
+
+    from pos import cli, stall
+    stall_dir = tmp_path / "stall"
+    stall_dir.mkdir()
+    db.migrate(stall.database_path(stall_dir), stop_before="0012_sale_rows_keyed_by_seq")
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _path: usage(10**9, 10**9 - 4096, 4096))
+    result = CliRunner().invoke(cli.main, ["verify", "--data", str(stall_dir)])
+    assert result.exit_code != 0
+    assert "Not enough free disk space" in result.output
+    assert "Traceback" not in result.output
