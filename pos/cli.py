@@ -71,8 +71,11 @@ def _serve(data_dir: Path, host: str, port: int) -> None:
     from .printing import PrintWorker
     from .printouts import render_job
     from sync.client import SyncWorker
-    _prepare(data_dir)  # migrations run here, where a refusal can be told plainly
-    app = create_app({"DATA_DIR": data_dir})
+    from .db import MigrationError
+    try:
+        app = create_app({"DATA_DIR": data_dir})  # prepares the stall: migrations run here
+    except MigrationError as exc:
+        raise click.ClickException(str(exc))
     worker = PrintWorker(app.config["DATABASE"], render_job)  # prints beside, never in, a sale
     worker.start()
     atexit.register(worker.stop)

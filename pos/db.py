@@ -70,13 +70,6 @@ class ConnectionPool:
         with self._lock:
             self.idle.append(conn)
 
-    def close(self) -> None:
-        """Close the connections not in use now."""
-        with self._lock:
-            idle, self.idle = self.idle, []
-        for conn in idle:
-            conn.close()
-
 
 @contextmanager
 def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:

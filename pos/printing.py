@@ -158,7 +158,7 @@ class PrinterConfig:
     def load(cls, conn: sqlite3.Connection) -> PrinterConfig:
         """The stored configuration; a damaged value falls back to its default (never raises),
         because the worker must keep running whatever is in the table."""
-        found = settings.read_many(conn, CONFIG_KEYS.values())
+        found = settings.read_all(conn)
         stored = {field: found.get(key) for field, key in CONFIG_KEYS.items()}
         config = cls()
         for field, raw in stored.items():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from typing import Any, Iterable
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -36,13 +36,6 @@ def read(conn: sqlite3.Connection, key: str, default: str | None = None) -> str 
     """One setting."""
     row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
     return row["value"] if row else default
-
-
-def read_many(conn: sqlite3.Connection, keys: Iterable[str]) -> dict[str, str]:
-    """The stored ones of several settings, in one query (absent keys are left out)."""
-    keys = list(keys)
-    return {row[0]: row[1] for row in conn.execute(
-        f"SELECT key, value FROM settings WHERE key IN ({', '.join('?' * len(keys))})", keys)}
 
 
 def write(conn: sqlite3.Connection, key: str, value: str) -> None:

@@ -88,19 +88,10 @@ def entry_hash_canonical(prev_hash: str, device_id: str, seq: int, entry_id: str
     The body's keys in sorted order are at, device_id, id, kind, payload, seq; this writes the
     exact bytes `canonical_json` would write for that object.
     """
-    body = b"".join((b'{"at":', _scalar(at), b',"device_id":', _scalar(device_id),
-                     b',"id":', _scalar(entry_id), b',"kind":', _scalar(kind),
-                     b',"payload":', payload_json, b',"seq":', _scalar(seq), b"}"))
+    body = b"".join((b'{"at":', canonical_json(at), b',"device_id":', canonical_json(device_id),
+                     b',"id":', canonical_json(entry_id), b',"kind":', canonical_json(kind),
+                     b',"payload":', payload_json, b',"seq":', canonical_json(seq), b"}"))
     return hashlib.sha256(prev_hash.encode("ascii") + body).hexdigest()
-
-
-def _scalar(value: str | int) -> bytes:
-    """A string or integer as `canonical_json` writes it (no keys to sort: one json call)."""
-    if type(value) is str:
-        value = normalise(value)
-    elif type(value) is not int:
-        raise ProtocolError(f"{type(value).__name__} is not allowed in an entry's fields")
-    return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
 def utc_timestamp(moment: datetime | None = None) -> str:

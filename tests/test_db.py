@@ -153,7 +153,8 @@ def test_the_cli_tells_a_refused_migration_plainly(tmp_path, monkeypatch):
     db.migrate(stall.database_path(stall_dir), stop_before="0012_sale_rows_keyed_by_seq")
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda _path: usage(10**9, 10**9 - 4096, 4096))
-    result = CliRunner().invoke(cli.main, ["verify", "--data", str(stall_dir)])
-    assert result.exit_code != 0
-    assert "Not enough free disk space" in result.output
-    assert "Traceback" not in result.output
+    for command in (["verify"], ["serve", "--port", "0"]):   # serve stops before it serves
+        result = CliRunner().invoke(cli.main, [*command, "--data", str(stall_dir)])
+        assert result.exit_code != 0
+        assert "Not enough free disk space" in result.output
+        assert "Traceback" not in result.output

@@ -21,8 +21,6 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import requests
-
 from . import sale, stalls
 from .timing import Stat
 
@@ -44,24 +42,11 @@ def _serve(tree: Path, stack: contextlib.ExitStack) -> Callable[[], None]:
         [sys.executable, "-c", MAKE_STALL, str(stalls.work_dir(f"compare-{tree.name}"))],
         env=env, cwd=tree, check=True, capture_output=True, text=True).stdout)
     made["prices"] = {int(k): v for k, v in made["prices"].items()}
-    port = stalls.free_port()
-    log = stack.enter_context(open(Path(made["folder"]) / "serve.log", "wb"))
-    process = subprocess.Popen(
-        [*stalls.market_pos(), "serve", "--data", str(made["folder"]), "--port", str(port)],
-        env=env, stdout=log,
-        stderr=subprocess.STDOUT)
-    stack.callback(process.wait, 10)
-    stack.callback(process.terminate)
-    url = f"http://127.0.0.1:{port}/unlock"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with contextlib.suppress(Exception):
-            if requests.get(url, timeout=2).status_code == 200:
-                break
-        time.sleep(0.05)
+    served = stack.enter_context(stalls.Served(Path(made["folder"]), env=env))
+    served.wait_first_page()
     body = json.dumps(stalls.sale_request(made["prices"])).encode("utf-8")
     headers = {"Authorization": f"Bearer {made['token']}", "Content-Type": "application/json"}
-    return sale._poster(port, headers, body)
+    return sale.poster(served.port, headers, body)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,7 +55,7 @@ def bare_commit(folder: Path, payload_bytes: int) -> tuple[Callable[[], None], s
     return run, conn
 
 
-def _poster(port: int, headers: dict[str, str], body: bytes) -> Callable[[], None]:
+def poster(port: int, headers: dict[str, str], body: bytes) -> Callable[[], None]:
     """POST the sale to /api/sales of a server on this machine over one keep-alive connection."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
@@ -116,7 +116,7 @@ def measure(made: dict[str, Any], samples: int, warmup: int = 20, compare: bool 
     with contextlib.ExitStack() as stack:
         served = stack.enter_context(Served(folder))
         served.wait_first_page()
-        sale = _poster(served.port, headers, body)
+        sale = poster(served.port, headers, body)
         sale()
         http = session(served.url, made["token"])
         last = http.get(served.url + "/api/sales", params={"since_seq": made["entries"],
@@ -127,11 +127,11 @@ def measure(made: dict[str, Any], samples: int, warmup: int = 20, compare: bool 
         runs: list[tuple[str, Callable[[], None]]] = [("api", sale), ("bare", bare)]
         if compare:
             runs += [("requests", _with_requests(served, made["token"], body)),
-                     ("floor", _poster(_floor_server(folder, stack), headers, body))]
+                     ("floor", poster(_floor_server(folder, stack), headers, body))]
         if reference is not None:
             other = stack.enter_context(Served(Path(reference["folder"])))
             other.wait_first_page()
-            runs.append(("reference", _poster(other.port, {
+            runs.append(("reference", poster(other.port, {
                 **headers, "Authorization": f"Bearer {reference['token']}"}, json.dumps(
                     sale_request(reference["prices"])).encode("utf-8"))))
         for _ in range(warmup):

@@ -209,9 +209,10 @@ def market_pos() -> list[str]:
 
 
 class Served:
-    """`market-pos serve` on a free port in a child process (pinned if we are), and its log."""
+    """`market-pos serve` on a free port in a child process (pinned if we are), and its log;
+    `env` replaces the child's environment (compare.py serves another source tree with it)."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, env: dict[str, str] | None = None):
         self.folder = folder
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -219,7 +220,7 @@ class Served:
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
             [*market_pos(), "serve", "--data", str(folder), "--port", str(self.port)],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            stdout=self.log, stderr=subprocess.STDOUT, env=env)
 
     def wait_first_page(self, path: str = "/unlock", timeout: float = 60.0) -> float:
         """Seconds from the start of the process to the first page answered."""

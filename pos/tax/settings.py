@@ -67,9 +67,9 @@ FIELDS = ("tax_code", *_STORED)
 
 def load(conn: sqlite3.Connection) -> TaxSettings:
     """The stall's tax settings (defaults for anything never set)."""
-    stored = stall_settings.read_many(conn, ["tax_code", *(_PREFIX + key for key in _STORED)])
-    values: dict[str, Any] = {"tax_code": stored.pop("tax_code", "")}
-    stored = {key[len(_PREFIX):]: value for key, value in stored.items()}
+    found = stall_settings.read_all(conn)
+    values: dict[str, Any] = {"tax_code": found["tax_code"]}
+    stored = {key[len(_PREFIX):]: value for key, value in found.items() if key.startswith(_PREFIX)}
     for key in _STORED:
         if key in stored:
             default = getattr(_DEFAULTS, key)
