@@ -97,6 +97,7 @@ def issue_token(conn: sqlite3.Connection, label: str = "api") -> str:
 
 def token_is_valid(conn: sqlite3.Connection, token: str) -> bool:
     """Whether a bearer token was issued here and not revoked."""
+    digest = _token_digest(token)
     row = conn.execute("SELECT token_hash FROM api_tokens WHERE token_hash = ? AND revoked_at IS"
-                       " NULL", (_token_digest(token),)).fetchone()
-    return row is not None and hmac.compare_digest(row["token_hash"], _token_digest(token))
+                       " NULL", (digest,)).fetchone()
+    return row is not None and hmac.compare_digest(row["token_hash"], digest)

@@ -120,7 +120,7 @@ def record_pending(conn: sqlite3.Connection, device_id: str, row: sqlite3.Row,
     """Record the pending payment's sale inside the caller's write transaction."""
     sale_id = sales.write_sale(conn, device_id, json.loads(row["request"]), row["created_by"],
                                qr={"reference": row["reference"], "bank_bin": row["bank_bin"],
-                                   "account": row["account"], "confirmed_by": confirmed_by})
+                                   "account": row["account"], "confirmed_by": confirmed_by}).id
     conn.execute("UPDATE qr_pending SET state = 'recorded', sale_id = ? WHERE id = ?",
                  (sale_id, row["id"]))
     return sale_id

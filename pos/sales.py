@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date, timedelta
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -14,7 +15,7 @@ from .localtime import business_day
 from .money import line_amount, parse_amount, parse_quantity, quantity_text
 from .tax import invoices as tax_invoices
 from .text import clean_text
-from sync.protocol import utc_timestamp
+from sync.protocol import Entry, utc_timestamp
 from sync.qrref import find_reference
 
 PAYMENT_METHODS = ("cash", "qr")
@@ -169,15 +170,16 @@ def prepare_sale(conn: sqlite3.Connection, request: Any) -> dict[str, Any]:
 
 def record_sale(conn: sqlite3.Connection, device_id: str, request: Any, sold_by: str,
                 qr: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Record one sale: all its lines and payments, in one transaction, or nothing."""
+    """Record one sale: all its lines and payments, in one transaction, or nothing. The answer is
+    the committed entry itself (`sale_from_entry`), so the sale is not read back."""
     with write_transaction(conn):
-        sale_id = write_sale(conn, device_id, request, sold_by, qr)
-    return get_sale(conn, sale_id)
+        entry = write_sale(conn, device_id, request, sold_by, qr)
+    return sale_from_entry(entry)
 
 
 def write_sale(conn: sqlite3.Connection, device_id: str, request: Any, sold_by: str,
-               qr: dict[str, Any] | None = None) -> str:
-    """Write a sale inside the caller's write transaction; returns its id.
+               qr: dict[str, Any] | None = None) -> Entry:
+    """Write a sale inside the caller's write transaction; returns its journal entry.
 
     `qr` gives the QR payment's reference, bank and account and who confirmed it (a pending
     code's, see pos/qrpay.py); without it a QR payment gets the next reference and the default
@@ -197,7 +199,7 @@ def write_sale(conn: sqlite3.Connection, device_id: str, request: Any, sold_by: 
     payload.update(tax_invoices.fields_for_sale(conn, day, lines, total, request.get("buyer")))
     entry = journal.append(conn, device_id, "sale", payload, at=at)
     projections.project(conn, entry)
-    return entry.id
+    return entry
 
 
 def _qr_details(conn: sqlite3.Connection, payment: dict[str, Any],
@@ -244,36 +246,62 @@ def get_sale(conn: sqlite3.Connection, sale_id: str) -> dict[str, Any]:
     row = conn.execute(f"{_SALE_ROWS} WHERE s.id = ?", (sale_id,)).fetchone()
     if row is None:
         raise NotFound(_l("No sale with this id."), code="unknown_sale")
-    return _sale_dict(conn, row)
+    return _stored_sale(conn, row)
 
 
-def _sale_dict(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
-    lines = [{"line_no": l["line_no"], "product_id": l["product_id"], "name": l["name"],
-              "unit": l["unit"], "quantity": quantity_text(l["quantity_milli"]),
-              "quantity_milli": l["quantity_milli"], "unit_price": l["unit_price"],
-              "amount": l["amount"]}
-             for l in conn.execute("SELECT * FROM sale_lines WHERE sale_seq = ? ORDER BY line_no",
-                                   (row["seq"],))]
-    payments = []
-    for p in conn.execute("SELECT * FROM payments WHERE sale_seq = ? ORDER BY line_no",
-                          (row["seq"],)):
+def sale_from_entry(entry: Entry) -> dict[str, Any]:
+    """The sale a sale entry records, as `get_sale` gives it right after it is written: the
+    projections of pos/projections.py copy these same fields into the tables, a new sale is not
+    voided, and a QR payment starts vendor-confirmed. `tests/test_sales.py` holds the two equal."""
+    p = entry.payload
+    sale = {"id": entry.id, "seq": entry.seq, "number": p["number"], "at": entry.at,
+            "business_day": p["business_day"], "total": p["total"], "sold_by": p["sold_by"],
+            "hash": entry.hash, "invoice_code": (p.get("invoice") or {}).get("code")}
+    lines = [{"line_no": line_no, **line} for line_no, line in enumerate(p["lines"], start=1)]
+    payments = [{**_NO_PAYMENT_DETAILS, **payment} for payment in p["payments"]]
+    return _sale_dict(sale, lines, payments, None)
+
+
+_NO_PAYMENT_DETAILS = dict.fromkeys(("tendered", "change", "reference", "bank_bin", "account",
+                                     "state"))
+
+
+def _stored_sale(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+    """A sale from its projected rows (its lines, payments and void read here)."""
+    lines = conn.execute("SELECT * FROM sale_lines WHERE sale_seq = ? ORDER BY line_no",
+                         (row["seq"],))
+    payments = conn.execute("SELECT * FROM payments WHERE sale_seq = ? ORDER BY line_no",
+                            (row["seq"],))
+    void = None
+    if row["voided_seq"] is not None:
+        void_entry = journal.get(conn, row["voided_seq"])
+        void = {"seq": row["voided_seq"], "reason": row["void_reason"],
+                "at": void_entry.at if void_entry else None}
+    return _sale_dict(row, lines, payments, void)
+
+
+def _sale_dict(sale: Mapping[str, Any], lines: Iterable[Mapping[str, Any]],
+               payments: Iterable[Mapping[str, Any]], void: dict[str, Any] | None
+               ) -> dict[str, Any]:
+    """The one shape of a sale in answers, receipts and pages (rows or an entry's payload)."""
+    payment_list = []
+    for p in payments:
         payment = {"method": p["method"], "amount": p["amount"]}
         if p["method"] == "cash":
             payment.update(tendered=p["tendered"], change=p["change"])
         else:
             payment.update({k: p[k] for k in ("reference", "bank_bin", "account") if p[k]})
             payment["state"] = p["state"] or "vendor_confirmed"
-        payments.append(payment)
-    void = None
-    if row["voided_seq"] is not None:
-        void_entry = journal.get(conn, row["voided_seq"])
-        void = {"seq": row["voided_seq"], "reason": row["void_reason"],
-                "at": void_entry.at if void_entry else None}
-    return {"id": row["id"], "seq": row["seq"], "number": row["number"], "at": row["at"],
-            "business_day": row["business_day"], "total": row["total"],
-            "sold_by": row["sold_by"], "status": "voided" if void else "completed",
-            "void": void, "lines": lines, "payments": payments, "hash": row["hash"],
-            "invoice_code": row["invoice_code"]}
+        payment_list.append(payment)
+    return {"id": sale["id"], "seq": sale["seq"], "number": sale["number"], "at": sale["at"],
+            "business_day": sale["business_day"], "total": sale["total"],
+            "sold_by": sale["sold_by"], "status": "voided" if void else "completed",
+            "void": void,
+            "lines": [{"line_no": l["line_no"], "product_id": l["product_id"], "name": l["name"],
+                       "unit": l["unit"], "quantity": quantity_text(l["quantity_milli"]),
+                       "quantity_milli": l["quantity_milli"], "unit_price": l["unit_price"],
+                       "amount": l["amount"]} for l in lines],
+            "payments": payment_list, "hash": sale["hash"], "invoice_code": sale["invoice_code"]}
 
 
 def list_sales(conn: sqlite3.Connection, *, day: str | None = None, since_seq: int | None = None,
@@ -285,7 +313,7 @@ def list_sales(conn: sqlite3.Connection, *, day: str | None = None, since_seq: i
     else:
         rows = conn.execute(f"{_SALE_ROWS} WHERE s.seq > ? ORDER BY s.seq LIMIT ?",
                             (since_seq or 0, limit)).fetchall()
-    return [_sale_dict(conn, row) for row in rows]
+    return [_stored_sale(conn, row) for row in rows]
 
 
 def day_totals(conn: sqlite3.Connection, day: str) -> dict[str, int]:

@@ -136,6 +136,7 @@ def test_split_cash_and_qr(api, account, conn):
 
 def test_api_qr_sale_without_code_gets_a_reference(api, account):
     sale = api.post("/api/sales", json=QR_SALE).get_json()
+    assert api.get(f"/api/sales/{sale['id']}").get_json() == sale   # answer == stored sale
     assert sale["payments"][0]["reference"] == "SAP0 0001"
     assert sale["payments"][0]["account"] == "0011001932418"
     given = {"lines": ONE_KG, "payments": [{"method": "qr", "amount": 120000,
@@ -144,6 +145,11 @@ def test_api_qr_sale_without_code_gets_a_reference(api, account):
         "SAP7 0042"
     bad = {"lines": ONE_KG, "payments": [{"method": "qr", "amount": 120000, "reference": "x"}]}
     assert api.post("/api/sales", json=bad).status_code == 400
+    split = {"lines": ONE_KG, "payments": [{"method": "cash", "amount": 50000, "tendered": 100000},
+                                           {"method": "qr", "amount": 70000}]}
+    sale = api.post("/api/sales", json=split).get_json()
+    assert api.get(f"/api/sales/{sale['id']}").get_json() == sale
+    assert [p.get("state") for p in sale["payments"]] == [None, "vendor_confirmed"]
 
 
 def _apply(app, conn, txn_id, amount, description, source="server"):

@@ -178,6 +178,8 @@ def test_device_block_goes_into_the_code(mtt_api):
 def test_buyer_on_an_mtt_invoice(mtt_api, conn):
     body = {**SALE, "buyer": {"tax_code": "0309876543", "name": "Công ty TNHH Sen Vàng"}}
     sale = mtt_api.post("/api/sales", json=body).get_json()
+    # the answer is made from the entry just written; reading the sale back gives the same
+    assert sale["invoice_code"] and mtt_api.get(f"/api/sales/{sale['id']}").get_json() == sale
     xml = mtt_api.get(f"/api/sales/{sale['id']}/invoice.xml").get_data(as_text=True)
     assert "<MST>0309876543</MST>" in xml and "Công ty TNHH Sen Vàng" in xml
 
