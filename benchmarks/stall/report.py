@@ -85,14 +85,23 @@ def comparison(before: dict[str, Any], after: dict[str, Any], label: str) -> lis
                      f" {ratio(figure)} |")
     stamp = before.get("finished", "an earlier run")
     head = [f"Before: {label} ({stamp}); after: this run, same machine, same sizes."]
-    if before.get("method", 1) != after.get("method", 1):
-        methods = f"{before.get('method', 1)} then {after.get('method', 1)}"
-        head.append(f"The two runs measured some figures differently (method {methods},"
-                    " benchmarks/stall/suite.py METHOD): the"
-                    " sale's client was `requests`, and the big journals were compared with"
-                    " an empty one measured minutes apart. Compare those rows' p50 with care"
-                    " and not their ratios.")
+    first, last = before.get("method", 1), after.get("method", 1)
+    if first != last:
+        changes = " ".join(METHOD_CHANGES[m] for m in range(first + 1, last + 1)
+                           if m in METHOD_CHANGES)
+        head.append(f"The two runs measured some figures differently (method {first} then"
+                    f" {last}, benchmarks/stall/suite.py METHOD). {changes} Compare those rows'"
+                    " p50 with care and not their ratios.")
     return [" ".join(head), ""] + lines
+
+
+# How each method of measuring (suite.METHOD) differs from the one before it.
+METHOD_CHANGES = {
+    2: "Method 2: the sale's client became `http.client` (was `requests`), and the big journals"
+       " are compared with an empty one served beside them (were measured minutes apart).",
+    3: "Method 3: the sale's client became a keep-alive socket that reads the answer by its"
+       " Content-Length (was `http.client`, which parses each answer's headers in Python).",
+}
 
 
 def render(runs: list[dict[str, Any]], *, quick: bool, fixes: str = "",

@@ -2,21 +2,25 @@
 
 The sale is the 3-line cash sale of the sell screen, POSTed to /api/sales of `market-pos serve`
 (waitress, its own process) over a keep-alive connection with a bearer token; it is acknowledged
-only after its transaction is committed with synchronous=FULL. The client is the standard
-library's `http.client`, which costs about as little as the browser of the sell screen does; the
-same sale through `requests` (about half a millisecond more of the client's own Python per call
-on this machine) is measured beside it and reported as a note, so the client's share is visible,
-and so is the same body posted to `floor_app.py`: Flask and waitress with nothing but the bare
-commit behind them, the lowest a sale through this stack can go here. The baseline, measured in the
-same run and interleaved with it (so that both see the same load on the machine), is a bare
-sqlite3 transaction that inserts one journal-shaped row of the same size into a file on the same
-disk with the same pragmas: the physical price of a durable commit, below which no sale can go.
+only after its transaction is committed with synchronous=FULL. The client writes the request's
+bytes (made once) to a keep-alive socket and reads the answer by its Content-Length: it checks
+the status line and reads every byte, as a browser's C++ HTTP stack does, at about the cost of
+one. Python's own clients spend much of a sale's time in their own code: `http.client` parses
+each answer's headers with the `email` package (about 0.3 ms here), `requests` adds about half a
+millisecond more. Both are measured beside it and reported as notes, so the client's share is
+visible, and so is the same body posted to `floor_app.py`: Flask and waitress with nothing but
+the bare commit behind them, the lowest a sale through this stack can go here. The baseline,
+measured in the same run and interleaved with it (so that both see the same load on the
+machine), is a bare sqlite3 transaction that inserts one journal-shaped row of the same size
+into a file on the same disk with the same pragmas: the physical price of a durable commit,
+below which no sale can go.
 """
 from __future__ import annotations
 
 import contextlib
 import http.client
 import json
+import re
 import socket
 import sqlite3
 import subprocess
@@ -55,30 +59,69 @@ def bare_commit(folder: Path, payload_bytes: int) -> tuple[Callable[[], None], s
     return run, conn
 
 
-def poster(port: int, headers: dict[str, str], body: bytes) -> Callable[[], None]:
-    """POST the sale to /api/sales of a server on this machine over one keep-alive connection."""
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
+
+
+def poster(port: int, headers: dict[str, str], body: bytes) -> Callable[[], bytes]:
+    """POST the sale to /api/sales of a server on this machine over one keep-alive socket, with
+    the least client work: the request's bytes are made once; each answer must be 201, and its
+    body is read to its Content-Length and returned."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    head = "".join(f"{name}: {value}\r\n" for name, value in {
+        "Host": f"127.0.0.1:{port}", "Content-Length": str(len(body)), **headers}.items())
+    request = f"POST /api/sales HTTP/1.1\r\n{head}\r\n".encode("latin-1") + body
+    unread = [b""]   # bytes after the last answer (none, unless the server sent too many)
+
+    def receive(buffer: bytes) -> bytes:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise RuntimeError("the server closed the connection")
+        return buffer + chunk
+
+    def sale() -> bytes:
+        sock.sendall(request)
+        buffer = unread[0]
+        while (end := buffer.find(b"\r\n\r\n")) < 0:
+            buffer = receive(buffer)
+        length = _CONTENT_LENGTH.search(buffer, 0, end + 2)
+        if not buffer.startswith(b"HTTP/1.1 201 ") or length is None:
+            raise RuntimeError(f"sale refused: {buffer[:300]!r}")
+        stop = end + 4 + int(length.group(1))
+        while len(buffer) < stop:
+            buffer = receive(buffer)
+        unread[0] = buffer[stop:]
+        return buffer[end + 4:stop]
+
+    return sale
+
+
+def http_client_poster(port: int, headers: dict[str, str], body: bytes) -> Callable[[], bytes]:
+    """The same over the standard library's `http.client` (keep-alive)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
-    def sale() -> None:
+    def sale() -> bytes:
         connection.request("POST", "/api/sales", body=body, headers=headers)
         answer = connection.getresponse()
         text = answer.read()
         if answer.status != 201:
             raise RuntimeError(f"sale refused: {answer.status} {text[:300]!r}")
+        return text
 
     return sale
 
 
-def _with_requests(served: Served, token: str, body: bytes) -> Callable[[], None]:
+def _with_requests(served: Served, token: str, body: bytes) -> Callable[[], bytes]:
     """The same sale through a `requests` session."""
     other = session(served.url, token)
     other.headers["Content-Type"] = "application/json"
     url = served.url + "/api/sales"
 
-    def sale() -> None:
+    def sale() -> bytes:
         answer = other.post(url, data=body, timeout=30)
         if answer.status_code != 201:
             raise RuntimeError(f"sale refused: {answer.status_code} {answer.text[:300]}")
+        return answer.content
 
     return sale
 
@@ -117,16 +160,18 @@ def measure(made: dict[str, Any], samples: int, warmup: int = 20, compare: bool 
         served = stack.enter_context(Served(folder))
         served.wait_first_page()
         sale = poster(served.port, headers, body)
-        sale()
+        if json.loads(sale())["total"] != sale_request(made["prices"])["payments"][0]["amount"]:
+            raise RuntimeError("the answer is not the sale that was sent")
         http = session(served.url, made["token"])
         last = http.get(served.url + "/api/sales", params={"since_seq": made["entries"],
                                                             "limit": 1}, timeout=30).json()
         payload_bytes = len(json.dumps(last["sales"][0], ensure_ascii=False).encode("utf-8"))
         bare, bare_conn = bare_commit(folder, payload_bytes)
         stack.callback(bare_conn.close)
-        runs: list[tuple[str, Callable[[], None]]] = [("api", sale), ("bare", bare)]
+        runs: list[tuple[str, Callable[[], Any]]] = [("api", sale), ("bare", bare)]
         if compare:
-            runs += [("requests", _with_requests(served, made["token"], body)),
+            runs += [("http.client", http_client_poster(served.port, headers, body)),
+                     ("requests", _with_requests(served, made["token"], body)),
                      ("floor", poster(_floor_server(folder, stack), headers, body))]
         if reference is not None:
             other = stack.enter_context(Served(Path(reference["folder"])))

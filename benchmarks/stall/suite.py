@@ -35,10 +35,8 @@ class Sizes:
 
 PARTS = ("sale", "paper", "page", "process", "disk")
 # How the figures are taken; a before/after across two methods says so (report.comparison).
-# 2: the sale's client is http.client (was requests); rows 3 and 4 compare the big journal
-#    with an empty one served beside it (were: sizes measured minutes apart, each through its
-#    own bare commit).
-METHOD = 2
+# What changed at each method is in report.METHOD_CHANGES.
+METHOD = 3
 QUICK = Sizes(journals=(0, 5_000), sale_samples=30, receipt_samples=10, day_sales=50,
               close_samples=3, page_samples=10, start_samples=2, memory_sales=200)
 
@@ -97,10 +95,13 @@ def measure_sales(work: Path, own: Path, sizes: Sizes,
                      f" a one-route Flask app on waitress that only makes the bare commit"
                      f" (benchmarks/stall/floor_app.py, the lowest this stack goes here):"
                      f" p50 {result['floor'].median:.2f} ms, ratio"
-                     f" {bare.median / result['floor'].median:.2f}; the same sale with"
-                     f" `requests` as the client: p50 {result['requests'].median:.2f} ms, ratio"
+                     f" {bare.median / result['floor'].median:.2f}; the same sale with Python's"
+                     f" `http.client` as the client: p50 {result['http.client'].median:.2f} ms,"
+                     f" ratio {bare.median / result['http.client'].median:.2f}; with `requests`:"
+                     f" p50 {result['requests'].median:.2f} ms, ratio"
                      f" {bare.median / result['requests'].median:.2f}")
             figure.extra.update(floor=result["floor"].to_dict(),
+                                http_client=result["http.client"].to_dict(),
                                 requests=result["requests"].to_dict())
             figures.append(figure)
             figures.append(Figure("sales_per_s", "sales per second, one client in sequence",
