@@ -361,6 +361,9 @@ def enqueue_receipt_if_auto(conn: sqlite3.Connection, sale_id: str) -> int | Non
     """After a committed sale: queue its receipt when auto-print is on. Never raises, because a
     printing problem must not turn a recorded sale into an error page."""
     try:
+        switch = settings.read(conn, KEY_AUTO_PRINT)
+        if switch is None or switch.strip().lower() not in _TRUE:
+            return None   # off, as by default: one look-up, not the whole configuration
         config = PrinterConfig.load(conn)
         if not config.auto_print or config.backend == "none":
             return None

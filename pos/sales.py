@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, timedelta
 from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -252,7 +252,8 @@ def get_sale(conn: sqlite3.Connection, sale_id: str) -> dict[str, Any]:
 def sale_from_entry(entry: Entry) -> dict[str, Any]:
     """The sale a sale entry records, as `get_sale` gives it right after it is written: the
     projections of pos/projections.py copy these same fields into the tables, a new sale is not
-    voided, and a QR payment starts vendor-confirmed. `tests/test_sales.py` holds the two equal."""
+    voided, and a QR payment starts vendor-confirmed. Tests hold the two equal (test_api.py,
+    test_qrpay.py, test_tax.py)."""
     p = entry.payload
     sale = {"id": entry.id, "seq": entry.seq, "number": p["number"], "at": entry.at,
             "business_day": p["business_day"], "total": p["total"], "sold_by": p["sold_by"],

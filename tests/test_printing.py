@@ -19,7 +19,7 @@ from typing import Any, Iterator
 import pytest
 from PIL import Image
 
-from pos import db, printing, sales
+from pos import db, printing, sales, settings
 from pos.errors import Conflict, InvalidInput, NotFound
 from pos.printing import (
     EscposDeviceBackend, PrinterConfig, PrinterError, PrintWorker, Rendered,
@@ -388,6 +388,12 @@ def test_auto_print_queues_the_receipt_only_when_switched_on(conn: sqlite3.Conne
     PrinterConfig.save(conn, {"backend": "cups", "cups_queue": "POS58", "auto_print": True})
     job_id = printing.enqueue_receipt_if_auto(conn, "sale-1")
     assert job_id is not None and job(conn, job_id).ref == "sale-1"
+    PrinterConfig.save(conn, {"auto_print": False})
+    assert printing.enqueue_receipt_if_auto(conn, "sale-2") is None
+    settings.write(conn, printing.KEY_AUTO_PRINT, "maybe")   # a damaged value reads as off
+    assert printing.enqueue_receipt_if_auto(conn, "sale-2") is None
+    settings.write(conn, printing.KEY_AUTO_PRINT, " ON ")
+    assert printing.enqueue_receipt_if_auto(conn, "sale-2") is not None
 
 
 def test_messages_are_translatable() -> None:
