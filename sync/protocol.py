@@ -66,12 +66,17 @@ def canonical_json(value: Any) -> bytes:
     return canonical_form(value)[1]
 
 
+# The canonical serialiser: made once (json.dumps would build one per call; an entry's hash
+# serialises six values). Its encode() keeps no state between calls.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                              allow_nan=False)
+
+
 def canonical_form(value: Any) -> tuple[Any, bytes]:
     """`value` normalised and its canonical JSON: for a writer that keeps both (the journal keeps
     the normalised payload in its Entry and the bytes in its row), so it is walked only once."""
     clean = normalise(value)
-    return clean, json.dumps(clean, ensure_ascii=False, sort_keys=True,
-                             separators=(",", ":")).encode("utf-8")
+    return clean, _CANONICAL.encode(clean).encode("utf-8")
 
 
 def entry_hash(prev_hash: str, device_id: str, seq: int, entry_id: str, kind: str, at: str,
