@@ -100,7 +100,9 @@ METHOD_CHANGES = {
     2: "Method 2: the sale's client became `http.client` (was `requests`), and the big journals"
        " are compared with an empty one served beside them (were measured minutes apart).",
     3: "Method 3: the sale's client became a keep-alive socket that reads the answer by its"
-       " Content-Length (was `http.client`, which parses each answer's headers in Python).",
+       " Content-Length (was `http.client`, which parses each answer's headers in Python), and"
+       " the sale's samples are taken in five rounds three seconds apart (were taken in one go,"
+       " which a burst of load from other programs could cover whole).",
 }
 
 

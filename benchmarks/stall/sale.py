@@ -33,6 +33,12 @@ from .stalls import Served, free_port, sale_request, session
 from .timing import Stat
 
 BLOCK = 10   # API sales and bare commits alternate in blocks of this many
+# The samples of a figure are taken in ROUNDS rounds PAUSE_S seconds apart. Other programs on
+# this shared machine load it in bursts of a few seconds that slow everything the Python servers
+# do by up to half; taken in one go, a figure lands in or out of such a burst whole. Spread out,
+# a burst spoils one round, and the rounds' own ratios are reported beside the figure.
+ROUNDS = 5
+PAUSE_S = 3.0
 
 
 def bare_commit(folder: Path, payload_bytes: int) -> tuple[Callable[[], None], sqlite3.Connection]:
@@ -148,11 +154,13 @@ def _floor_server(folder: Path, stack: contextlib.ExitStack) -> int:
 
 
 def measure(made: dict[str, Any], samples: int, warmup: int = 20, compare: bool = False,
-            reference: dict[str, Any] | None = None) -> dict[str, Any]:
+            reference: dict[str, Any] | None = None, rounds: int = ROUNDS,
+            pause: float = PAUSE_S) -> dict[str, Any]:
     """p50/p99 of a sale over HTTP and of the bare commit, interleaved, sales per second; with
-    `compare`, also the same sale through `requests` and to the floor app; with `reference`
-    (another stall, such as one with an empty journal), the same sale to it, served at the same
-    time: all interleaved."""
+    `compare`, also the same sale through `http.client`, through `requests` and to the floor app;
+    with `reference` (another stall, such as one with an empty journal), the same sale to it,
+    served at the same time: all interleaved, in `rounds` rounds `pause` seconds apart (each
+    round's own Stats are in `rounds`)."""
     folder = Path(made["folder"])
     body = json.dumps(sale_request(made["prices"])).encode("utf-8")
     headers = {"Authorization": f"Bearer {made['token']}", "Content-Type": "application/json"}
@@ -183,17 +191,26 @@ def measure(made: dict[str, Any], samples: int, warmup: int = 20, compare: bool 
             for _, run in runs:
                 run()
         times: dict[str, list[float]] = {name: [] for name, _ in runs}
-        while len(times["api"]) < samples:
-            for name, run in runs:
-                for _ in range(min(BLOCK, samples - len(times[name]))):
-                    started = time.perf_counter()
+        each_round: list[dict[str, Stat]] = []
+        for round_no in range(rounds):
+            if round_no:
+                time.sleep(pause)
+                for _, run in runs:     # one untimed call each after the pause, as after warm-up
                     run()
-                    times[name].append((time.perf_counter() - started) * 1000)
+            goal = samples * (round_no + 1) // rounds
+            first = len(times["api"])
+            while len(times["api"]) < goal:
+                for name, run in runs:
+                    for _ in range(min(BLOCK, goal - len(times[name]))):
+                        started = time.perf_counter()
+                        run()
+                        times[name].append((time.perf_counter() - started) * 1000)
+            each_round.append({name: Stat(values[first:]) for name, values in times.items()})
         locked = served.log_text().count("database is locked")
     api = Stat(times["api"])
     return {**{name: Stat(values) for name, values in times.items()},
             "sales_per_s": len(api.samples) / (sum(api.samples) / 1000),
-            "locked": locked, "entries_before": made["entries"]}
+            "locked": locked, "entries_before": made["entries"], "rounds": each_round}
 
 
 def in_process(made: dict[str, Any], reference: dict[str, Any], samples: int) -> dict[str, Stat]:

@@ -24,6 +24,7 @@ class Sizes:
 
     journals: tuple[int, ...] = (0, 100_000, 1_000_000)
     sale_samples: int = 300
+    sale_rounds: int = sale.ROUNDS     # the sale's samples are taken in rounds seconds apart
     receipt_samples: int = 100
     day_sales: int = 500
     close_samples: int = 15
@@ -37,7 +38,8 @@ PARTS = ("sale", "paper", "page", "process", "disk")
 # How the figures are taken; a before/after across two methods says so (report.comparison).
 # What changed at each method is in report.METHOD_CHANGES.
 METHOD = 3
-QUICK = Sizes(journals=(0, 5_000), sale_samples=30, receipt_samples=10, day_sales=50,
+QUICK = Sizes(journals=(0, 5_000), sale_samples=30, sale_rounds=1, receipt_samples=10,
+              day_sales=50,
               close_samples=3, page_samples=10, start_samples=2, memory_sales=200)
 
 
@@ -57,6 +59,15 @@ def journal_stall(work: Path, own: Path, entries: int) -> dict[str, Any]:
         os.sync()
         return made
     return stalls.make_stall(folder)
+
+
+def _by_round(rounds: list[dict[str, Stat]], top: str, bottom: str) -> str:
+    """The ratio of each round of a sale figure (sale.ROUNDS), for the note."""
+    if len(rounds) < 2:
+        return ""
+    ratios = ", ".join(f"{r[top].median / r[bottom].median:.2f}" for r in rounds)
+    return (f"Its {len(rounds)} rounds, {sale.PAUSE_S:g} s apart, one by one (p50 ÷ p50):"
+            f" {ratios}.")
 
 
 def _checks(**named: bool) -> dict[str, bool]:
@@ -80,7 +91,8 @@ def measure_sales(work: Path, own: Path, sizes: Sizes,
         made = journal_stall(work, own, entries)
         log(f"sale over HTTP, journal of {made['entries']:,} entries")
         result = sale.measure(made, sizes.sale_samples, compare=empty is None,
-                              reference=None if empty is None else empty_stall)
+                              reference=None if empty is None else empty_stall,
+                              rounds=sizes.sale_rounds)
         api, bare = result["api"], result["bare"]
         ratio = bare.median / api.median
         if empty is None:
@@ -99,7 +111,8 @@ def measure_sales(work: Path, own: Path, sizes: Sizes,
                      f" `http.client` as the client: p50 {result['http.client'].median:.2f} ms,"
                      f" ratio {bare.median / result['http.client'].median:.2f}; with `requests`:"
                      f" p50 {result['requests'].median:.2f} ms, ratio"
-                     f" {bare.median / result['requests'].median:.2f}")
+                     f" {bare.median / result['requests'].median:.2f}."
+                     f" {_by_round(result['rounds'], 'bare', 'api')}")
             figure.extra.update(floor=result["floor"].to_dict(),
                                 http_client=result["http.client"].to_dict(),
                                 requests=result["requests"].to_dict())
@@ -126,7 +139,8 @@ def measure_sales(work: Path, own: Path, sizes: Sizes,
             f" measured alone (row 1): p50 {empty['api'].median:.2f} ms; in process, without"
             f" HTTP (pos.sales.record_sale on both databases, interleaved): p50"
             f" {alone['big'].median:.3f} ms against {alone['empty'].median:.3f} ms, ratio"
-            f" {alone['big'].median / alone['empty'].median:.2f}")
+            f" {alone['big'].median / alone['empty'].median:.2f}."
+            f" {_by_round(result['rounds'], 'api', 'reference')}")
         figure.extra.update(bare=bare.to_dict(), checks={"within 20%": flat <= 1.2},
                             in_process={k: v.to_dict() for k, v in alone.items()})
         figures.append(figure)
