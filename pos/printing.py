@@ -73,6 +73,11 @@ _HOST_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9
 _TRUE = {"1", "true", "on", "yes"}
 _FALSE = {"0", "false", "off", "no", ""}
 
+
+def _switched_on(raw: str) -> bool:
+    """Whether a stored on/off value says on (anything else, damaged values too, reads as off)."""
+    return raw.strip().lower() in _TRUE
+
 # --- messages -------------------------------------------------------------------------------------
 # A fixed, small set of English messages: they are stored in the database (jobs, status) and the
 # interface translates them with `message_text`.
@@ -295,7 +300,7 @@ def _parse_field(field: str, raw: Any) -> Any:
         if isinstance(raw, bool):
             return raw
         if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
-            return raw.strip().lower() in _TRUE
+            return _switched_on(raw)
         if raw is None:
             return False
         raise InvalidInput(_l("Automatic printing must be on or off."), field=field)
@@ -362,7 +367,7 @@ def enqueue_receipt_if_auto(conn: sqlite3.Connection, sale_id: str) -> int | Non
     printing problem must not turn a recorded sale into an error page."""
     try:
         switch = settings.read(conn, KEY_AUTO_PRINT)
-        if switch is None or switch.strip().lower() not in _TRUE:
+        if switch is None or not _switched_on(switch):
             return None   # off, as by default: one look-up, not the whole configuration
         config = PrinterConfig.load(conn)
         if not config.auto_print or config.backend == "none":

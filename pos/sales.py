@@ -171,10 +171,10 @@ def prepare_sale(conn: sqlite3.Connection, request: Any) -> dict[str, Any]:
 def record_sale(conn: sqlite3.Connection, device_id: str, request: Any, sold_by: str,
                 qr: dict[str, Any] | None = None) -> dict[str, Any]:
     """Record one sale: all its lines and payments, in one transaction, or nothing. The answer is
-    the committed entry itself (`sale_from_entry`), so the sale is not read back."""
+    the committed entry itself (`_sale_from_entry`), so the sale is not read back."""
     with write_transaction(conn):
         entry = write_sale(conn, device_id, request, sold_by, qr)
-    return sale_from_entry(entry)
+    return _sale_from_entry(entry)
 
 
 def write_sale(conn: sqlite3.Connection, device_id: str, request: Any, sold_by: str,
@@ -249,7 +249,7 @@ def get_sale(conn: sqlite3.Connection, sale_id: str) -> dict[str, Any]:
     return _stored_sale(conn, row)
 
 
-def sale_from_entry(entry: Entry) -> dict[str, Any]:
+def _sale_from_entry(entry: Entry) -> dict[str, Any]:
     """The sale a sale entry records, as `get_sale` gives it right after it is written: the
     projections of pos/projections.py copy these same fields into the tables, a new sale is not
     voided, and a QR payment starts vendor-confirmed. Tests hold the two equal (test_api.py,
@@ -281,9 +281,10 @@ def _stored_sale(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
     return _sale_dict(row, lines, payments, void)
 
 
-def _sale_dict(sale: Mapping[str, Any], lines: Iterable[Mapping[str, Any]],
-               payments: Iterable[Mapping[str, Any]], void: dict[str, Any] | None
-               ) -> dict[str, Any]:
+def _sale_dict(sale: sqlite3.Row | Mapping[str, Any],
+               lines: Iterable[sqlite3.Row | Mapping[str, Any]],
+               payments: Iterable[sqlite3.Row | Mapping[str, Any]],
+               void: dict[str, Any] | None) -> dict[str, Any]:
     """The one shape of a sale in answers, receipts and pages (rows or an entry's payload)."""
     payment_list = []
     for p in payments:

@@ -36,7 +36,7 @@ print(json.dumps({"folder": str(made["folder"]), "token": made["token"],
 """
 
 
-def _serve(tree: Path, stack: contextlib.ExitStack) -> Callable[[], None]:
+def _serve(tree: Path, stack: contextlib.ExitStack) -> Callable[[], bytes]:
     env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
     made = json.loads(subprocess.run(
         [sys.executable, "-c", MAKE_STALL, str(stalls.work_dir(f"compare-{tree.name}"))],
@@ -46,7 +46,7 @@ def _serve(tree: Path, stack: contextlib.ExitStack) -> Callable[[], None]:
     served.wait_first_page()
     body = json.dumps(stalls.sale_request(made["prices"])).encode("utf-8")
     headers = {"Authorization": f"Bearer {made['token']}", "Content-Type": "application/json"}
-    return sale.poster(served.port, headers, body)
+    return sale.poster(served.port, headers, body, stack)
 
 
 def main(argv: list[str] | None = None) -> int:

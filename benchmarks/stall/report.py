@@ -87,7 +87,8 @@ def comparison(before: dict[str, Any], after: dict[str, Any], label: str) -> lis
     head = [f"Before: {label} ({stamp}); after: this run, same machine, same sizes."]
     first, last = before.get("method", 1), after.get("method", 1)
     if first != last:
-        changes = " ".join(METHOD_CHANGES[m] for m in range(first + 1, last + 1)
+        changes = " ".join(METHOD_CHANGES[m] for m in range(min(first, last) + 1,
+                                                              max(first, last) + 1)
                            if m in METHOD_CHANGES)
         head.append(f"The two runs measured some figures differently (method {first} then"
                     f" {last}, benchmarks/stall/suite.py METHOD). {changes} Compare those rows'"
@@ -101,8 +102,8 @@ METHOD_CHANGES = {
        " are compared with an empty one served beside them (were measured minutes apart).",
     3: "Method 3: the sale's client became a keep-alive socket that reads the answer by its"
        " Content-Length (was `http.client`, which parses each answer's headers in Python), and"
-       " the sale's samples are taken in five rounds three seconds apart (were taken in one go,"
-       " which a burst of load from other programs could cover whole).",
+       " the sale's samples are taken in five rounds three seconds apart (one in --quick; were"
+       " taken in one go, which a burst of load from other programs could cover whole).",
 }
 
 

@@ -68,16 +68,17 @@ def bare_commit(folder: Path, payload_bytes: int) -> tuple[Callable[[], None], s
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
 
 
-def poster(port: int, headers: dict[str, str], body: bytes) -> Callable[[], bytes]:
-    """POST the sale to /api/sales of a server on this machine over one keep-alive socket, with
-    the least client work: the request's bytes are made once; each answer must be 201, and its
-    body is read to its Content-Length and returned."""
+def poster(port: int, headers: dict[str, str], body: bytes,
+           stack: contextlib.ExitStack) -> Callable[[], bytes]:
+    """POST the sale to /api/sales of a server on this machine over one keep-alive socket (closed
+    with `stack`), with the least client work: the request's bytes are made once; each answer
+    must be 201, and its body is read to its Content-Length and returned."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    stack.callback(sock.close)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     head = "".join(f"{name}: {value}\r\n" for name, value in {
         "Host": f"127.0.0.1:{port}", "Content-Length": str(len(body)), **headers}.items())
     request = f"POST /api/sales HTTP/1.1\r\n{head}\r\n".encode("latin-1") + body
-    unread = [b""]   # bytes after the last answer (none, unless the server sent too many)
 
     def receive(buffer: bytes) -> bytes:
         chunk = sock.recv(65536)
@@ -87,7 +88,7 @@ def poster(port: int, headers: dict[str, str], body: bytes) -> Callable[[], byte
 
     def sale() -> bytes:
         sock.sendall(request)
-        buffer = unread[0]
+        buffer = b""
         while (end := buffer.find(b"\r\n\r\n")) < 0:
             buffer = receive(buffer)
         length = _CONTENT_LENGTH.search(buffer, 0, end + 2)
@@ -96,7 +97,8 @@ def poster(port: int, headers: dict[str, str], body: bytes) -> Callable[[], byte
         stop = end + 4 + int(length.group(1))
         while len(buffer) < stop:
             buffer = receive(buffer)
-        unread[0] = buffer[stop:]
+        if len(buffer) > stop:   # one request at a time: more bytes than the answer is an error
+            raise RuntimeError(f"the server sent more than its answer: {buffer[stop:][:100]!r}")
         return buffer[end + 4:stop]
 
     return sale
@@ -162,12 +164,13 @@ def measure(made: dict[str, Any], samples: int, warmup: int = 20, compare: bool 
     served at the same time: all interleaved, in `rounds` rounds `pause` seconds apart (each
     round's own Stats are in `rounds`)."""
     folder = Path(made["folder"])
+    rounds = max(1, min(rounds, samples))   # every round has samples
     body = json.dumps(sale_request(made["prices"])).encode("utf-8")
     headers = {"Authorization": f"Bearer {made['token']}", "Content-Type": "application/json"}
     with contextlib.ExitStack() as stack:
         served = stack.enter_context(Served(folder))
         served.wait_first_page()
-        sale = poster(served.port, headers, body)
+        sale = poster(served.port, headers, body, stack)
         if json.loads(sale())["total"] != sale_request(made["prices"])["payments"][0]["amount"]:
             raise RuntimeError("the answer is not the sale that was sent")
         http = session(served.url, made["token"])
@@ -180,13 +183,13 @@ def measure(made: dict[str, Any], samples: int, warmup: int = 20, compare: bool 
         if compare:
             runs += [("http.client", http_client_poster(served.port, headers, body)),
                      ("requests", _with_requests(served, made["token"], body)),
-                     ("floor", poster(_floor_server(folder, stack), headers, body))]
+                     ("floor", poster(_floor_server(folder, stack), headers, body, stack))]
         if reference is not None:
             other = stack.enter_context(Served(Path(reference["folder"])))
             other.wait_first_page()
             runs.append(("reference", poster(other.port, {
                 **headers, "Authorization": f"Bearer {reference['token']}"}, json.dumps(
-                    sale_request(reference["prices"])).encode("utf-8"))))
+                    sale_request(reference["prices"])).encode("utf-8"), stack)))
         for _ in range(warmup):
             for _, run in runs:
                 run()

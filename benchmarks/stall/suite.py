@@ -24,7 +24,7 @@ class Sizes:
 
     journals: tuple[int, ...] = (0, 100_000, 1_000_000)
     sale_samples: int = 300
-    sale_rounds: int = sale.ROUNDS     # the sale's samples are taken in rounds seconds apart
+    sale_rounds: int = sale.ROUNDS     # rounds of the sale's samples, sale.PAUSE_S apart
     receipt_samples: int = 100
     day_sales: int = 500
     close_samples: int = 15
@@ -38,8 +38,8 @@ PARTS = ("sale", "paper", "page", "process", "disk")
 # How the figures are taken; a before/after across two methods says so (report.comparison).
 # What changed at each method is in report.METHOD_CHANGES.
 METHOD = 3
-QUICK = Sizes(journals=(0, 5_000), sale_samples=30, sale_rounds=1, receipt_samples=10,
-              day_sales=50,
+QUICK = Sizes(journals=(0, 5_000), sale_samples=30, sale_rounds=1,
+              receipt_samples=10, day_sales=50,
               close_samples=3, page_samples=10, start_samples=2, memory_sales=200)
 
 
@@ -62,11 +62,11 @@ def journal_stall(work: Path, own: Path, entries: int) -> dict[str, Any]:
 
 
 def _by_round(rounds: list[dict[str, Stat]], top: str, bottom: str) -> str:
-    """The ratio of each round of a sale figure (sale.ROUNDS), for the note."""
+    """The ratio of each round of a sale figure (sale.ROUNDS), for the note ('' for one)."""
     if len(rounds) < 2:
         return ""
     ratios = ", ".join(f"{r[top].median / r[bottom].median:.2f}" for r in rounds)
-    return (f"Its {len(rounds)} rounds, {sale.PAUSE_S:g} s apart, one by one (p50 ÷ p50):"
+    return (f" Its {len(rounds)} rounds, {sale.PAUSE_S:g} s apart, one by one (p50 ÷ p50):"
             f" {ratios}.")
 
 
@@ -112,7 +112,7 @@ def measure_sales(work: Path, own: Path, sizes: Sizes,
                      f" ratio {bare.median / result['http.client'].median:.2f}; with `requests`:"
                      f" p50 {result['requests'].median:.2f} ms, ratio"
                      f" {bare.median / result['requests'].median:.2f}."
-                     f" {_by_round(result['rounds'], 'bare', 'api')}")
+                     + _by_round(result["rounds"], "bare", "api"))
             figure.extra.update(floor=result["floor"].to_dict(),
                                 http_client=result["http.client"].to_dict(),
                                 requests=result["requests"].to_dict())
@@ -140,7 +140,7 @@ def measure_sales(work: Path, own: Path, sizes: Sizes,
             f" HTTP (pos.sales.record_sale on both databases, interleaved): p50"
             f" {alone['big'].median:.3f} ms against {alone['empty'].median:.3f} ms, ratio"
             f" {alone['big'].median / alone['empty'].median:.2f}."
-            f" {_by_round(result['rounds'], 'api', 'reference')}")
+            + _by_round(result["rounds"], "api", "reference"))
         figure.extra.update(bare=bare.to_dict(), checks={"within 20%": flat <= 1.2},
                             in_process={k: v.to_dict() for k, v in alone.items()})
         figures.append(figure)
