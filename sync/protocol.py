@@ -76,7 +76,13 @@ def canonical_form(value: Any) -> tuple[Any, bytes]:
     """`value` normalised and its canonical JSON: for a writer that keeps both (the journal keeps
     the normalised payload in its Entry and the bytes in its row), so it is walked only once."""
     clean = normalise(value)
-    return clean, _CANONICAL.encode(clean).encode("utf-8")
+    return clean, canonical_text(clean).encode("utf-8")
+
+
+def canonical_text(clean: Any) -> str:
+    """The canonical JSON text of a value whose strings are already NFC: normalised by a writer
+    (`canonical_form`), or checked by the server, which must refuse a payload, not change it."""
+    return _CANONICAL.encode(clean)
 
 
 def entry_hash(prev_hash: str, device_id: str, seq: int, entry_id: str, kind: str, at: str,

@@ -20,7 +20,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Connection
 
 from sync.protocol import (BUNDLE_FORMAT, Entry, ProtocolError, bundle_key, bundle_mac,
-                           canonical_json, entry_from_dict, is_uuid, parse_timestamp,
+                           canonical_json, canonical_text, entry_from_dict, is_uuid, parse_timestamp,
                            utc_timestamp)
 
 from . import projection
@@ -46,7 +46,7 @@ def _check_canonical(payload: Any) -> bytes:
     The JSON text is NFC as a whole exactly when every string in it is (the quotes between them
     are starters that compose with nothing), so one C-speed dump replaces a walk of the payload.
     """
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    text = canonical_text(payload)
     if not unicodedata.is_normalized("NFC", text):
         raise ProtocolError("payload strings must be NFC-normalised (not canonical)")
     return text.encode("utf-8")  # the canonical bytes, since every string is already NFC
