@@ -78,6 +78,7 @@ def _switched_on(raw: str) -> bool:
     """Whether a stored on/off value says on (anything else, damaged values too, reads as off)."""
     return raw.strip().lower() in _TRUE
 
+
 # --- messages -------------------------------------------------------------------------------------
 # A fixed, small set of English messages: they are stored in the database (jobs, status) and the
 # interface translates them with `message_text`.

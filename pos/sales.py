@@ -249,6 +249,11 @@ def get_sale(conn: sqlite3.Connection, sale_id: str) -> dict[str, Any]:
     return _stored_sale(conn, row)
 
 
+# A payload's payment names only the details it has; the table has a column for each.
+_NO_PAYMENT_DETAILS = dict.fromkeys(("tendered", "change", "reference", "bank_bin", "account",
+                                     "state"))
+
+
 def _sale_from_entry(entry: Entry) -> dict[str, Any]:
     """The sale a sale entry records, as `get_sale` gives it right after it is written: the
     projections of pos/projections.py copy these same fields into the tables, a new sale is not
@@ -261,10 +266,6 @@ def _sale_from_entry(entry: Entry) -> dict[str, Any]:
     lines = [{"line_no": line_no, **line} for line_no, line in enumerate(p["lines"], start=1)]
     payments = [{**_NO_PAYMENT_DETAILS, **payment} for payment in p["payments"]]
     return _sale_dict(sale, lines, payments, None)
-
-
-_NO_PAYMENT_DETAILS = dict.fromkeys(("tendered", "change", "reference", "bank_bin", "account",
-                                     "state"))
 
 
 def _stored_sale(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:

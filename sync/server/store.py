@@ -20,8 +20,8 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Connection
 
 from sync.protocol import (BUNDLE_FORMAT, Entry, ProtocolError, bundle_key, bundle_mac,
-                           canonical_json, canonical_text, entry_from_dict, is_uuid, parse_timestamp,
-                           utc_timestamp)
+                           canonical_json, canonical_text, entry_from_dict, is_uuid,
+                           parse_timestamp, utc_timestamp)
 
 from . import projection
 from .catalogue import catalogue, set_catalogue_product  # noqa: F401  (re-exported)
