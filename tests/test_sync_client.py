@@ -437,12 +437,13 @@ def test_two_syncs_at_once_never_both_push(app, conn, sync_server, data_dir):
     _, code = sync_server.add_stall()
     thread_client = SyncClient(app.config["DATABASE"], batch_entries=2)
     thread_client.pair(sync_server.url, code)
-    gate = threading.Event()
-    sync_server.faults.append(("/api/v1/journal", lambda: gate.wait(5) and None))
+    gate, held = threading.Event(), threading.Event()
+    sync_server.faults.append(("/api/v1/journal",
+                               lambda: held.set() or (gate.wait(60) and None)))
     results: list[Any] = []
     thread = threading.Thread(target=lambda: results.append(thread_client.sync_once()))
     thread.start()
-    time.sleep(0.3)   # the thread holds the lock, its first push held at the server
+    assert held.wait(30)   # the thread holds the lock, its first push held at the server
     other = SyncClient(app.config["DATABASE"])
     assert other.sync_once(lock_wait=0.2).status == "busy"
     other.close()

@@ -107,7 +107,8 @@ def test_two_tills_sharing_a_range_use_their_own_blocks(stall_template, tmp_path
     try:
         sellers = [Sellers(p.url, token, _priced_sale, seed=i, threads=SELLERS).start()
                    for i, (p, (_, token)) in enumerate(zip(processes, tills))]
-        time.sleep(1.5)
+        for s in sellers:
+            s.wait_for(5)           # both tills have really sold before the kill
     finally:
         for p in processes:
             p.kill()

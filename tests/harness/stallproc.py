@@ -146,6 +146,7 @@ class Sellers:
         self.cut_off = 0
         self.refused: list[str] = []
         self._lock = threading.Lock()
+        self._sold = threading.Condition(self._lock)
         self._threads = [threading.Thread(target=self._sell, args=(seed * 100 + i,))
                          for i in range(threads)]
 
@@ -158,6 +159,17 @@ class Sellers:
         """Wait for the threads, which stop at the first request the dead process cuts off."""
         for thread in self._threads:
             thread.join(timeout=30)
+
+    def wait_for(self, count: int, timeout: float = 60) -> None:
+        """Wait until `count` sales were acknowledged (an event, not a guess at a duration)."""
+        with self._sold:
+            if not self._sold.wait_for(lambda: len(self.acknowledged) >= count
+                                       or not any(t.is_alive() for t in self._threads),
+                                       timeout=timeout):
+                raise AssertionError(f"{count} sales not acknowledged within {timeout} s")
+            if len(self.acknowledged) < count:
+                raise AssertionError(f"the sellers stopped after {len(self.acknowledged)} sales:"
+                                     f" {self.refused[:3]}")
 
     def __enter__(self) -> "Sellers":
         return self.start()
@@ -182,5 +194,6 @@ class Sellers:
                     self.refused.append(f"{answer.status_code} {answer.text[:200]}")
                 return
             body = answer.json()
-            with self._lock:
+            with self._sold:
                 self.acknowledged[body["id"]] = body
+                self._sold.notify_all()
