@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import write_transaction
-from .errors import InvalidInput, NotAuthenticated, TooManyAttempts
+from .errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyAttempts
 from sync.protocol import utc_timestamp
 
 ROLES = ("owner", "helper")
@@ -85,13 +85,59 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+TOKEN_LABEL_MAX = 80
+
+
+def _check_label(label: object) -> str:
+    """A token's label names where it is used; one printable line, so that `token --list`
+    stays one token a line."""
+    text = label.strip() if isinstance(label, str) else ""
+    if not text or len(text) > TOKEN_LABEL_MAX or not text.isprintable():
+        raise InvalidInput(_l("A token's label is 1 to %(n)d characters on one line.",
+                              n=TOKEN_LABEL_MAX), field="label")
+    return text
+
+
 def issue_token(conn: sqlite3.Connection, label: str = "api") -> str:
     """Create an API bearer token; only its SHA-256 is stored."""
+    label = _check_label(label)
     token = "mp_" + secrets.token_urlsafe(32)
     with write_transaction(conn):
         conn.execute("INSERT INTO api_tokens (token_hash, label, created_at) VALUES (?, ?, ?)",
                      (_token_digest(token), label, utc_timestamp()))
     return token
+
+
+def list_tokens(conn: sqlite3.Connection) -> list[dict[str, object]]:
+    """The tokens that still work, oldest first: id, label and creation time (never the token)."""
+    rows = conn.execute("SELECT id, label, created_at FROM api_tokens WHERE revoked_at IS NULL"
+                        " ORDER BY id").fetchall()
+    return [{"id": row["id"], "label": row["label"], "created_at": row["created_at"]}
+            for row in rows]
+
+
+def revoke_token(conn: sqlite3.Connection, token_id: object) -> None:
+    """Revoke a token by its id: from the next request on it gets 401 (it is looked up each
+    time, never cached). An unknown or already revoked id is refused, so a typo is noticed."""
+    number = _token_id(token_id)
+    with write_transaction(conn):
+        revoked = conn.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at"
+                               " IS NULL", (utc_timestamp(), number)).rowcount
+        if not revoked:
+            known = conn.execute("SELECT 1 FROM api_tokens WHERE id = ?", (number,)).fetchone()
+            if known:
+                raise Conflict(_l("Token %(id)d is already revoked.", id=number),
+                               code="already_revoked")
+            raise NotFound(_l("There is no token %(id)s.", id=number), code="no_such_token")
+
+
+def _token_id(raw: object) -> int:
+    """A token id as typed in a form or on the command line; anything else names no token."""
+    text = str(raw).strip() if isinstance(raw, (str, int)) and not isinstance(raw, bool) else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise NotFound(_l("There is no token %(id)s.", id=text[:40] or "?"),
+                       code="no_such_token")
+    return int(text)
 
 
 def token_is_valid(conn: sqlite3.Connection, token: str) -> bool:

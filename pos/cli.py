@@ -185,13 +185,29 @@ def demo(data_dir: Path, port: int, server_port: int) -> None:
 
 @main.command()
 @data_option
-@click.option("--label", default="api", show_default=True)
-def token(data_dir: Path | None, label: str) -> None:
-    """Print a new API bearer token."""
+@click.option("--label", default="api", show_default=True, help="Where the new token is used.")
+@click.option("--list", "list_tokens", is_flag=True,
+              help="List the tokens that work: id, a tab, label (never the token itself).")
+@click.option("--revoke", "revoke_id", metavar="ID", default=None,
+              help="Revoke the token with this id: it gets 401 from the next request on.")
+def token(data_dir: Path | None, label: str, list_tokens: bool, revoke_id: str | None) -> None:
+    """Print a new API bearer token, or list or revoke the tokens."""
     from . import access
+    from .errors import PosError
+    if list_tokens and revoke_id is not None:
+        raise click.UsageError("Give --list or --revoke ID, not both.")
     conn, _ = _connect(_data_dir(data_dir))
     try:
-        click.echo(access.issue_token(conn, label))
+        if list_tokens:
+            for row in access.list_tokens(conn):
+                click.echo(f"{row['id']}\t{row['label']}")
+        elif revoke_id is not None:
+            access.revoke_token(conn, revoke_id)
+            click.echo(f"Token {revoke_id.strip()} revoked.")
+        else:
+            click.echo(access.issue_token(conn, label))
+    except PosError as exc:
+        raise click.ClickException(str(exc.message))
     finally:
         conn.close()
 

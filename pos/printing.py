@@ -21,6 +21,7 @@ import select
 import signal
 import socket
 import sqlite3
+import stat
 import struct
 import subprocess
 import threading
@@ -91,6 +92,7 @@ READY = "Printer ready"
 OFF = "Printing is off"
 NOT_TRIED = "Printer not tried yet"
 RENDER_FAILED = "The page to print could not be prepared"
+NOT_A_PRINTER = "The device path is not a printer"
 
 _MESSAGES: dict[str, Any] = {
     NOT_CONNECTED: _l("Printer not connected"),
@@ -100,6 +102,7 @@ _MESSAGES: dict[str, Any] = {
     OFF: _l("Printing is off"),
     NOT_TRIED: _l("Printer not tried yet"),
     RENDER_FAILED: _l("The page to print could not be prepared"),
+    NOT_A_PRINTER: _l("The device path is not a printer"),
 }
 
 
@@ -194,6 +197,8 @@ class PrinterConfig:
         if config.backend == "escpos-usb" and not config.device:
             raise InvalidInput(_l("Enter the printer's device path, such as /dev/usb/lp0."),
                                field="device")
+        if config.backend == "escpos-usb" and (base is None or base.target != config.target):
+            check_printer_device(config.device)
         return config
 
     @classmethod
@@ -216,6 +221,21 @@ class PrinterConfig:
         if self.backend == "escpos-usb":
             return EscposDeviceBackend(self.device, dots=self.dots, timeout=self.timeout)
         return None
+
+
+def check_printer_device(path: str) -> None:
+    """Refuse a USB printer path that is not a character device: anything else (the stall's
+    database, a backup, a folder, a pipe) would be written into, not printed on."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        raise InvalidInput(_l("There is no printer at %(path)s. Plug the printer in, switch it"
+                              " on, and check the path (usually /dev/usb/lp0).", path=path),
+                           field="device") from None
+    if not stat.S_ISCHR(mode):
+        raise InvalidInput(_l("%(path)s is not a USB printer but a file, a folder or a pipe."
+                              " Enter the printer's device, usually /dev/usb/lp0.", path=path),
+                           field="device")
 
 
 def _format_field(value: Any) -> str:
@@ -629,7 +649,8 @@ LP_POUTPA = 0x20
 
 
 class EscposDeviceBackend:
-    """An ESC/POS printer on USB, which Linux's usblp exposes as a file such as /dev/usb/lp0.
+    """An ESC/POS printer on USB, which Linux's usblp exposes as a character device such as
+    /dev/usb/lp0; any other kind of file is refused, never written to.
 
     The device is opened non-blocking and every wait is bounded, so that a printer with its lid
     open or no paper cannot hang the worker."""
@@ -641,10 +662,16 @@ class EscposDeviceBackend:
         data = memoryview(escpos_raster(fit_raster(page.raster, self.dots)))
         deadline = time.monotonic() + self.timeout
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK | os.O_APPEND | os.O_NOCTTY)
+            fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK | os.O_APPEND | os.O_NOCTTY
+                         | os.O_CLOEXEC)
         except OSError as exc:
             raise self._error(exc) from None
         try:
+            # Checked again on what was opened, not on the name: the path may have been swapped
+            # for a file (or a link to one) since it was saved. Nothing is written to it then.
+            if not stat.S_ISCHR(os.fstat(fd).st_mode):
+                logger.warning("refusing to print to %s: not a character device", self.path)
+                raise PrinterError(NOT_A_PRINTER)
             if self._paper_out(fd):
                 raise PrinterError(PAPER_OUT)
             while data:

@@ -1,8 +1,9 @@
 """Printing: the job queue, CUPS through a fake `lp`, ESC/POS to an emulated network printer and to
-a device file, paper-out, hung printers, stale jobs, and the worker thread.
+a USB device, paper-out, hung printers, stale jobs, and the worker thread.
 
 Nothing of ours is mocked: the fakes are an `lp` shell script first on PATH, a TCP server on
-127.0.0.1 and FIFOs/files in a temporary folder; the database is a real migrated SQLite file.
+127.0.0.1 and a pseudo-terminal (a character device, as /dev/usb/lp0 is); the database is a real
+migrated SQLite file.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from pos.errors import Conflict, InvalidInput, NotFound
 from pos.printing import (
     EscposDeviceBackend, PrinterConfig, PrinterError, PrintWorker, Rendered,
 )
+from tests.harness.usb_printer import PtyPrinter
 
 DLE_EOT_4 = b"\x10\x04\x04"
 TAIL = b"\x1bd\x04\x1dVB\x00"
@@ -683,14 +685,14 @@ def test_a_job_cancelled_while_printing_stays_cancelled(conn: sqlite3.Connection
     assert job(conn, job_id).state == "cancelled"
 
 
-# --- ESC/POS on a USB device file -----------------------------------------------------------------
+# --- ESC/POS on a USB device (a pseudo-terminal stands in for /dev/usb/lp0) -----------------------
 
-def test_device_backend_writes_to_a_file(tmp_path: Path) -> None:
-    device = tmp_path / "lp0"
-    device.write_bytes(b"")
+def test_device_backend_writes_to_a_character_device() -> None:
     image = page_image(384, 50)
-    EscposDeviceBackend(device, dots=384, timeout=1).send(Rendered(b"", image))
-    assert device.read_bytes() == printing.escpos_raster(image)
+    expected = printing.escpos_raster(image)
+    with PtyPrinter() as printer:
+        EscposDeviceBackend(printer.path, dots=384, timeout=1).send(Rendered(b"", image))
+        assert printer.wait_for(len(expected)) == expected
 
 
 def test_device_backend_missing_device_is_not_connected(tmp_path: Path) -> None:
@@ -701,42 +703,37 @@ def test_device_backend_missing_device_is_not_connected(tmp_path: Path) -> None:
     assert not (tmp_path / "nothing").exists()
 
 
-def test_device_backend_on_a_fifo(tmp_path: Path) -> None:
-    fifo = tmp_path / "usb-lp0"
-    os.mkfifo(fifo)
-    image = page_image(384, 100)
-    backend = EscposDeviceBackend(fifo, dots=384, timeout=1)
-    with pytest.raises(PrinterError) as error:  # nobody at the other end: unplugged
-        backend.send(Rendered(b"", image))
+def test_device_backend_unplugged_printer_is_not_connected() -> None:
+    printer = PtyPrinter()
+    path = printer.path
+    printer.close()
+    with pytest.raises(PrinterError) as error:
+        EscposDeviceBackend(path, timeout=1).send(Rendered(b"", page_image(384, 8)))
     assert error.value.message == "Printer not connected"
 
-    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        backend.send(Rendered(b"", image))
-        received = b""
-        while chunk := os.read(reader, 65536):
-            received += chunk
-        assert same_pixels(decode_escpos(received)[0], image)
 
-        # A printer that stops reading (lid open): the write gives up at the timeout.
+def test_device_backend_gives_up_on_a_printer_that_stops_reading() -> None:
+    image = page_image(384, 4000)  # 192 kB: more than the terminal's buffer holds
+    with PtyPrinter(reading=False) as printer:
         started = time.monotonic()
-        with pytest.raises(PrinterError) as error:
-            backend.send(Rendered(b"", page_image(384, 4000)))
+        with pytest.raises(PrinterError) as error:  # lid open: the write waits, then gives up
+            EscposDeviceBackend(printer.path, dots=384, timeout=1).send(Rendered(b"", image))
         assert error.value.message == "Printer did not answer"
         assert time.monotonic() - started < 1.5
-    finally:
-        os.close(reader)
+        assert 0 < len(printer.received()) < len(printing.escpos_raster(image))
 
 
 def test_worker_prints_to_a_usb_device_path(conn: sqlite3.Connection, worker: PrintWorker,
-                                            renderer: FakeRenderer, tmp_path: Path) -> None:
-    device = tmp_path / "lp0"
-    device.write_bytes(b"")
-    PrinterConfig.save(conn, {"backend": "escpos-usb", "device": str(device), "timeout": 1})
-    job_id = printing.enqueue(conn, "selftest")
-    assert worker.run_once() == 1
-    assert same_pixels(decode_escpos(device.read_bytes())[0], renderer.images[job_id])
-    device.unlink()
+                                            renderer: FakeRenderer) -> None:
+    printer = PtyPrinter()
+    try:
+        PrinterConfig.save(conn, {"backend": "escpos-usb", "device": printer.path, "timeout": 1})
+        job_id = printing.enqueue(conn, "selftest")
+        assert worker.run_once() == 1
+        size = len(printing.escpos_raster(renderer.images[job_id]))
+        assert same_pixels(decode_escpos(printer.wait_for(size))[0], renderer.images[job_id])
+    finally:
+        printer.close()  # unplugged
     missing = printing.enqueue(conn, "selftest")
     worker.run_once()
     assert job(conn, missing).last_error == "Printer not connected"

@@ -11,6 +11,7 @@ from pos import daybook, printing, sales
 from pos.printing import PrintWorker
 from pos.printouts import render_job
 from tests.conftest import csrf_token
+from tests.harness.usb_printer import PtyPrinter
 
 POPPLER = shutil.which("pdfinfo") and shutil.which("pdftotext")
 needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdfinfo, pdftotext) is not"
@@ -167,7 +168,9 @@ def test_printer_page_saves_settings_and_shows_state(owner, conn):
 
 def test_sell_screen_warns_about_the_printer(owner, app, conn):
     assert 'id="printer-alert" href="/printer" hidden' in owner.get("/").get_data(as_text=True)
-    printing.PrinterConfig.save(conn, {"backend": "escpos-usb", "device": "/nonexistent/lp0"})
+    printer = PtyPrinter()
+    printing.PrinterConfig.save(conn, {"backend": "escpos-usb", "device": printer.path})
+    printer.close()  # unplugged after it was set up
     job = printing.enqueue(conn, "selftest")
     worker = PrintWorker(app.config["DATABASE"],
                          lambda c, j: printing.Rendered(b"%PDF", Image.new("1", (384, 10), 1)))

@@ -92,14 +92,19 @@ def first_run() -> Any:
 @bp.route("/settings", methods=["GET", "POST"])
 @owner_required
 def stall_settings() -> Any:
-    """Change the stall's details and the PINs."""
+    """Change the stall's details, the PINs and the API tokens."""
     conn = get_db()
-    error, status = None, 200
+    error, status, new_token = None, 200, None
     values = settings.stall_settings(conn)
     if request.method == "POST":
         form = request.form
         try:
-            if form.get("action") == "pin":
+            if form.get("action") == "token_new":
+                new_token = access.issue_token(conn, form.get("label", ""))
+            elif form.get("action") == "token_revoke":
+                access.revoke_token(conn, form.get("token_id", ""))
+                flash(_("Token revoked: it no longer opens the API."))
+            elif form.get("action") == "pin":
                 role = form.get("role", "")
                 if role not in access.ROLES:
                     raise InvalidInput(_("Unknown role."), field="role")
@@ -115,8 +120,12 @@ def stall_settings() -> Any:
         except PosError as exc:
             error, status = str(exc.message), exc.status
         else:
-            return redirect(url_for("setup.stall_settings"))
+            if new_token is None:
+                return redirect(url_for("setup.stall_settings"))
+    # A new token is shown on this answer only, never again (only its hash is kept).
     return render_template("pos/settings.html", values=values, fields=settings.STALL_FIELDS,
                            error=error, sync=sync_view.current_screen_state(),
+                           tokens=access.list_tokens(conn), new_token=new_token,
                            pair_form={"server_url": request.form.get("server_url", "")
-                                      if request.form.get("action") == "pair" else ""}), status
+                                      if request.form.get("action") == "pair" else ""}), \
+        status, {"Cache-Control": "no-store"} if new_token else {}
