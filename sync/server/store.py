@@ -373,7 +373,7 @@ def resolve_alert(conn: Connection, alert_id: str, by: str, note: str | None = N
                         ).rowcount == 1
 
 
-__all__ = ["PushResult", "Refusal", "add_stall", "alert_on_stored_entries", "catalogue", "device_for_token", "display_code",
-           "export_journal", "head", "import_bundle", "issue_pairing_code", "issue_token",
-           "list_alerts", "pair", "parse_entries", "push", "resolve_alert", "revoke_device",
-           "set_catalogue_product"]
+__all__ = ["PushResult", "Refusal", "add_stall", "alert_on_stored_entries", "catalogue",
+           "device_for_token", "display_code", "export_journal", "head", "import_bundle",
+           "issue_pairing_code", "issue_token", "list_alerts", "pair", "parse_entries", "push",
+           "resolve_alert", "revoke_device", "set_catalogue_product"]
