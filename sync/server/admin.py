@@ -26,7 +26,8 @@ from .users import UserError, authenticate, get_user
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ALERT_KINDS = {"conflict": _l("Conflict"), "broken_chain": _l("Broken chain"),
-               "bad_hash": _l("Wrong hash"), "clock": _l("Clock off")}
+               "bad_hash": _l("Wrong hash"), "clock": _l("Clock off"),
+               "einvoice_range": _l("E-invoice range used by two sellers")}
 
 
 def _safe_next(target: str | None, default: str) -> str:

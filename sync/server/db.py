@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, DateTime, Engine,
                         ForeignKey, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
-                        Text, UniqueConstraint, create_engine, event, false, true)
+                        Text, UniqueConstraint, create_engine, event, false, text, true)
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.types import TypeDecorator
 
@@ -30,7 +30,7 @@ DATA_ENV = "MARKET_SERVER_DATA"
 DATABASE_FILE = "market-server.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
 CLOCK_FLAGS = ("ahead", "behind")
-ALERT_KINDS = ("conflict", "broken_chain", "bad_hash", "clock")
+ALERT_KINDS = ("conflict", "broken_chain", "bad_hash", "clock", "einvoice_range")
 
 
 class UtcTimestamp(TypeDecorator[datetime]):
@@ -261,7 +261,8 @@ integrity_alerts = Table(
     Column("resolved_by", String(100)),
     Column("note", Text()),
     PrimaryKeyConstraint("device_id", "id"),
-    CheckConstraint("kind IN ('conflict', 'broken_chain', 'bad_hash', 'clock')", name="kind"),
+    CheckConstraint("kind IN ('conflict', 'broken_chain', 'bad_hash', 'clock', 'einvoice_range')",
+                    name="kind"),
     Index(None, "device_id", "seq"),
 )
 
@@ -419,13 +420,19 @@ product_periods = Table(
 # One row per invoice-carrying entry, keyed like the journal. `state`: queued → sending (in a batch
 # being posted) → sent (the provider has it: poll) → received (status 8, the tax authority has
 # it) | rejected (the provider refused it: correct it at the stall); manual (exported for upload
-# by hand); duplicate (another device already sent this code: never sent).
+# by hand); duplicate (another device of the same seller already sent this code: never sent).
+# An invoice is its seller's tax code and its code: another seller's use of a code (or of a whole
+# range, `code_range`, which raises an `einvoice_range` alert) never stops this seller's invoice.
+
+NOT_DUPLICATE = text("state <> 'duplicate'")
 
 einvoice_queue = Table(
     "einvoice_queue", metadata,
     Column("device_id", String(36), nullable=False),
     Column("seq", BigInteger(), nullable=False),
     Column("code", String(23), nullable=False),
+    Column("seller_tax_code", String(14), nullable=False, server_default=""),
+    Column("code_range", String(11), nullable=False, server_default=""),   # M2-26-A1B2C
     Column("kind", String(32), nullable=False),
     Column("related_code", String(23)),
     Column("business_day", String(10), nullable=False),
@@ -443,7 +450,9 @@ einvoice_queue = Table(
                     " 'duplicate')", name="state"),
     Index(None, "state", "queued_at"),
     Index(None, "batch_id"),
-    Index(None, "code"),
+    Index(None, "seller_tax_code", "code", unique=True, sqlite_where=NOT_DUPLICATE,
+          postgresql_where=NOT_DUPLICATE),
+    Index(None, "code_range", "seller_tax_code"),
 )
 
 einvoice_batches = Table(
@@ -541,13 +550,15 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
-def insert_ignoring_duplicates(conn: Connection, table: Table) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING in the connection's dialect."""
+def insert_ignoring_duplicates(conn: Connection, table: Table,
+                               on: list[str] | None = None) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING in the connection's dialect; with `on`, only a row
+    already there under those columns is skipped, and breaking another unique key raises."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(table).on_conflict_do_nothing()
+    return insert(table).on_conflict_do_nothing(index_elements=on)
 
 
 def utcnow() -> datetime:

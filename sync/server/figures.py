@@ -340,7 +340,8 @@ def _alerts(conn: Connection, place: Place, period: Period, include_unrouted: bo
                          else None) if part),
                      "at": _parse_at(row.at)})
     # E-invoices the tax authority has not received yet (one row per stall), and invoice codes
-    # that another device had used already (a stall misconfigured with someone else's block).
+    # that another device of the same seller had used already (a till left on another's block).
+    # A range used by two sellers is an integrity alert (`einvoice_range`), read above.
     eq = einvoice_queue
     for row in conn.execute(
             select(eq.c.device_id, eq.c.state, func.count().label("n"),

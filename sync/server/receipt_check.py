@@ -3,12 +3,15 @@
 A receipt carries `MP1;<sale id>;<device id>;<seq>;<first 16 hex of the entry hash>;<total>`
 (pos/receipts.py `check_code`), and its QR is `<server>/check?c=<that text>`. Anyone may ask, with
 no login; the answer names only the stall and its market, and says whether the sale was voided.
+Anything else, a sale not synced yet as much as a forged receipt, gets one and the same answer.
 Asking is rate-limited per address, like pairing, so the page cannot be used to sweep journals.
 """
 from __future__ import annotations
 
+import hmac
 import re
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -72,10 +75,24 @@ def parse_code(text: str) -> ReceiptCode:
     return ReceiptCode(sale_id, device_id, int(seq), prefix, int(total))
 
 
+# Compared against when the receipt's seq is not stored, so that a missing entry and a stored
+# one that does not match take the same work and give the same answer (see `check`).
+_NO_ENTRY = SimpleNamespace(id="", kind="", hash="", total=None, business_day=None,
+                            voided_seq=None, name=None, market=None)
+
+
+def _matches(row: Any, code: ReceiptCode) -> bool:
+    """Every field of the receipt agrees with the entry, all of them compared every time."""
+    same = [row.kind == "sale", hmac.compare_digest(row.id, code.sale_id),
+            row.total == code.total, hmac.compare_digest(row.hash[:16], code.hash_prefix)]
+    return all(same)
+
+
 def check(conn: Connection, code: ReceiptCode) -> dict[str, Any]:
-    """What the server knows of this receipt: `registered`, `voided`, `altered` or `unknown`
-    (the stall has not synced it yet, or the code names no stall), with the stall's name and
-    market only when the sale is registered."""
+    """What the server knows of this receipt: `registered` or `voided` (with the stall's name
+    and market), else `not_registered`. A seq the server holds under another sale and a seq it
+    does not hold get the one answer, or about 20 checks with the device id of any receipt
+    would tell anyone how many entries the stall has."""
     row = conn.execute(
         select(journal.c.id, journal.c.kind, journal.c.hash, sales.c.total,
                sales.c.business_day, sales.c.voided_seq, stalls.c.name,
@@ -86,11 +103,8 @@ def check(conn: Connection, code: ReceiptCode) -> dict[str, Any]:
                      .outerjoin(sales, (sales.c.device_id == journal.c.device_id)
                                 & (sales.c.seq == journal.c.seq)))
         .where(journal.c.device_id == code.device_id, journal.c.seq == code.seq)).first()
-    if row is None:
-        return {"state": "unknown"}
-    if (row.kind != "sale" or row.id != code.sale_id or row.total != code.total
-            or not row.hash.startswith(code.hash_prefix)):
-        return {"state": "altered"}
+    if not _matches(row or _NO_ENTRY, code):
+        return {"state": "not_registered"}
     return {"state": "voided" if row.voided_seq is not None else "registered",
             "stall": row.name, "market": row.market, "business_day": row.business_day,
             "total": row.total}

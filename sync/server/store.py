@@ -142,6 +142,23 @@ def _raise_alert(conn: Connection, device_id: str, seq: int, kind: str, message:
     logger.warning("integrity alert %s for device %s seq %s: %s", kind, device_id, seq, message)
 
 
+def alert_on_stored_entries(conn: Connection, kind: str, message: str, at: tuple[str, int],
+                            beside: tuple[str, int], now: datetime) -> None:
+    """An alert on a stored entry `at` (device, seq), shown with the stored entry `beside` it;
+    once while the same alert (device, kind and message) is open, so every later entry of the
+    same story does not bury the administrator in alerts."""
+    t = integrity_alerts
+    if conn.execute(select(t.c.id).where(t.c.device_id == at[0], t.c.kind == kind,
+                                         t.c.resolved_at.is_(None),
+                                         t.c.message == message)).first():
+        return
+    entry = _stored_entry(conn, *at)
+    if entry is None:
+        logger.error("no stored entry %s/%s for a %s alert", at[0], at[1], kind)
+        return
+    _raise_alert(conn, at[0], at[1], kind, message, entry, _stored_entry(conn, *beside), now)
+
+
 def _clock_flag(entry: Entry, ahead_of: str, behind: str) -> str | None:
     # `at` has been checked to be fixed-width ISO UTC, so text order is time order.
     if entry.at > ahead_of:
@@ -356,7 +373,7 @@ def resolve_alert(conn: Connection, alert_id: str, by: str, note: str | None = N
                         ).rowcount == 1
 
 
-__all__ = ["PushResult", "Refusal", "add_stall", "catalogue", "device_for_token", "display_code",
-           "export_journal", "head", "import_bundle", "issue_pairing_code", "issue_token",
-           "list_alerts", "pair", "parse_entries", "push", "resolve_alert", "revoke_device",
-           "set_catalogue_product"]
+__all__ = ["PushResult", "Refusal", "add_stall", "alert_on_stored_entries", "catalogue",
+           "device_for_token", "display_code", "export_journal", "head", "import_bundle",
+           "issue_pairing_code", "issue_token", "list_alerts", "pair", "parse_entries", "push",
+           "resolve_alert", "revoke_device", "set_catalogue_product"]

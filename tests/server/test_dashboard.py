@@ -380,7 +380,7 @@ def _code(chain, entry):
             f"{entry.payload['total']}")
 
 
-def test_receipt_check_says_registered_voided_altered_or_unknown(app, client, province):
+def test_receipt_check_says_registered_voided_or_not_registered(app, client, province):
     chain = province.chains["lan"]
     sales = [e for e in chain.entries if e.kind == "sale"]
     live, voided = sales[0], sales[1]
@@ -394,9 +394,9 @@ def test_receipt_check_says_registered_voided_altered_or_unknown(app, client, pr
         "c": _code(chain, voided)}).get_data(as_text=True)
     altered = _code(chain, live).rsplit(";", 1)[0] + ";1"
     html = client.get("/check", query_string={"c": altered}).get_data(as_text=True)
-    assert 'data-state="altered"' in html and "Sạp lan" not in html
+    assert 'data-state="not_registered"' in html and "Sạp lan" not in html
     unsynced = _code(chain, live).replace(f";{live.seq};", ";9999;")
-    assert 'data-state="unknown"' in client.get("/check", query_string={
+    assert 'data-state="not_registered"' in client.get("/check", query_string={
         "c": unsynced}).get_data(as_text=True)
     whole_url = "https://tinh.example/check?c=" + quote(_code(chain, live), safe="")
     assert 'data-state="registered"' in client.get("/check", query_string={

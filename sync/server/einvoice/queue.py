@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 INVOICE_KINDS = ("sale", "invoice_correction")
 OUTSTANDING = ("queued", "sending", "sent", "rejected", "manual")
 RECEIVED_STATUS = 8          # "Cục Thuế đã nhận hóa đơn có mã khởi tạo từ máy tính tiền"
+RANGE_PREFIX = len("M2-26-A1B2C")   # form, year and the range the tax authority issued
 
 
 def rows_for(entry: Entry) -> list[dict[str, Any]]:
@@ -32,7 +33,10 @@ def rows_for(entry: Entry) -> list[dict[str, Any]]:
     try:
         xml = build_for_entry(entry).decode("utf-8")
         original = entry.payload.get("original") or {}
-        row = {"device_id": entry.device_id, "seq": entry.seq, "code": str(invoice["code"])[:23],
+        code = str(invoice["code"])[:23]
+        row = {"device_id": entry.device_id, "seq": entry.seq, "code": code,
+               "seller_tax_code": str(invoice["seller"]["tax_code"])[:14],
+               "code_range": code[:RANGE_PREFIX],
                "kind": entry.kind, "related_code": original.get("code"),
                "business_day": str(entry.payload["business_day"])[:10],
                "total": int(entry.payload["total"]), "xml": xml}
@@ -44,36 +48,67 @@ def rows_for(entry: Entry) -> list[dict[str, Any]]:
 
 
 def insert(conn: Connection, rows: list[dict[str, Any]], now: datetime | None = None) -> None:
-    """Queue the rows (inside the transaction that stores their entries). A code another device
-    already sent is kept as `duplicate` and never sent: two tills were set to the same block."""
+    """Queue the rows (inside the transaction that stores their entries). An invoice is its
+    seller's tax code and its code: one the same seller already sent from another device is kept
+    as `duplicate` and never sent (two tills were set to the same block). Another seller's code,
+    or range, never stops an invoice: it raises an alert instead (`_alert_shared_ranges`)."""
     if not rows:
         return
     now = now or utcnow()
-    duplicates = {r.code: (r.device_id, r.seq) for r in conn.execute(
-        select(einvoice_queue.c.code, einvoice_queue.c.device_id, einvoice_queue.c.seq)
-        .where(einvoice_queue.c.code.in_([row["code"] for row in rows])))}
-    seen: dict[str, tuple[str, int]] = {}
+    q = einvoice_queue
+    holders = {(r.seller_tax_code, r.code): (r.device_id, r.seq) for r in conn.execute(
+        select(q.c.seller_tax_code, q.c.code, q.c.device_id, q.c.seq)
+        .where(q.c.code.in_({row["code"] for row in rows}), q.c.state != "duplicate"))}
     staged = []
     for row in rows:
-        other = duplicates.get(row["code"]) or seen.get(row["code"])
+        key = (row["seller_tax_code"], row["code"])
+        other = holders.setdefault(key, (row["device_id"], row["seq"]))
         state, message = "queued", None
-        if other and other != (row["device_id"], row["seq"]):
+        if other != (row["device_id"], row["seq"]):
             state = "duplicate"
-            message = (f"code already used by device {other[0]} entry {other[1]}: give each"
-                       " till its own device block")
-            logger.error("duplicate MTT code %s from %s/%s", row["code"], row["device_id"],
-                         row["seq"])
-        seen.setdefault(row["code"], (row["device_id"], row["seq"]))
+            message = (f"code already used by device {other[0]} entry {other[1]} of the same"
+                       " seller: give each till its own device block")
+            logger.error("duplicate MTT code %s of %s from %s/%s", row["code"],
+                         row["seller_tax_code"], row["device_id"], row["seq"])
         staged.append({**row, "state": state, "message": message, "queued_at": now})
-    conn.execute(insert_ignoring_duplicates(conn, einvoice_queue), staged)
+    conn.execute(insert_ignoring_duplicates(conn, q, on=["device_id", "seq"]), staged)
+    _alert_shared_ranges(conn, rows, now)
+
+
+def _alert_shared_ranges(conn: Connection, rows: list[dict[str, Any]], now: datetime) -> None:
+    """An integrity alert on both stalls when a range (form, year and the tax authority's range)
+    carries invoices of two tax codes: a stall has typed in another seller's range."""
+    from ..store import alert_on_stored_entries   # store → projection → this module
+    q = einvoice_queue
+    firsts: dict[tuple[str, str], tuple[str, int]] = {}
+    for row in rows:
+        if row["code_range"] and row["seller_tax_code"]:
+            firsts.setdefault((row["code_range"], row["seller_tax_code"]),
+                              (row["device_id"], row["seq"]))
+    for (code_range, tax_code), here in firsts.items():
+        other = conn.execute(
+            select(q.c.device_id, q.c.seq, q.c.seller_tax_code)
+            .where(q.c.code_range == code_range, q.c.seller_tax_code != tax_code,
+                   q.c.seller_tax_code != "")
+            .order_by(q.c.queued_at, q.c.device_id, q.c.seq).limit(1)).first()
+        if other is None:
+            continue
+        there = (other.device_id, other.seq)
+        for at, beside, mine, theirs in ((here, there, tax_code, other.seller_tax_code),
+                                         (there, here, other.seller_tax_code, tax_code)):
+            message = (f"E-invoice range {code_range} is used by tax code {mine} here and by tax"
+                       f" code {theirs} on device {beside[0]}: a range belongs to the seller"
+                       " it was issued to")
+            alert_on_stored_entries(conn, "einvoice_range", message, at, beside, now)
 
 
 def pending_codes(conn: Connection, device_id: str) -> list[str]:
-    """A device's invoices not (yet) received by the tax authority, oldest first."""
+    """Every invoice of a device that the tax authority has not received, oldest first: those
+    on their way and those that will never be sent (`duplicate`), which the stall must hear of."""
     return list(conn.execute(
         select(einvoice_queue.c.code)
         .where(and_(einvoice_queue.c.device_id == device_id,
-                    einvoice_queue.c.state.in_(OUTSTANDING)))
+                    einvoice_queue.c.state != "received"))
         .order_by(einvoice_queue.c.seq)).scalars())
 
 

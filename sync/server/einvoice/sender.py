@@ -47,13 +47,14 @@ def form_batches(engine: Engine, now: datetime, size: int = BATCH_SIZE) -> int:
     formed = 0
     while True:
         with write_transaction(engine) as conn:
-            query = (select(einvoice_queue.c.device_id, einvoice_queue.c.seq)
+            query = (select(einvoice_queue.c.device_id, einvoice_queue.c.seq,
+                            einvoice_queue.c.code)
                      .where(einvoice_queue.c.state == "queued")
                      .order_by(einvoice_queue.c.queued_at, einvoice_queue.c.device_id,
                                einvoice_queue.c.seq).limit(size))
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
-            keys = conn.execute(query).all()
+            keys = _one_per_code(conn.execute(query).all())
             if not keys:
                 return formed
             batch_id = str(uuid.uuid4())
@@ -67,6 +68,15 @@ def form_batches(engine: Engine, now: datetime, size: int = BATCH_SIZE) -> int:
                                          einvoice_queue.c.state == "queued"))
                              .values(state="sending", batch_id=batch_id))
             formed += 1
+
+
+def _one_per_code(rows: list[Any]) -> list[tuple[str, int]]:
+    """The (device, seq) of the first invoice of each code: the provider answers a batch by
+    code, so two sellers' invoices with one code go in different batches (the next one)."""
+    first: dict[str, tuple[str, int]] = {}
+    for row in rows:
+        first.setdefault(row.code, (row.device_id, row.seq))
+    return list(first.values())
 
 
 def _due(engine: Engine, state: str, now: datetime) -> list[Any]:
