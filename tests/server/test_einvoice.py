@@ -200,7 +200,8 @@ def test_export_for_upload_by_hand(client, engine, stall, tmp_path):
     manifest = read_manifest(out.getvalue())
     assert [m["code"] for m in manifest] == [e.payload["invoice"]["code"] for e in sold]
     with zipfile.ZipFile(io.BytesIO(out.getvalue())) as archive:
-        xml = archive.read(f"{manifest[0]['code']}.xml").decode("utf-8")
+        xml = archive.read(f"{manifest[0]['seller_tax_code']}/{manifest[0]['code']}.xml"
+                           ).decode("utf-8")
     assert "<HDon>" in xml and manifest[0]["code"] in xml
     assert set(states(engine).values()) == {"manual"}
     with ProviderSimulator(Faults()) as sim:                 # exported: never sent as well

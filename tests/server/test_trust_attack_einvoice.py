@@ -157,3 +157,45 @@ def test_migration_keys_existing_invoices_by_seller_and_sends_the_silenced_one(e
         assert found == {ATTACKER_TAX_CODE: "queued", VICTIM_TAX_CODE: "queued"}
     finally:
         engine.dispose()
+
+
+def test_by_hand_export_and_receipt_keep_two_sellers_equal_codes_apart(client, engine,
+                                                                        server_db, tmp_path):
+    """The manual route (export, then einvoice-received) also keys by seller and code: the two
+    XML files do not overwrite each other, and a bare code shared by two sellers is refused
+    rather than marking the other taxpayer's invoice received."""
+    import io
+    import zipfile
+
+    from click.testing import CliRunner
+
+    from sync.server.cli import main
+    from sync.server.einvoice.export import export_batch, read_manifest
+
+    attacker = pair_stall(client, engine, "Sạp A")
+    victim = pair_stall(client, engine, "Sạp B")
+    a_chain, b_chain = Chain(attacker.device_id), Chain(victim.device_id)
+    code = sell(a_chain, ATTACKER_TAX_CODE, 1).payload["invoice"]["code"]
+    sell(b_chain, VICTIM_TAX_CODE, 1)
+    assert push(client, attacker, a_chain.entries).status_code == 200
+    assert push(client, victim, b_chain.entries).status_code == 200
+
+    out = io.BytesIO()
+    assert export_batch(engine, out) == 2
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as archive:
+        names = sorted(archive.namelist())
+        assert names == sorted(["manifest.csv", f"{ATTACKER_TAX_CODE}/{code}.xml",
+                                f"{VICTIM_TAX_CODE}/{code}.xml"])
+        assert VICTIM_TAX_CODE in archive.read(f"{VICTIM_TAX_CODE}/{code}.xml").decode()
+    assert {m["seller_tax_code"] for m in read_manifest(out.getvalue())} == {
+        ATTACKER_TAX_CODE, VICTIM_TAX_CODE}
+
+    runner = CliRunner()
+    bare = runner.invoke(main, ["einvoice-received", "--database", server_db, code])
+    assert bare.exit_code == 1 and "more than one seller" in bare.output
+    assert {r.state for r in queue_rows(engine, victim.device_id)} == {"manual"}
+    named = runner.invoke(main, ["einvoice-received", "--database", server_db, "--seller",
+                                 ATTACKER_TAX_CODE, code])
+    assert named.exit_code == 0 and "1 invoice(s) recorded" in named.output
+    assert [r.state for r in queue_rows(engine, attacker.device_id)] == ["received"]
+    assert [r.state for r in queue_rows(engine, victim.device_id)] == ["manual"]

@@ -102,14 +102,18 @@ def export(database: str | None, output: str, device: str | None, again: bool) -
 
 @click.command("einvoice-received")
 @_database_option
+@click.option("--seller", "seller_tax_code", default=None, metavar="TAX_CODE",
+              help="The seller's tax code (needed when two sellers' invoices share a code).")
 @click.argument("codes", nargs=-1, required=True)
-def received(database: str | None, codes: tuple[str, ...]) -> None:
+def received(database: str | None, seller_tax_code: str | None, codes: tuple[str, ...]) -> None:
     """Record that the tax authority received invoices uploaded by hand (status 8)."""
-    from .queue import mark_received_by_hand
+    from .queue import AmbiguousCode, mark_received_by_hand
     engine = _engine(database)
     try:
         with write_transaction(engine) as conn:
-            count = mark_received_by_hand(conn, list(codes))
+            count = mark_received_by_hand(conn, list(codes), seller_tax_code=seller_tax_code)
+    except AmbiguousCode as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
         engine.dispose()
     click.echo(f"{count} invoice(s) recorded as received.")

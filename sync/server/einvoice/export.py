@@ -1,7 +1,8 @@
 """XML batches for upload by hand, when no provider can be reached from the server.
 
-The export is a ZIP: one `<code>.xml` per invoice (the tax authority's HDon structure) and a
-`manifest.csv`. Exported invoices leave the automatic queue (state `manual`), so an invoice is
+The export is a ZIP: one `<seller tax code>/<code>.xml` per invoice (the tax authority's HDon
+structure; an invoice is its seller's tax code and its code, so two sellers' equal codes never
+share a file) and a `manifest.csv`. Exported invoices leave the automatic queue (state `manual`), so an invoice is
 never both uploaded by hand and sent by the adapter; `market-server einvoice-received` records
 the tax authority's receipt of them afterwards.
 """
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from ..db import einvoice_queue, write_transaction
 
-MANIFEST_FIELDS = ("code", "device_id", "seq", "kind", "related_code", "business_day", "total")
+MANIFEST_FIELDS = ("seller_tax_code", "code", "device_id", "seq", "kind", "related_code", "business_day", "total")
 
 
 def export_batch(engine: Engine, out: BinaryIO, *, device_id: str | None = None,
@@ -36,7 +37,8 @@ def export_batch(engine: Engine, out: BinaryIO, *, device_id: str | None = None,
         writer.writerow(MANIFEST_FIELDS)
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for row in rows:
-                archive.writestr(f"{row.code}.xml", row.xml.encode("utf-8"))
+                archive.writestr(archive_name(row.seller_tax_code, row.code),
+                                 row.xml.encode("utf-8"))
                 writer.writerow([getattr(row, name) or "" for name in MANIFEST_FIELDS])
             archive.writestr("manifest.csv", manifest.getvalue().encode("utf-8"))
         for row in rows:
@@ -46,6 +48,11 @@ def export_batch(engine: Engine, out: BinaryIO, *, device_id: str | None = None,
                                      einvoice_queue.c.state.in_(states)))
                          .values(state="manual"))
     return len(rows)
+
+
+def archive_name(seller_tax_code: str, code: str) -> str:
+    """Where an invoice's XML sits in the export."""
+    return f"{seller_tax_code or 'no-tax-code'}/{code}.xml"
 
 
 def read_manifest(data: bytes) -> list[dict[str, Any]]:

@@ -134,12 +134,30 @@ def outstanding(conn: Connection, *, device_id: str | None = None, before_day: s
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def mark_received_by_hand(conn: Connection, codes: list[str], now: datetime | None = None) -> int:
-    """Record the tax authority's receipt of invoices uploaded by hand (status 8)."""
+class AmbiguousCode(ValueError):
+    """A bare code that invoices of more than one seller carry: the seller must be named."""
+
+
+def mark_received_by_hand(conn: Connection, codes: list[str], now: datetime | None = None,
+                          *, seller_tax_code: str | None = None) -> int:
+    """Record the tax authority's receipt of invoices uploaded by hand (status 8).
+
+    An invoice is its seller's tax code and its code: without `seller_tax_code`, a code that two
+    sellers' invoices carry is refused (AmbiguousCode) and nothing is recorded, so a receipt for
+    one taxpayer never marks another's invoice received."""
+    waiting = einvoice_queue.c.state.in_(("manual", "queued", "rejected"))
+    which = and_(einvoice_queue.c.code.in_(codes), waiting)
+    if seller_tax_code is not None:
+        which = and_(which, einvoice_queue.c.seller_tax_code == seller_tax_code)
+    else:
+        shared = conn.execute(
+            select(einvoice_queue.c.code).where(which).group_by(einvoice_queue.c.code)
+            .having(func.count(func.distinct(einvoice_queue.c.seller_tax_code)) > 1)).scalars().all()
+        if shared:
+            raise AmbiguousCode(f"{', '.join(sorted(shared))}: invoices of more than one seller"
+                                " carry this code; name the seller's tax code.")
     result = conn.execute(
-        update(einvoice_queue)
-        .where(and_(einvoice_queue.c.code.in_(codes),
-                    einvoice_queue.c.state.in_(("manual", "queued", "rejected"))))
+        update(einvoice_queue).where(which)
         .values(state="received", provider_status=RECEIVED_STATUS, received_at=now or utcnow(),
                 message="recorded by hand"))
     return result.rowcount
