@@ -36,8 +36,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from pos import bankcheck, catalog, db, qrpay, settings
 from pos.stall import DATABASE_NAME
 from sync.protocol import (BUNDLE_FORMAT, CLIENT_BATCH_BYTES, CLIENT_BATCH_ENTRIES, ProtocolError,
-                           bundle_key, bundle_mac, canonical_json, parse_timestamp, token_hash,
-                           utc_timestamp)
+                           canonical_json, new_signing_key, parse_timestamp, public_key_of,
+                           sign_bundle, utc_timestamp)
 from sync.qrref import stall_id_of
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,10 @@ KEY_PAIRED_AT = "sync_paired_at"
 KEY_BUNDLE_AT = "sync_last_bundle_at"
 KEY_BUNDLE_SEQ = "sync_last_bundle_seq"
 KEY_BANK_CURSOR = "sync_bank_cursor"
+# The Ed25519 key that signs USB bundles (hex of its private seed), kept beside the token: a
+# backup restores both together, and the server holds only the public half.
+KEY_SIGNING = "sync_signing_key"
+KEY_SIGNING_REGISTERED = "sync_signing_key_registered"   # the public key the server confirmed
 BANK_PAGES_PER_SYNC = 20
 
 LOCK_NAME = "sync.lock"
@@ -461,7 +465,10 @@ class SyncClient:
         conn = self.conn
         device_id = settings.read(conn, KEY_DEVICE) or ""
         head = conn.execute("SELECT IFNULL(MAX(seq), 0) FROM journal").fetchone()[0]
-        body = canonical_json({"code": code, "device_id": device_id, "head_seq": head})
+        signing_key = new_signing_key()   # a new pairing, a new key (the old one may be lost)
+        public_key = public_key_of(signing_key)
+        body = canonical_json({"code": code, "device_id": device_id, "head_seq": head,
+                               "public_key": public_key})
         try:
             answer = self._post(server_url, "/api/v1/pair", body, token=None)
         except SyncRetryable as exc:
@@ -489,11 +496,14 @@ class SyncClient:
                                        code="device_mismatch")
                 settings.write(conn, KEY_DEVICE, new_device)
             for key, value in ((KEY_SERVER, server_url), (KEY_TOKEN, token),
-                               (KEY_PAIRED_AT, utc_timestamp(self._now()))):
+                               (KEY_PAIRED_AT, utc_timestamp(self._now())),
+                               (KEY_SIGNING, signing_key)):
                 settings.write(conn, key, value)
             for key in (KEY_ETAG, KEY_CATALOGUE_VERSION, KEY_LAST_ERROR, KEY_LAST_ERROR_CODE,
-                        KEY_LAST_ERROR_AT, KEY_ATTENTION, KEY_HEAD_HASH):
+                        KEY_LAST_ERROR_AT, KEY_ATTENTION, KEY_HEAD_HASH, KEY_SIGNING_REGISTERED):
                 conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+            if data.get("public_key") == public_key:   # an older server ignores the key
+                settings.write(conn, KEY_SIGNING_REGISTERED, public_key)
             _stored, problem = self._store_cursor(conn, acked, data.get("head_hash"), now_head)
             if problem:
                 settings.write(conn, KEY_ATTENTION, json.dumps(problem, ensure_ascii=False))
@@ -526,6 +536,7 @@ class SyncClient:
         if not state.paired:
             return SyncResult("not_paired", acked_seq=state.acked_seq, head_seq=state.head_seq)
         result = SyncResult("ok", acked_seq=state.acked_seq, head_seq=state.head_seq)
+        self._register_signing_key(state)
         # Bank notifications first: a payment they confirm becomes an entry that goes up now.
         result.bank = self._pull_bank(state)
         if result.bank:
@@ -690,6 +701,35 @@ class SyncClient:
         if isinstance(head_hash, str):
             settings.write(conn, KEY_HEAD_HASH, head_hash)
         return stored, problem
+
+    # the bundle signing key
+
+    def _register_signing_key(self, state: SyncState) -> None:
+        """Make sure the server holds this stall's bundle key (stalls paired before keys had
+        none): make one if needed and register it with the token, once."""
+        signing_key = settings.read(self.conn, KEY_SIGNING)
+        if not signing_key:
+            with self._writing() as conn:
+                signing_key = settings.read(conn, KEY_SIGNING) or new_signing_key()
+                settings.write(conn, KEY_SIGNING, signing_key)
+        public_key = public_key_of(signing_key)
+        if settings.read(self.conn, KEY_SIGNING_REGISTERED) == public_key:
+            return
+        answer = self._request("PUT", state.server_url, "/api/v1/device-key",
+                               canonical_json({"public_key": public_key}), token=self._token(),
+                               headers={"Content-Type": "application/json"})
+        if answer.status == 404:
+            return             # a server from before bundle keys: it takes no bundles of ours
+        self._raise_for_transient(answer)
+        if answer.status in (401, 403):
+            raise SyncRefused(f"The server refused this stall (HTTP {answer.status}); pair it"
+                              " again", code="unauthorised")
+        if answer.status != 200:
+            logger.warning("the server did not take this stall's bundle key (HTTP %s): USB"
+                           " bundles need a new pairing", answer.status)
+            return             # sales still sync; export-bundle says what to do
+        with self._writing() as conn:
+            settings.write(conn, KEY_SIGNING_REGISTERED, public_key)
 
     # pull
 
@@ -890,16 +930,21 @@ def _count(value: Any) -> int:
 def export_bundle(db_path: str | Path, path: str | Path, *,
                   clock: Callable[[], float] = time.time) -> dict[str, Any]:
     """Write every entry the server has not acknowledged into a bundle file (docs/SYNC.md),
-    authenticated with the device's token. Returns {"entries", "first_seq", "last_seq", "path"}.
+    signed with the stall's bundle key. Returns {"entries", "first_seq", "last_seq", "path"}.
     Written to a temporary file and renamed, so a half-written bundle never exists."""
     path = Path(path)
     conn = db.connect(db_path)
     try:
         state = read_state(conn)
-        token = settings.read(conn, KEY_TOKEN)
-        if not token:
+        if not settings.read(conn, KEY_TOKEN):
             raise SyncError("Pair the stall with the provincial server first: a bundle is signed"
                             " with the stall's key", code="not_paired")
+        signing_key = settings.read(conn, KEY_SIGNING)
+        if not signing_key or \
+                settings.read(conn, KEY_SIGNING_REGISTERED) != public_key_of(signing_key):
+            raise SyncError("The provincial server does not know this stall's bundle key yet:"
+                            " connect to the network and sync once (or pair the stall again),"
+                            " then save the bundle", code="key_not_registered")
         rows = conn.execute(
             "SELECT seq, id, device_id, kind, at, payload, prev_hash, hash FROM journal"
             " WHERE seq > ? ORDER BY seq", (state.acked_seq,)).fetchall()
@@ -907,8 +952,7 @@ def export_bundle(db_path: str | Path, path: str | Path, *,
         created_at = utc_timestamp(datetime.fromtimestamp(clock(), timezone.utc))
         bundle = {"format": BUNDLE_FORMAT, "device_id": state.device_id,
                   "created_at": created_at, "entries": entries}
-        bundle["mac"] = bundle_mac(bundle_key(token_hash(token)), state.device_id, created_at,
-                                   entries)
+        bundle["signature"] = sign_bundle(signing_key, state.device_id, created_at, entries)
         tmp = path.with_name(f".{path.name}.tmp")
         with open(tmp, "wb") as f:
             f.write(canonical_json(bundle))

@@ -6,7 +6,6 @@ computed on a Raspberry Pi and recomputed on the server can never disagree by co
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import os
 import re
@@ -17,10 +16,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
+                                                              Ed25519PublicKey)
+
 GENESIS_HASH = "0" * 64
 HASHED_FIELDS = ("device_id", "seq", "id", "kind", "at", "payload")
 _AT_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$", re.ASCII)
 _HASH_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+_SIGNATURE_PATTERN = re.compile(r"^[0-9a-f]{128}$")
 
 
 class ProtocolError(ValueError):
@@ -187,7 +191,10 @@ MAX_BATCH_ENTRIES = 1000          # the server refuses more (413)
 MAX_BATCH_BYTES = 4 * 1024 * 1024
 CLIENT_BATCH_ENTRIES = 500        # what the client sends at most
 CLIENT_BATCH_BYTES = 1024 * 1024
-BUNDLE_FORMAT = "market-pos-bundle/1"
+# Version 2 is signed with the stall's Ed25519 key. Version 1 carried an HMAC keyed with what the
+# server stores (SHA-256 of the token), so a copy of the server's database could forge it: refused.
+BUNDLE_FORMAT = "market-pos-bundle/2"
+LEGACY_BUNDLE_FORMAT = "market-pos-bundle/1"
 PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _UUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _KIND_PATTERN = re.compile(r"^[a-z_]{1,32}$")
@@ -242,18 +249,60 @@ def loads_without_floats(raw: bytes | str) -> Any:
     return json.loads(raw, parse_float=_refuse_float, parse_constant=_refuse_float)
 
 
-def bundle_key(token_hash_hex: str) -> bytes:
-    """The bundle MAC key: the 32 bytes of SHA-256(token), which the server stores as hex."""
-    return bytes.fromhex(token_hash_hex)
-
-
 def token_hash(token: str) -> str:
-    """SHA-256 of a device token, in hex: what the server stores, and the bundle key's source."""
+    """SHA-256 of a device token (or pairing code), in hex: what the server stores."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def bundle_mac(key: bytes, device_id: str, created_at: str, entries: list[dict[str, Any]]) -> str:
-    """HMAC-SHA256 of a bundle's content, in hex."""
-    body = canonical_json({"format": BUNDLE_FORMAT, "device_id": device_id,
+def new_signing_key() -> str:
+    """A fresh Ed25519 private key for signing bundles, as the hex of its 32-byte seed."""
+    return Ed25519PrivateKey.generate().private_bytes_raw().hex()
+
+
+def public_key_of(private_hex: str) -> str:
+    """The public half of a signing key, as the hex of its 32 bytes (what the server keeps)."""
+    private = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(private_hex))
+    return private.public_key().public_bytes_raw().hex()
+
+
+def is_public_key(value: object) -> bool:
+    """64 lowercase hex digits that decode to a valid Ed25519 public key."""
+    if not isinstance(value, str) or not _HASH_PATTERN.match(value):
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(value))
+    except ValueError:
+        return False
+    return True
+
+
+def bundle_content(device_id: str, created_at: str, entries: list[dict[str, Any]]) -> bytes:
+    """The signed part of a bundle: the canonical JSON of its format, device, time and entries."""
+    return canonical_json({"format": BUNDLE_FORMAT, "device_id": device_id,
                            "created_at": created_at, "entries": entries})
-    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def sign_bundle(private_hex: str, device_id: str, created_at: str,
+                entries: list[dict[str, Any]]) -> str:
+    """The Ed25519 signature of a bundle's content, in hex (128 digits)."""
+    private = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(private_hex))
+    return private.sign(bundle_content(device_id, created_at, entries)).hex()
+
+
+def bundle_signed_by(public_hex: str, signature_hex: str, device_id: str, created_at: str,
+                     entries: list[dict[str, Any]]) -> bool:
+    """Whether `signature_hex` is the signature of this content by the key `public_hex`.
+
+    The server holds only public keys: a copy of its database can check a bundle, not make one.
+    Entries that cannot be serialised canonically raise ProtocolError (the bundle is unreadable,
+    which says more than "not signed").
+    """
+    content = bundle_content(device_id, created_at, entries)
+    if not isinstance(signature_hex, str) or not _SIGNATURE_PATTERN.match(signature_hex):
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_hex)).verify(
+            bytes.fromhex(signature_hex), content)
+    except (InvalidSignature, ValueError):
+        return False
+    return True

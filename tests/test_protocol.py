@@ -107,14 +107,18 @@ def test_entry_from_dict_round_trips_and_refuses_bad_shapes():
         entry_from_dict([1])
 
 
-def test_bundle_mac_depends_on_every_part():
-    from sync.protocol import bundle_key, bundle_mac, token_hash
-    key = bundle_key(token_hash("dt_secret"))
-    base = bundle_mac(key, DEVICE, "2026-11-22T08:15:30.123Z", [{"seq": 1}])
-    assert len(base) == 64
-    assert bundle_mac(key, DEVICE, "2026-11-22T08:15:30.123Z", [{"seq": 2}]) != base
-    assert bundle_mac(bundle_key(token_hash("dt_other")), DEVICE, "2026-11-22T08:15:30.123Z",
-                      [{"seq": 1}]) != base
+def test_bundle_signature_covers_every_part():
+    from sync.protocol import bundle_signed_by, new_signing_key, public_key_of, sign_bundle
+    key, at = new_signing_key(), "2026-11-22T08:15:30.123Z"
+    public = public_key_of(key)
+    signature = sign_bundle(key, DEVICE, at, [{"seq": 1}])
+    assert len(signature) == 128 and bundle_signed_by(public, signature, DEVICE, at, [{"seq": 1}])
+    assert not bundle_signed_by(public, signature, DEVICE, at, [{"seq": 2}])
+    assert not bundle_signed_by(public, signature, DEVICE, "2026-11-22T08:15:30.124Z",
+                                [{"seq": 1}])
+    assert not bundle_signed_by(public_key_of(new_signing_key()), signature, DEVICE, at,
+                                [{"seq": 1}])
+    assert not bundle_signed_by(public, "zz", DEVICE, at, [{"seq": 1}])
 
 
 def test_entry_ids_are_time_ordered_uuids():

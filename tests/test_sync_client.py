@@ -26,8 +26,8 @@ from pos import catalog, db, journal, sales, settings, stall
 from sync import client as sync_client
 from sync.client import (Backoff, PairingError, SyncClient, SyncLock, SyncRetryable, SyncWorker,
                          export_bundle, parse_retry_after, read_state)
-from sync.protocol import (BUNDLE_FORMAT, bundle_key, bundle_mac, canonical_json, check_link,
-                           entry_from_dict, token_hash, utc_timestamp)
+from sync.protocol import (BUNDLE_FORMAT, bundle_signed_by, canonical_json, check_link,
+                           entry_from_dict, public_key_of, utc_timestamp)
 
 server_app = pytest.importorskip("sync.server.app")
 from sync.server import catalogue as server_catalogue  # noqa: E402
@@ -601,9 +601,9 @@ def test_export_bundle_holds_exactly_the_pending_entries_and_verifies(app, conn,
     assert path.read_bytes() == canonical_json(bundle)
     assert bundle["format"] == BUNDLE_FORMAT
     assert bundle["device_id"] == app.config["DEVICE_ID"]
-    token = settings.read(conn, "sync_token")
-    assert bundle["mac"] == bundle_mac(bundle_key(token_hash(token)), bundle["device_id"],
-                                       bundle["created_at"], bundle["entries"])
+    public_key = public_key_of(settings.read(conn, "sync_signing_key"))
+    assert bundle_signed_by(public_key, bundle["signature"], bundle["device_id"],
+                            bundle["created_at"], bundle["entries"])
     seqs = [entry["seq"] for entry in bundle["entries"]]
     head = conn.execute("SELECT MAX(seq) FROM journal").fetchone()[0]
     assert seqs == list(range(acked + 1, head + 1)) and summary["entries"] == 3
@@ -623,8 +623,8 @@ def test_export_bundle_holds_exactly_the_pending_entries_and_verifies(app, conn,
     assert (result.pushed, result.pending) == (0, 0)
     # A forged bundle does not verify.
     forged = dict(bundle, entries=bundle["entries"][:-1])
-    assert forged["mac"] != bundle_mac(bundle_key(token_hash(token)), forged["device_id"],
-                                       forged["created_at"], forged["entries"])
+    assert not bundle_signed_by(public_key, forged["signature"], forged["device_id"],
+                                forged["created_at"], forged["entries"])
 
 
 def test_an_unpaired_stall_cannot_export_a_bundle(app, tmp_path):

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from pos import db, settings
 from pos.cli import main
 from sync.client import SyncClient, read_state
-from sync.protocol import bundle_key, bundle_mac, token_hash, utc_timestamp
+from sync.protocol import bundle_signed_by, public_key_of, utc_timestamp
 from tests.conftest import csrf_token
 from tests.test_sync_client import (paired, sell, server_template,  # noqa: F401
                                     stall_hashes, sync_server)
@@ -122,9 +122,9 @@ def test_the_sync_page_and_a_bundle_download(owner, helper, paired, conn):
     assert answer.status_code == 200
     assert answer.headers["Content-Disposition"].startswith("attachment;")
     bundle = json.loads(answer.data)
-    token = settings.read(conn, "sync_token")
-    assert bundle["mac"] == bundle_mac(bundle_key(token_hash(token)), bundle["device_id"],
-                                       bundle["created_at"], bundle["entries"])
+    public_key = public_key_of(settings.read(conn, "sync_signing_key"))
+    assert bundle_signed_by(public_key, bundle["signature"], bundle["device_id"],
+                            bundle["created_at"], bundle["entries"])
     assert len(bundle["entries"]) == read_state(conn).pending
     assert read_state(conn).last_bundle_at == bundle["created_at"]
     refused = helper.post("/sync/bundle", data={"csrf_token": csrf_token(helper, "/sync")})

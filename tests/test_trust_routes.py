@@ -118,6 +118,7 @@ SERVER_RULES: dict[tuple[str, str], list[tuple[dict[str, str], dict[str, str]]]]
     ("POST", "/api/v1/journal"): [({}, OWN_DEVICE)],
     ("GET", "/api/v1/journal"): [({}, DEVICE_API)],
     ("GET", "/api/v1/journal/head"): [({}, DEVICE_API)],
+    ("PUT", "/api/v1/device-key"): [({}, DEVICE_API)],
     ("GET", "/api/v1/catalogue"): [({}, DEVICE_API)],
     ("GET", "/api/v1/bank/notifications"): [({}, DEVICE_API)],
     ("POST", "/api/v1/bank/notifications"): [({}, dict.fromkeys(SERVER_ROLES, "L"))],

@@ -43,6 +43,11 @@ ATTENTION_TEXT = {
     "diverged": _l("The server's copy differs from this stall's journal"),
     "unreadable_entry": _l("Entry %(seq)s cannot be read"),
 }
+BUNDLE_ERROR_TEXT = {
+    "key_not_registered": _l("The provincial server does not know this stall's bundle key yet:"
+                             " connect to the network and sync once (or pair the stall again),"
+                             " then save for USB."),
+}
 
 # "Sync now" without a worker in this process (e.g. under `flask run`): one sync in a thread.
 _one_off: dict[Path, threading.Thread] = {}
@@ -208,7 +213,7 @@ def bundle() -> Any:
         try:
             summary = export_bundle(db_path, path)
         except SyncError as exc:
-            raise Conflict(exc.message, code=exc.code)
+            raise Conflict(BUNDLE_ERROR_TEXT.get(exc.code, exc.message), code=exc.code)
         data = path.read_bytes()
     name = f"market-pos-{current_app.config['DEVICE_ID'][:8]}-{summary['last_seq'] or 0}.json"
     return Response(data, mimetype="application/json",

@@ -28,6 +28,19 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 ALERT_KINDS = {"conflict": _l("Conflict"), "broken_chain": _l("Broken chain"),
                "bad_hash": _l("Wrong hash"), "clock": _l("Clock off"),
                "einvoice_range": _l("E-invoice range used by two sellers")}
+# Why a bundle was refused, in the administrator's language (store.import_bundle's codes).
+BUNDLE_REFUSALS = {
+    "old_bundle_format": _l("This bundle has the old format, which a copy of the server's"
+                            " database could forge, so it is no longer accepted. Update"
+                            " market-pos on the stall, connect it to the network once to sync,"
+                            " then export the bundle again."),
+    "no_signing_key": _l("The server holds no bundle signing key for this stall (or the stall"
+                         " is unknown or revoked). Connect the stall to the network once to"
+                         " sync (or pair it again), then export the bundle again."),
+    "bad_signature": _l("The bundle's signature does not match this stall's key: it was changed"
+                        " after the stall wrote it, or another machine wrote it. Nothing was"
+                        " stored."),
+}
 
 
 def _safe_next(target: str | None, default: str) -> str:
@@ -272,7 +285,7 @@ def bundle() -> Any:
                 with write_transaction(get_engine()) as conn:
                     result = store.import_bundle(conn, data, g.now)
             except ServerError as exc:
-                error, status = exc.message, exc.status
+                error, status = BUNDLE_REFUSALS.get(exc.code, exc.message), exc.status
             else:
                 if result.refusal is not None:
                     error, status = result.refusal.message, 409

@@ -1,4 +1,5 @@
-"""The sync API under /api/v1 (docs/SYNC.md): pairing, journal push and head, catalogue pull."""
+"""The sync API under /api/v1 (docs/SYNC.md): pairing, the bundle signing key, journal push and
+head, catalogue pull."""
 from __future__ import annotations
 
 import hashlib
@@ -48,14 +49,19 @@ def json_body() -> dict[str, Any]:
     return data
 
 
-def authenticated_device() -> str:
-    """The device of the request's bearer token; 401 when missing, unknown or revoked."""
+def bearer_token() -> str:
+    """The request's bearer token as sent; 401 when there is none (not checked here)."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("Send the device token as Authorization: Bearer <token>.")
+    return token.strip()
+
+
+def authenticated_device() -> str:
+    """The device of the request's bearer token; 401 when missing, unknown or revoked."""
     with read_transaction(_engine()) as conn:
-        device_id = store.device_for_token(conn, token.strip())
+        device_id = store.device_for_token(conn, bearer_token())
     if device_id is None:
         raise NotAuthenticated("This device token is unknown or revoked.", code="bad_token")
     return device_id
@@ -72,8 +78,18 @@ def pair() -> Response:
     body = json_body()
     with write_transaction(_engine()) as conn:
         result = store.pair(conn, body.get("code"), body.get("device_id"),
-                            body.get("head_seq", 0), g.now)
+                            body.get("head_seq", 0), g.now, body.get("public_key"))
     return answer(result)
+
+
+@bp.put("/device-key")
+def register_device_key() -> Response:
+    """Register the stall's bundle signing key with its token (stalls paired before keys)."""
+    authenticated_device()
+    public_key = json_body().get("public_key")
+    with write_transaction(_engine()) as conn:
+        registered = store.register_signing_key(conn, bearer_token(), public_key)
+    return answer({"public_key": public_key, "registered": registered})
 
 
 def _device_time() -> Any:

@@ -138,6 +138,9 @@ device_tokens = Table(
     Column("device_id", String(36), nullable=False, index=True),
     Column("created_at", UtcTimestamp(), nullable=False),
     Column("revoked_at", UtcTimestamp()),
+    # The stall's Ed25519 public key for USB bundles (hex), registered with this token; the
+    # private half never leaves the stall, so a copy of this table cannot sign a bundle.
+    Column("signing_key", String(64)),
 )
 
 # --- the journal, exactly as the stalls wrote it -----------------------------------------------

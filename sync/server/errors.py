@@ -57,6 +57,11 @@ class DeviceInUse(ServerError):
     code = "device_in_use"
 
 
+class SigningKeyTaken(ServerError):
+    status = 409
+    code = "signing_key_registered"
+
+
 class TooLarge(ServerError):
     status = 413
     code = "too_large"

@@ -8,6 +8,9 @@ from sync.protocol import MAX_BATCH_ENTRIES, PAIRING_ALPHABET
 _INT = {"type": "integer"}
 _STR = {"type": "string"}
 _HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_PUBLIC_KEY = {"type": "string", "pattern": "^[0-9a-f]{64}$",
+               "description": "The stall's Ed25519 public key (32 bytes in hex) that checks its"
+                              " USB bundles; the private half never leaves the stall"}
 _UUID = {"type": "string",
          "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}
 _TIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$",
@@ -67,7 +70,15 @@ SCHEMAS: dict[str, Any] = {
                                                   " shown as ABCD-EFGH"},
         "device_id": {**_UUID, "description": "The stall's own device id (required when"
                                               " head_seq > 0)"},
-        "head_seq": _SEQ}},
+        "head_seq": _SEQ, "public_key": _PUBLIC_KEY}},
+    "DeviceKeyRequest": {"type": "object", "required": ["public_key"],
+                         "properties": {"public_key": _PUBLIC_KEY}},
+    "DeviceKeyAnswer": {"type": "object", "required": ["public_key", "registered", "server_time"],
+                        "properties": {"public_key": _PUBLIC_KEY,
+                                       "registered": {"type": "boolean", "description":
+                                                      "true: registered now; false: it already"
+                                                      " was"},
+                                       "server_time": _TIME}},
     "Stall": {"type": "object", "required": ["name", "market", "commune", "province"],
               "properties": {"name": _STR, "vendor_name": {"type": ["string", "null"]},
                              "market": _STR, "commune": _STR,
@@ -79,6 +90,8 @@ SCHEMAS: dict[str, Any] = {
                    "properties": {"device_id": _UUID,
                                   "token": {"type": "string", "pattern": "^dt_"},
                                   "acked_seq": _SEQ, "head_hash": _HASH, "stall": _ref("Stall"),
+                                  "public_key": {**_PUBLIC_KEY, "description": "The key sent,"
+                                                 " now registered with the token"},
                                   "server_time": _TIME}},
     "PushRequest": {"type": "object", "required": ["device_id", "entries"], "properties": {
         "device_id": _UUID,
@@ -139,6 +152,14 @@ PATHS: dict[str, Any] = {
         "operationId": "pair", "security": [], "requestBody": _body("PairRequest"),
         "responses": {"200": _json(_ref("PairAnswer"), "Paired"),
                       **_errors(400, 409, 413, 429, 503)}}},
+    "/api/v1/device-key": {"put": {
+        "summary": "Register the stall's bundle signing key with its token, once (for a stall"
+                   " paired before it sent one); another key for the same token is refused"
+                   " (pair again with a new code)",
+        "operationId": "registerDeviceKey", "security": _BEARER,
+        "requestBody": _body("DeviceKeyRequest"),
+        "responses": {"200": _json(_ref("DeviceKeyAnswer"), "Registered (or already was)"),
+                      **_errors(400, 401, 409, 413, 503)}}},
     "/api/v1/journal": {"get": {
         "summary": "Download the device's own entries after after_seq, a page at a time (to"
                    " rebuild a stall that lost its storage)",

@@ -1,6 +1,8 @@
 """Stalls, one-time pairing codes and device tokens (docs/SYNC.md, "Identity and pairing").
 
 Only hashes of codes and tokens are stored: a copy of the database lets nobody pair or push.
+Beside each token the server keeps the stall's public key for USB bundles, never its private
+half: a copy of the database lets nobody sign a bundle either.
 """
 from __future__ import annotations
 
@@ -13,10 +15,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from sync.protocol import PAIRING_ALPHABET, is_uuid, token_hash
+from sync.protocol import PAIRING_ALPHABET, is_public_key, is_uuid, token_hash
 
 from .db import device_tokens, devices, journal, pairing_codes, stalls, utcnow
-from .errors import BadPairingCode, DeviceInUse, InvalidInput, NotFound
+from .errors import BadPairingCode, DeviceInUse, InvalidInput, NotFound, SigningKeyTaken
 from .places import clean_name, ensure_market, public_stall, stall_for_device
 
 logger = logging.getLogger(__name__)
@@ -24,6 +26,7 @@ logger = logging.getLogger(__name__)
 PAIRING_CODE_LENGTH = 8
 PAIRING_CODE_TTL = timedelta(hours=24)
 TOKEN_PREFIX = "dt_"
+PUBLIC_KEY_FORMAT = "public_key must be an Ed25519 public key: 64 lowercase hex digits."
 
 
 # --- stalls and pairing codes -------------------------------------------------------------------
@@ -81,8 +84,9 @@ def add_stall(conn: Connection, province: str, commune: str, market: str, name: 
 
 
 def pair(conn: Connection, code: Any, device_id: Any, head_seq: Any,
-         now: datetime) -> dict[str, Any]:
-    """Redeem a pairing code: choose the device id (adopt, bind or recover) and issue a token.
+         now: datetime, public_key: Any = None) -> dict[str, Any]:
+    """Redeem a pairing code: choose the device id (adopt, bind or recover) and issue a token,
+    with the stall's bundle signing key (`public_key`, hex) when it sends one.
 
     - The server holds entries for the stall's device: recover, the stall continues that chain.
     - The stall's journal is empty (`head_seq` 0): it adopts the server's device id.
@@ -95,6 +99,8 @@ def pair(conn: Connection, code: Any, device_id: Any, head_seq: Any,
         device_id = None
     if device_id is not None and not is_uuid(device_id):
         raise InvalidInput("device_id must be a lowercase UUID.")
+    if public_key is not None and not is_public_key(public_key):
+        raise InvalidInput(PUBLIC_KEY_FORMAT)
     code_hash = token_hash(normalise_code(code))
     row = conn.execute(select(pairing_codes).where(pairing_codes.c.code_hash == code_hash)
                        .with_for_update()).mappings().one_or_none()
@@ -120,12 +126,15 @@ def pair(conn: Connection, code: Any, device_id: Any, head_seq: Any,
     if used != 1:  # a concurrent request redeemed it first
         raise BadPairingCode("The pairing code is wrong, used or expired.")
     conn.execute(update(devices).where(devices.c.device_id == chosen).values(paired_at=now))
-    token = issue_token(conn, chosen, now)
+    token = issue_token(conn, chosen, now, public_key)
     details = stall_for_device(conn, chosen)
     assert details is not None
     logger.info("device %s paired to stall %s", chosen, row["stall_id"])
-    return {"device_id": chosen, "token": token, "acked_seq": device["acked_seq"],
-            "head_hash": device["head_hash"], "stall": public_stall(details)}
+    answer = {"device_id": chosen, "token": token, "acked_seq": device["acked_seq"],
+              "head_hash": device["head_hash"], "stall": public_stall(details)}
+    if public_key is not None:
+        answer["public_key"] = public_key   # the stall knows its key is registered
+    return answer
 
 
 def _bind(conn: Connection, stall_id: int, old_id: str, new_id: str, now: datetime) -> None:
@@ -152,12 +161,49 @@ def _bind(conn: Connection, stall_id: int, old_id: str, new_id: str, now: dateti
 
 # --- device tokens -------------------------------------------------------------------------------
 
-def issue_token(conn: Connection, device_id: str, now: datetime) -> str:
-    """A new bearer token for a device: 32 random bytes, url-safe base64, prefix dt_."""
+def issue_token(conn: Connection, device_id: str, now: datetime,
+                public_key: str | None = None) -> str:
+    """A new bearer token for a device: 32 random bytes, url-safe base64, prefix dt_; with the
+    stall's bundle signing key if it is known."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     conn.execute(device_tokens.insert().values(token_hash=token_hash(token), device_id=device_id,
-                                               created_at=now))
+                                               created_at=now, signing_key=public_key))
     return token
+
+
+def register_signing_key(conn: Connection, token: str, public_key: Any) -> bool:
+    """Give a live token the stall's bundle signing key, once (for stalls paired before keys).
+
+    Returns True when it was registered now, False when it already was (a resent request).
+    A token's key is never replaced: another key means a new pairing code from the
+    administrator, so a stolen token cannot swap the key a real stall registered.
+    """
+    if not is_public_key(public_key):
+        raise InvalidInput(PUBLIC_KEY_FORMAT)
+    hashed = token_hash(token)
+    if conn.execute(update(device_tokens)
+                    .where(device_tokens.c.token_hash == hashed,
+                           device_tokens.c.revoked_at.is_(None),
+                           device_tokens.c.signing_key.is_(None))
+                    .values(signing_key=public_key)).rowcount == 1:
+        return True
+    current = conn.execute(select(device_tokens.c.signing_key)
+                           .where(device_tokens.c.token_hash == hashed)).scalar_one_or_none()
+    if current != public_key:
+        raise SigningKeyTaken("This stall already has another bundle signing key; pair it again"
+                              " with a new code to change it.")
+    return False
+
+
+def signing_keys(conn: Connection, device_id: str) -> list[str]:
+    """The bundle signing keys of a device's live tokens (its stall not revoked)."""
+    return list(conn.execute(
+        select(device_tokens.c.signing_key)
+        .select_from(device_tokens.join(devices, devices.c.device_id == device_tokens.c.device_id)
+                     .join(stalls, stalls.c.id == devices.c.stall_id))
+        .where(device_tokens.c.device_id == device_id, device_tokens.c.revoked_at.is_(None),
+               device_tokens.c.signing_key.is_not(None), stalls.c.revoked_at.is_(None))
+    ).scalars())
 
 
 def device_for_token(conn: Connection, token: str) -> str | None:

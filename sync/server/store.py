@@ -7,7 +7,6 @@ Every function takes a SQLAlchemy `Connection` inside a transaction the caller o
 """
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import unicodedata
@@ -19,16 +18,17 @@ from typing import Any, Iterator
 from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Connection
 
-from sync.protocol import (BUNDLE_FORMAT, Entry, ProtocolError, bundle_key, bundle_mac,
-                           canonical_json, canonical_text, entry_from_dict, is_uuid,
-                           parse_timestamp, utc_timestamp)
+from sync.protocol import (BUNDLE_FORMAT, LEGACY_BUNDLE_FORMAT, Entry, ProtocolError,
+                           bundle_signed_by, canonical_json, canonical_text, entry_from_dict,
+                           is_uuid, parse_timestamp, utc_timestamp)
 
 from . import projection
 from .catalogue import catalogue, set_catalogue_product  # noqa: F401  (re-exported)
-from .db import device_tokens, devices, integrity_alerts, journal, stalls, utcnow
+from .db import devices, integrity_alerts, journal, stalls, utcnow
 from .errors import BadBundle, InvalidInput, NotFound, WrongDevice
 from .pairing import (add_stall, device_for_token, display_code,  # noqa: F401  (re-exported)
-                      issue_pairing_code, issue_token, pair, revoke_device)
+                      issue_pairing_code, issue_token, pair, register_signing_key,
+                      revoke_device, signing_keys)
 
 logger = logging.getLogger(__name__)
 
@@ -313,39 +313,55 @@ def export_journal(conn: Connection, device_id: str | None = None) -> Iterator[d
 
 
 def import_bundle(conn: Connection, data: Any, now: datetime) -> PushResult:
-    """Store a stall's offline bundle exactly like a push, after checking its MAC.
+    """Store a stall's offline bundle exactly like a push, after checking its signature.
 
-    The MAC is keyed with SHA-256 of one of the device's live tokens, which is what we store; a
-    bundle signed with a revoked token is refused.
+    The signature must verify with the Ed25519 key registered with one of the device's live
+    tokens. The server holds only public keys, so a copy of its database cannot sign a bundle;
+    for the same reason the older HMAC bundles (keyed with the stored token hash) are refused.
     """
     if not isinstance(data, dict):
         raise BadBundle("A bundle is a JSON object.")
+    if data.get("format") == LEGACY_BUNDLE_FORMAT:
+        raise BadBundle(OLD_BUNDLE_MESSAGE, code="old_bundle_format")
     if data.get("format") != BUNDLE_FORMAT:
         raise BadBundle(f"Not a {BUNDLE_FORMAT} bundle.")
-    device_id, created_at, items, mac = (data.get("device_id"), data.get("created_at"),
-                                         data.get("entries"), data.get("mac"))
+    device_id, created_at, items, signature = (data.get("device_id"), data.get("created_at"),
+                                               data.get("entries"), data.get("signature"))
     if not is_uuid(device_id) or not isinstance(created_at, str) or not isinstance(items, list) \
-            or not isinstance(mac, str):
-        raise BadBundle("A bundle needs device_id, created_at, entries and mac.")
+            or not isinstance(signature, str):
+        raise BadBundle("A bundle needs device_id, created_at, entries and signature.")
     try:
         parse_timestamp(created_at)
     except ProtocolError as exc:
         raise BadBundle(f"created_at: {exc}") from None
-    hashes = conn.execute(select(device_tokens.c.token_hash).where(
-        device_tokens.c.device_id == device_id, device_tokens.c.revoked_at.is_(None))
-    ).scalars().all()
+    keys = signing_keys(conn, device_id)
+    if not keys:
+        raise BadBundle(NO_KEY_MESSAGE, code="no_signing_key")
     try:
-        expected = [bundle_mac(bundle_key(h), device_id, created_at, items) for h in hashes]
+        signed = any(bundle_signed_by(key, signature, device_id, created_at, items)
+                     for key in keys)
     except (ProtocolError, ValueError, RecursionError) as exc:
         raise BadBundle(f"The bundle's entries cannot be read: {exc}") from None
-    if not any(hmac.compare_digest(mac, candidate) for candidate in expected):
-        raise BadBundle("The bundle's MAC does not match any live token of this device.",
-                        code="bad_mac")
+    if not signed:
+        raise BadBundle(BAD_SIGNATURE_MESSAGE, code="bad_signature")
     try:
         entries = parse_entries(items)
     except InvalidInput as exc:
         raise BadBundle(exc.message) from None
     return push(conn, device_id, entries, now)
+
+
+OLD_BUNDLE_MESSAGE = (
+    f"This bundle has the old format {LEGACY_BUNDLE_FORMAT}, which a copy of the server's"
+    " database could forge, so it is no longer accepted. Update market-pos on the stall, connect"
+    " it to the network once to sync, then export the bundle again.")
+NO_KEY_MESSAGE = (
+    "The server holds no bundle signing key for this stall (or the stall is unknown or revoked)."
+    " Connect the stall to the network once to sync (or pair it again), then export the bundle"
+    " again.")
+BAD_SIGNATURE_MESSAGE = (
+    "The bundle's signature does not match this stall's key: it was changed after the stall"
+    " wrote it, or another machine wrote it. Nothing was stored.")
 
 
 # --- integrity alerts ----------------------------------------------------------------------------
@@ -376,4 +392,5 @@ def resolve_alert(conn: Connection, alert_id: str, by: str, note: str | None = N
 __all__ = ["PushResult", "Refusal", "add_stall", "alert_on_stored_entries", "catalogue",
            "device_for_token", "display_code", "export_journal", "head", "import_bundle",
            "issue_pairing_code", "issue_token", "list_alerts", "pair", "parse_entries", "push",
-           "resolve_alert", "revoke_device", "set_catalogue_product"]
+           "register_signing_key", "resolve_alert", "revoke_device", "set_catalogue_product",
+           "signing_keys"]

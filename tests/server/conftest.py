@@ -20,7 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
-from sync.protocol import Entry
+from sync.protocol import Entry, new_signing_key, public_key_of
 from sync.server import migrations, store
 from sync.server.app import create_app
 from sync.server.db import make_engine, metadata, utcnow, write_transaction
@@ -131,9 +131,12 @@ def add_stall(engine: Engine, name: str = "Sạp rau cô Lan", *, market: str = 
 
 def pair_stall(client: FlaskClient, engine: Engine, name: str = "Sạp rau cô Lan",
                **place: str) -> SimpleNamespace:
-    """A stall paired with an empty journal (it adopts the server's device id)."""
+    """A stall paired with an empty journal (it adopts the server's device id), with its bundle
+    signing key (`signing_key`, the private half the stall keeps)."""
     stall = add_stall(engine, name, **place)
-    response = client.post("/api/v1/pair", json={"code": stall.code, "head_seq": 0})
+    stall.signing_key = new_signing_key()
+    response = client.post("/api/v1/pair", json={"code": stall.code, "head_seq": 0,
+                                                 "public_key": public_key_of(stall.signing_key)})
     assert response.status_code == 200, response.get_json()
     stall.token = response.get_json()["token"]
     stall.headers = bearer(stall.token)

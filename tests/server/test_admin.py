@@ -8,7 +8,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from sync.protocol import bundle_key, bundle_mac, token_hash
+from sync.protocol import BUNDLE_FORMAT, sign_bundle
 from sync.server import store
 from sync.server.cli import main
 from sync.server.db import write_transaction
@@ -132,9 +132,10 @@ def test_bundle_upload_is_idempotent(admin_client, client, engine, stall):
     chain = Chain(stall.device_id)
     entries = [e.to_dict() for e in chain.sales_run(4)]
     created = "2026-11-23T08:00:00.000Z"
-    mac = bundle_mac(bundle_key(token_hash(stall.token)), stall.device_id, created, entries)
-    bundle = json.dumps({"format": "market-pos-bundle/1", "device_id": stall.device_id,
-                         "created_at": created, "entries": entries, "mac": mac}).encode()
+    signature = sign_bundle(stall.signing_key, stall.device_id, created, entries)
+    bundle = json.dumps({"format": BUNDLE_FORMAT, "device_id": stall.device_id,
+                         "created_at": created, "entries": entries,
+                         "signature": signature}).encode()
     for expected_stored in (4, 0):
         response = admin_client.post("/admin/bundle", data={
             "bundle": (io.BytesIO(bundle), "bundle.json"),

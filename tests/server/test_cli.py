@@ -5,8 +5,7 @@ import json
 
 from click.testing import CliRunner
 
-from sync.protocol import BUNDLE_FORMAT, bundle_key, bundle_mac, canonical_json, token_hash, \
-    utc_timestamp
+from sync.protocol import BUNDLE_FORMAT, canonical_json, sign_bundle, utc_timestamp
 from sync.server.cli import main
 
 from .chain import Chain, wire
@@ -55,18 +54,18 @@ def test_import_bundle_and_exit_codes(server_db, stall, tmp_path):
     created_at = utc_timestamp()
     items = wire(chain.entries)
     data = {"format": BUNDLE_FORMAT, "device_id": stall.device_id, "created_at": created_at,
-            "entries": items, "mac": bundle_mac(bundle_key(token_hash(stall.token)),
-                                                stall.device_id, created_at, items)}
+            "entries": items, "signature": sign_bundle(stall.signing_key, stall.device_id,
+                                                       created_at, items)}
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     result = run(server_db, "import-bundle", str(path))
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["stored"] == 2
     assert json.loads(run(server_db, "import-bundle", str(path)).stdout)["duplicates"] == 2
-    data["mac"] = "f" * 64
+    data["signature"] = "f" * 128
     path.write_text(json.dumps(data))
     refused = run(server_db, "import-bundle", str(path))
-    assert refused.exit_code == 1 and "MAC" in refused.output
+    assert refused.exit_code == 1 and "signature" in refused.output
     path.write_text("{not json")
     assert run(server_db, "import-bundle", str(path)).exit_code == 1
 
