@@ -21,7 +21,7 @@ from .bankcheck import BankTransaction
 from .localtime import VIETNAM
 from .money import MAX_PRICE
 from .text import fold
-from sync.numbers import MAX_NUMBER_CHARS, excerpt, whole_number
+from sync.numbers import MAX_NUMBER_CHARS, excerpt, whole_number_or_none
 from sync.protocol import utc_timestamp
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -75,12 +75,13 @@ def parse_amount_text(text: str) -> int | None:
             raise StatementError("bad_amount", f"The amount {excerpt(cleaned)} is too large.")
         return None
     if _GROUPED_AMOUNT.fullmatch(cleaned):
-        amount = whole_number(re.sub(r"[.,]", "", cleaned))
+        digits = re.sub(r"[.,]", "", cleaned)
     elif _PLAIN_AMOUNT.fullmatch(cleaned):   # "200000.00": no fractions of a đồng
-        amount = whole_number(re.split(r"[.,]", cleaned)[0])
+        digits = re.split(r"[.,]", cleaned)[0]
     else:
         return None
-    if amount > MAX_PRICE:
+    amount = whole_number_or_none(digits)
+    if amount is None or amount > MAX_PRICE:
         raise StatementError("bad_amount", f"The amount {excerpt(cleaned)} is too large.")
     return amount
 
