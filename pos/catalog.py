@@ -14,6 +14,7 @@ from .db import write_transaction
 from .errors import InvalidInput, NotFound
 from .money import parse_amount
 from .text import clean_text, fold
+from sync.numbers import whole_number_or_none
 
 SUGGESTED_UNITS = ("kg", "lạng", "g", "bó", "gói", "cái", "hộp", "chai", "túi", "quả", "con", "lít")
 WEIGHED_UNITS = frozenset({"kg", "lạng", "g", "lít"})
@@ -50,8 +51,8 @@ def validate_product(data: dict[str, Any], existing: dict[str, Any] | None = Non
     if stars in (None, "", 0, "0"):
         clean["ocop_stars"] = None
     else:
-        if isinstance(stars, str) and stars.strip().isdigit():
-            stars = int(stars)
+        if isinstance(stars, str):
+            stars = whole_number_or_none(stars.strip())
         if isinstance(stars, bool) or stars not in (3, 4, 5):
             raise InvalidInput(_l("OCOP rating is 3, 4 or 5 stars."), field="ocop_stars")
         clean["ocop_stars"] = stars

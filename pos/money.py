@@ -6,12 +6,24 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 
+from sync.numbers import NumberRefused, bounded_decimal
+
 from .errors import InvalidInput
 
 MAX_PRICE = 10**12          # đồng; a sanity bound well above any stall's sale
 MAX_QUANTITY_MILLI = 10**9  # one million units
-_QUANTITY_TEXT = re.compile(r"^\d{1,7}(\.\d{1,3})?$")
-_INTEGER_TEXT = re.compile(r"^\d{1,13}$")
+_QUANTITY_TEXT = re.compile(r"^\d{1,7}(\.\d{1,3})?$", re.ASCII)
+_INTEGER_TEXT = re.compile(r"^\d{1,13}$", re.ASCII)
+_TOO_MANY_DECIMALS = re.compile(r"^\d{1,7}\.\d{4,}$", re.ASCII)
+
+
+def _bounded(value: Decimal, message: object, field: str) -> Decimal:
+    """`value` once its size is known to be small (an int of Decimal("1e999999") takes half a
+    minute to build); InvalidInput with `message` otherwise."""
+    try:
+        return bounded_decimal(value)
+    except NumberRefused:
+        raise InvalidInput(message, field=field) from None
 
 
 def parse_quantity(value: object, *, field: str = "quantity") -> int:
@@ -24,9 +36,9 @@ def parse_quantity(value: object, *, field: str = "quantity") -> int:
     if isinstance(value, int):
         milli = value * 1000
     elif isinstance(value, (str, Decimal)):
-        text = str(value).strip() if isinstance(value, str) else None
+        text = value.strip() if isinstance(value, str) else None
         if text is not None and not _QUANTITY_TEXT.match(text):
-            if re.match(r"^\d+\.\d{4,}$", text):
+            if _TOO_MANY_DECIMALS.match(text):
                 raise InvalidInput(_l("Quantity can have at most three decimals."), field=field)
             raise InvalidInput(_l("Quantity must be a number, such as 1 or 0.75."), field=field)
         try:
@@ -35,7 +47,9 @@ def parse_quantity(value: object, *, field: str = "quantity") -> int:
             raise InvalidInput(_l("Quantity must be a number, such as 1 or 0.75."), field=field)
         if not exact.is_finite():
             raise InvalidInput(_l("Quantity must be a number, such as 1 or 0.75."), field=field)
-        scaled = exact * 1000
+        if exact.adjusted() > 6:  # read off the exponent: nothing is expanded
+            raise InvalidInput(_l("Quantity is too large."), field=field)
+        scaled = _bounded(exact, _l("Quantity can have at most three decimals."), field) * 1000
         if scaled != scaled.to_integral_value():
             raise InvalidInput(_l("Quantity can have at most three decimals."), field=field)
         milli = int(scaled)
@@ -55,7 +69,7 @@ def parse_amount(value: object, *, field: str = "amount", allow_zero: bool = Tru
     if isinstance(value, str) and _INTEGER_TEXT.match(value.strip()):
         value = int(value.strip())
     elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
-        value = int(value)
+        value = int(_bounded(value, _l("The amount is too large."), field))
     if not isinstance(value, int):
         raise InvalidInput(_l("Amounts are whole đồng, such as 15000."), field=field)
     if value < 0:

@@ -19,11 +19,16 @@ from typing import Iterator
 
 from .bankcheck import BankTransaction
 from .localtime import VIETNAM
+from .money import MAX_PRICE
 from .text import fold
+from sync.numbers import MAX_NUMBER_CHARS, excerpt, whole_number_or_none
 from sync.protocol import utc_timestamp
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 20_000
+_AMOUNT_CHARACTERS = re.compile(r"[0-9.,]+")
+_GROUPED_AMOUNT = re.compile(r"[0-9]{1,3}([.,][0-9]{3})+")
+_PLAIN_AMOUNT = re.compile(r"[0-9]+([.,]0{1,2})?")
 
 # Folded header names (see pos/text.py fold) for each column we need.
 _COLUMNS = {
@@ -57,15 +62,28 @@ class StatementRow:
 
 
 def parse_amount_text(text: str) -> int | None:
-    """ "200,000" / "200.000" / "200000" / "+200,000 VND" → 200000; None if not a whole amount."""
+    """ "200,000" / "200.000" / "200000" / "+200,000 VND" → 200000; None if not a whole amount.
+
+    An amount written with more than MAX_NUMBER_CHARS characters, or above MAX_PRICE, is a
+    StatementError: it is refused by its text before Python builds it (issue 15).
+    """
     cleaned = re.sub(r"(?i)vn[dđ]|₫|\s|\+", "", text or "")
     if not cleaned or cleaned.startswith("-"):
         return None
-    if re.fullmatch(r"\d{1,3}([.,]\d{3})+", cleaned):
-        return int(re.sub(r"[.,]", "", cleaned))
-    if re.fullmatch(r"\d+([.,]0{1,2})?", cleaned):   # "200000.00": no fractions of a đồng
-        return int(re.split(r"[.,]", cleaned)[0])
-    return None
+    if len(cleaned) > MAX_NUMBER_CHARS:
+        if _AMOUNT_CHARACTERS.fullmatch(cleaned):
+            raise StatementError("bad_amount", f"The amount {excerpt(cleaned)} is too large.")
+        return None
+    if _GROUPED_AMOUNT.fullmatch(cleaned):
+        digits = re.sub(r"[.,]", "", cleaned)
+    elif _PLAIN_AMOUNT.fullmatch(cleaned):   # "200000.00": no fractions of a đồng
+        digits = re.split(r"[.,]", cleaned)[0]
+    else:
+        return None
+    amount = whole_number_or_none(digits)
+    if amount is None or amount > MAX_PRICE:
+        raise StatementError("bad_amount", f"The amount {excerpt(cleaned)} is too large.")
+    return amount
 
 
 def _parse_date(text: str) -> str | None:

@@ -20,6 +20,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
                                                               Ed25519PublicKey)
 
+from .numbers import excerpt, loads_json
+
 GENESIS_HASH = "0" * 64
 HASHED_FIELDS = ("device_id", "seq", "id", "kind", "at", "payload")
 _AT_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$", re.ASCII)
@@ -241,12 +243,13 @@ def entry_from_dict(data: object, *, payload_types_checked: bool = False) -> Ent
 
 
 def _refuse_float(text: str) -> Any:
-    raise ProtocolError(f"{text} is not a whole number: floats are not allowed")
+    raise ProtocolError(f"{excerpt(text)} is not a whole number: floats are not allowed")
 
 
 def loads_without_floats(raw: bytes | str) -> Any:
-    """Parse JSON refusing floats, NaN and Infinity at C speed (the hook runs only for them)."""
-    return json.loads(raw, parse_float=_refuse_float, parse_constant=_refuse_float)
+    """Parse JSON refusing floats, NaN, Infinity and whole numbers past 64 bits by their text
+    (NumberRefused or ProtocolError, both ValueErrors) before any is built."""
+    return loads_json(raw, parse_float=_refuse_float)
 
 
 def token_hash(token: str) -> str:

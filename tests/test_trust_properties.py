@@ -79,7 +79,7 @@ def test_a_sale_total_is_the_exact_sum_of_half_up_lines(conn: Any, lines: list[A
     assert all(line_amount(m, p) == e for (m, p), e in zip(lines, expected))
 
 
-@given(st.recursive(vietnamese_text | st.integers(),
+@given(st.recursive(vietnamese_text | st.integers(-(2**63 - 1), 2**63 - 1),  # the wire's range
                     lambda inner: st.lists(inner, max_size=3) |
                     st.dictionaries(vietnamese_text, inner, max_size=3), max_leaves=8))
 def test_nfc_and_decomposed_text_hash_the_same(payload: Any) -> None:

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from .. import settings as stall_settings
 from ..errors import InvalidInput
 from ..text import clean_text
+from sync.numbers import whole_number_or_none
 from . import rates
 
 MODES = ("receipt", "mtt")
@@ -78,8 +79,8 @@ def load(conn: sqlite3.Connection) -> TaxSettings:
 
 
 def _whole(value: Any, field: str, low: int, high: int, message: Any) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    if isinstance(value, str):
+        value = whole_number_or_none(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidInput(message, field=field)
     return value

@@ -1,9 +1,7 @@
 """The stall's JSON API (DESIGN.md): sales, voids, products, settings and sync status."""
 from __future__ import annotations
 
-import json
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, session
@@ -13,6 +11,7 @@ from .. import access, catalog, daybook, openapi, printing, printouts, sales, se
 from ..tax import invoices as tax_invoices
 from ..tax import settings as tax_settings
 from sync.client import read_state
+from sync.numbers import NumberRefused, loads_json, whole_number
 from sync.protocol import utc_timestamp
 from ..app import csrf, get_db
 from ..db import write_transaction
@@ -23,16 +22,16 @@ from .sync import trigger as trigger_sync
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
-
-
 def read_json() -> Any:
-    """Parse the body exactly: decimals as Decimal (never float); malformed JSON is a clear 400."""
+    """Parse the body exactly: decimals as Decimal (never float), every number bounded by its text
+    before it is built (sync.numbers); malformed JSON or a refused number is a clear 400."""
     raw = request.get_data(cache=False)
     try:
-        return json.loads(raw.decode("utf-8"), parse_float=Decimal,
-                          parse_constant=_reject_constant)
+        return loads_json(raw.decode("utf-8"))
+    except NumberRefused:
+        raise InvalidInput(_("A number in the request is too long or too large: amounts are whole "
+                             "đồng, such as 15000, and quantities such as 1.5."),
+                           code="bad_number") from None
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidInput(_("The request body is not valid JSON."), code="malformed_json")
 
@@ -93,9 +92,9 @@ def create_sale() -> Any:
 def list_sales() -> Any:
     """List sales after a sequence number, oldest first."""
     try:
-        since_seq = int(request.args.get("since_seq", "0"))
-        limit = int(request.args.get("limit", "100"))
-    except ValueError:
+        since_seq = whole_number(request.args.get("since_seq", "0"))
+        limit = whole_number(request.args.get("limit", "100"))
+    except NumberRefused:
         raise InvalidInput(_("since_seq and limit must be whole numbers."))
     if since_seq < 0 or not 1 <= limit <= 500:
         raise InvalidInput(_("since_seq must be 0 or more and limit between 1 and 500."))

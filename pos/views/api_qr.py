@@ -124,6 +124,8 @@ def reconcile(data: bytes) -> dict[str, Any]:
             "no_columns": _("The first row must name the columns; an amount (credit) column and"
                             " a description column are needed."),
             "too_many_rows": _("The file has too many rows (at most 20,000)."),
+            "bad_amount": _("An amount in the file is too large: amounts are whole đồng,"
+                            " such as 200.000."),
         }
         raise InvalidInput(messages.get(exc.code, str(exc)), field="statement",
                            code=f"statement_{exc.code}") from None

@@ -11,6 +11,7 @@ from .. import daybook, printing, printouts, qrpay, sales, settings
 from ..app import get_db
 from ..db import write_transaction
 from ..errors import InvalidInput, PosError
+from sync.numbers import whole_number_or_none
 from sync.protocol import utc_timestamp
 from .guards import login_required, owner_required, safe_next
 
@@ -173,10 +174,11 @@ def _report_ref(conn: Any) -> str:
     """x:<day> or z:<number> from the request, checked."""
     z = request.values.get("z")
     if z:
-        if not z.isdigit():
+        number = whole_number_or_none(z)
+        if number is None or number < 1:
             raise InvalidInput(_("Unknown report."))
-        daybook.z_report(conn, int(z))  # 404 for an unknown number
-        return f"z:{int(z)}"
+        daybook.z_report(conn, number)  # 404 for an unknown number
+        return f"z:{number}"
     day = request.values.get("day") or sales.current_business_day(conn, utc_timestamp())
     try:
         date.fromisoformat(day)

@@ -15,10 +15,12 @@ from ..app import get_db
 from ..db import write_transaction
 from ..errors import InvalidInput, NotFound, PosError
 from ..localtime import format_day, today
+from ..money import parse_amount
 from ..paper import render_pdf
 from ..tax import books, invoice_xml, invoices, rates, status, thresholds
 from ..tax import receipt as tax_receipt
 from ..tax import settings as tax_settings
+from .api import read_json
 from .guards import is_owner_now, login_required, owner_required
 
 logger = logging.getLogger(__name__)
@@ -240,19 +242,15 @@ def correct(code: str) -> Any:
     device_id = current_app.config["DEVICE_ID"]
     by = "owner" if session.get("role") == "owner" else "helper+owner_pin"
     if request.is_json:
-        body = request.get_json(silent=True)
-        if body is None:
-            raise InvalidInput(_("The request body is not valid JSON."), code="malformed_json")
-        issued = invoices.issue_correction(conn, device_id, code, body, by)
+        issued = invoices.issue_correction(conn, device_id, code, read_json(), by)
         return jsonify({k: v for k, v in issued.items() if k != "payload"} |
                        {"lines": issued["payload"]["lines"]}), 201
     form = request.form
     try:
         amount_text = form.get("amount", "").strip().replace(".", "")
         negative = amount_text.startswith("-")
-        if not amount_text.lstrip("-").isdigit():
-            raise InvalidInput(_("Amounts are whole đồng, such as 15000."), field="amount")
-        amount = int(amount_text.lstrip("-")) * (-1 if negative else 1)
+        amount = parse_amount(amount_text.removeprefix("-"), field="amount")
+        amount = -amount if negative else amount
         issued = invoices.issue_correction(conn, device_id, code, {
             "type": "adjustment", "reason": form.get("reason"),
             "lines": [{"name": form.get("name") or form.get("reason"), "amount": amount}]}, by)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import json
 import time
 from functools import wraps
 from typing import Any, Callable
@@ -15,6 +14,8 @@ from flask import (Blueprint, abort, flash, g, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+
+from sync.protocol import loads_without_floats
 
 from . import bank, store
 from .app import LANGUAGES, get_engine, select_locale
@@ -277,7 +278,7 @@ def bundle() -> Any:
     if request.method == "POST":
         upload = request.files.get("bundle")
         try:
-            data = json.loads((upload.read() if upload else b"").decode("utf-8"))
+            data = loads_without_floats((upload.read() if upload else b"").decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             error, status = _("This file is not a bundle (not JSON)."), 400
         else:

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 
+from sync.numbers import NumberRefused, whole_number_or_none
 from sync.protocol import (MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, Entry, ProtocolError,
                            canonical_json, loads_without_floats, parse_timestamp, utc_timestamp)
 
@@ -42,6 +43,8 @@ def json_body() -> dict[str, Any]:
     raw = request.get_data(cache=False)  # raises 413 past the limit
     try:
         data = loads_without_floats(raw)  # the sync wire has no floats anywhere
+    except NumberRefused as exc:
+        raise InvalidInput(f"A number in the body is refused: {exc}.", code="bad_number") from None
     except (ValueError, RecursionError) as exc:
         raise InvalidInput(f"The body is not valid JSON: {exc}", code="malformed_json") from None
     if not isinstance(data, dict):
@@ -136,9 +139,10 @@ def _whole_number(name: str, default: int, low: int, high: int) -> int:
     value = request.args.get(name)
     if value is None:
         return default
-    if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
+    number = whole_number_or_none(value)
+    if number is None or not low <= number <= high:
         raise InvalidInput(f"{name} must be a whole number from {low} to {high}.")
-    return int(value)
+    return number
 
 
 @bp.get("/journal")

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection
 
+from sync.numbers import whole_number_or_none
 from sync.protocol import utc_timestamp
 from sync.qrref import find_reference, stall_id_of_reference
 
@@ -128,8 +129,8 @@ def parse_notifications(body: Any) -> list[dict[str, Any]]:
         if not isinstance(txn_id, str) or not 1 <= len(txn_id.strip()) <= 64:
             raise InvalidInput(f"{where}: a transaction id (1 to 64 characters) is required.")
         amount = _first(item, _AMOUNT_KEYS)
-        if isinstance(amount, str) and amount.strip().lstrip("-").isdigit():
-            amount = int(amount.strip())
+        if isinstance(amount, str):
+            amount = whole_number_or_none(amount.strip())
         if isinstance(amount, bool) or not isinstance(amount, int):
             raise InvalidInput(f"{where}: the amount must be a whole number of dong.")
         if amount <= 0:

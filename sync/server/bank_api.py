@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, request
 
+from sync.numbers import NumberRefused, whole_number
 from sync.protocol import ProtocolError, loads_without_floats
 
 from . import bank
@@ -37,6 +38,8 @@ def receive() -> Response:
         raise InvalidInput("The body is larger than 1 MiB.")
     try:
         body = loads_without_floats(request.get_data(cache=False)[:MAX_BODY + 1])
+    except NumberRefused as exc:
+        raise InvalidInput(f"A number in the body is refused: {exc}.", code="bad_number") from None
     except (ValueError, RecursionError, ProtocolError) as exc:
         raise InvalidInput(f"The body is not valid JSON: {exc}", code="malformed_json") from None
     notifications = bank.parse_notifications(body)
@@ -50,8 +53,8 @@ def for_stall() -> Response:
     """The calling stall's notifications after `after` (an id it got before), oldest first."""
     device_id = authenticated_device()
     try:
-        after = int(request.args.get("after", "0"))
-    except ValueError:
+        after = whole_number(request.args.get("after", "0"))
+    except NumberRefused:
         raise InvalidInput("after must be a whole number.") from None
     if not 0 <= after < 2 ** 63:
         raise InvalidInput("after must be a whole number from 0 to 2^63 - 1.")

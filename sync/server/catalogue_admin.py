@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from pos.errors import InvalidInput as AmountError
 from pos.money import parse_amount
+from sync.numbers import whole_number
 
 from .admin import admin_required, bp
 from .app import get_engine
@@ -61,7 +62,7 @@ def save_reference_product() -> Any:
     form["active"] = request.form.get("active") == "1"
     try:
         price = parse_amount(form["price"].replace(".", ""), field="price")
-        stars = int(form["ocop_stars"]) if form["ocop_stars"] else None
+        stars = whole_number(form["ocop_stars"]) if form["ocop_stars"] else None
         with write_transaction(get_engine()) as conn:
             product = set_catalogue_product(
                 conn, province=form["province"], commune=form["commune"] or None,
