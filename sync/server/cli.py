@@ -161,10 +161,12 @@ def export_journal(database: str | None, device_id: str | None, fmt: str,
 @click.argument("bundle", type=click.File("rb"))
 def import_bundle(database: str | None, bundle: BinaryIO) -> None:
     """Store a stall's offline bundle (market-pos export-bundle) exactly like a push."""
+    from sync.protocol import loads_without_floats
+
     from . import store
     from .errors import ServerError
     try:
-        data = json.loads(bundle.read())
+        data = loads_without_floats(bundle.read())
     except ValueError as exc:
         raise click.ClickException(f"The bundle is not JSON: {exc}")
     engine = _engine(database)
