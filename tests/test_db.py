@@ -62,10 +62,13 @@ def _write_version_data(conn, applied):
             conn.execute("INSERT INTO sales (id, seq, number, at, business_day, total, sold_by)"
                          " VALUES (?, ?, ?, ?, ?, 10000, 'owner')",
                          (entry.id, entry.seq, number, entry.at, business_day(entry.at)))
+            # From 0012 on, a sale's lines and payments are keyed by its seq, before by its id.
+            key, column = ((entry.seq, "sale_seq") if "0012_sale_rows_keyed_by_seq" in applied
+                           else (entry.id, "sale_id"))
             conn.execute("INSERT INTO sale_lines VALUES (?, 1, 1, 'Sả', 'bó', 2000, 5000, 10000)",
-                         (entry.id,))
-            conn.execute("INSERT INTO payments (sale_id, line_no, method, amount, tendered,"
-                         " change) VALUES (?, 1, 'cash', 10000, 20000, 10000)", (entry.id,))
+                         (key,))
+            conn.execute(f"INSERT INTO payments ({column}, line_no, method, amount, tendered,"
+                         " change) VALUES (?, 1, 'cash', 10000, 20000, 10000)", (key,))
             if voided:
                 void = journal.append(conn, DEVICE, "void", {"sale_id": entry.id})
                 conn.execute("UPDATE sales SET voided_seq = ?, void_reason = 'x' WHERE id = ?",
