@@ -2,21 +2,25 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 import sqlite3
 import time
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import write_transaction
 from .errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyAttempts
+from sync.lockout import Policy, Streak
 from sync.protocol import utc_timestamp
 
 ROLES = ("owner", "helper")
-MAX_FAILURES = 5
-LOCK_SECONDS = 60
+# Five wrong PINs lock the pad for 1, then 5, 15 and 60 minutes: a 4-digit PIN then takes weeks
+# to guess, a 6-digit one years, and a vendor who mistypes loses only a minute.
+PIN_GUARD = Policy(max_failures=5, lock_seconds=(60, 5 * 60, 15 * 60, 60 * 60))
 _PIN = re.compile(r"^\d{4,8}$")
 
 
@@ -49,36 +53,67 @@ def has_owner(conn: sqlite3.Connection) -> bool:
 def seconds_locked(conn: sqlite3.Connection, now: float | None = None) -> int:
     """How many seconds the PIN pad stays locked after too many wrong tries (0 if open)."""
     now = time.time() if now is None else now
-    locked_until = conn.execute("SELECT locked_until FROM pin_guard WHERE id = 1").fetchone()[0]
-    return max(0, int(locked_until - now + 0.999))
+    return PIN_GUARD.seconds_locked(_read_streak(conn), now)
 
 
-def unlock(conn: sqlite3.Connection, pin: object, *, only_role: str | None = None) -> str:
-    """Return the role whose PIN this is; count failures and lock for a minute after five.
+def unlock(conn: sqlite3.Connection, pin: object, *, only_role: str | None = None,
+           now: float | None = None) -> str:
+    """Return the role whose PIN this is; count wrong PINs with lock-outs that grow.
 
-    The count lives in the database, so restarting the stall does not reset the lock.
+    Every wrong PIN counts against the one guard of the stall, whoever types it. The lock-out
+    state is read, the PIN checked and the count written in one IMMEDIATE transaction, so
+    parallel guesses queue and at most five are checked before the pad locks. Only time (a day
+    without a wrong PIN) or the owner's correct PIN forgives a streak: the helper's correct PIN
+    leaves it as it is, or a helper could guess at the owner's PIN forever by unlocking herself
+    after every four guesses. The count lives in the database, so restarting does not reset it.
     """
-    wait = seconds_locked(conn)
-    if wait:
-        raise TooManyAttempts(_l("Too many wrong PINs. Try again in %(s)d seconds.", s=wait))
-    pin = pin if isinstance(pin, str) else ""
-    roles = (only_role,) if only_role else ROLES
-    for row in conn.execute("SELECT role, pin_hash FROM pins").fetchall():
-        if row["role"] in roles and _PIN.match(pin) and check_password_hash(row["pin_hash"], pin):
-            with write_transaction(conn):
-                conn.execute("UPDATE pin_guard SET failures = 0, locked_until = 0 WHERE id = 1")
-            return row["role"]
+    now = time.time() if now is None else now
     with write_transaction(conn):
-        failures = conn.execute("UPDATE pin_guard SET failures = failures + 1 WHERE id = 1"
-                                " RETURNING failures").fetchone()[0]
-        if failures >= MAX_FAILURES:
-            conn.execute("UPDATE pin_guard SET failures = 0, locked_until = ? WHERE id = 1",
-                         (time.time() + LOCK_SECONDS,))
-    if failures >= MAX_FAILURES:
-        raise TooManyAttempts(_l("Too many wrong PINs. Try again in %(s)d seconds.",
-                                 s=LOCK_SECONDS))
-    raise NotAuthenticated(_l("Wrong PIN. %(n)d tries left.", n=MAX_FAILURES - failures),
+        streak = PIN_GUARD.current(_read_streak(conn), now)
+        wait = PIN_GUARD.seconds_locked(streak, now)
+        if wait:
+            raise TooManyAttempts(_locked_message(wait))
+        role = _role_of(conn, pin, (only_role,) if only_role else ROLES)
+        if role == "owner":
+            streak = Streak()
+        elif role is None:
+            streak = PIN_GUARD.fail(streak, now)
+        _write_streak(conn, streak)
+    if role is not None:
+        return role
+    wait = PIN_GUARD.seconds_locked(streak, now)
+    if wait:
+        raise TooManyAttempts(_locked_message(wait))
+    raise NotAuthenticated(_l("Wrong PIN. %(n)d tries left.", n=PIN_GUARD.tries_left(streak)),
                            code="wrong_pin")
+
+
+def _role_of(conn: sqlite3.Connection, pin: object, roles: tuple[str, ...]) -> str | None:
+    """The role among `roles` whose stored PIN this is, if any."""
+    if not isinstance(pin, str) or not _PIN.match(pin):
+        return None
+    for row in conn.execute("SELECT role, pin_hash FROM pins").fetchall():
+        if row["role"] in roles and check_password_hash(row["pin_hash"], pin):
+            return row["role"]
+    return None
+
+
+def _locked_message(wait: int) -> Any:
+    if wait <= 120:
+        return _l("Too many wrong PINs. Try again in %(s)d seconds.", s=wait)
+    return _l("Too many wrong PINs. Try again in %(m)d minutes.", m=math.ceil(wait / 60))
+
+
+def _read_streak(conn: sqlite3.Connection) -> Streak:
+    row = conn.execute("SELECT failures, lockouts, locked_until, last_failure_at FROM pin_guard"
+                       " WHERE id = 1").fetchone()
+    return Streak(row["failures"], row["lockouts"], row["locked_until"], row["last_failure_at"])
+
+
+def _write_streak(conn: sqlite3.Connection, streak: Streak) -> None:
+    conn.execute("UPDATE pin_guard SET failures = ?, lockouts = ?, locked_until = ?,"
+                 " last_failure_at = ? WHERE id = 1",
+                 (streak.failures, streak.lockouts, streak.locked_until, streak.last_failure))
 
 
 def _token_digest(token: str) -> str:

@@ -654,6 +654,14 @@ def _require_room_to_rewrite(conn: sqlite3.Connection) -> None:
             " mở lại.")
 
 
+@migrations(name="0013_pin_guard_lockouts")
+def _pin_guard_lockouts(db: sqlite_utils.Database) -> None:
+    # Lock-outs grow with each one of a streak (sync/lockout.py), and a streak is forgotten a day
+    # after its last failure: the guard keeps both beside the failure count.
+    db.execute("ALTER TABLE pin_guard ADD COLUMN lockouts INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE pin_guard ADD COLUMN last_failure_at REAL NOT NULL DEFAULT 0")
+
+
 @migrations(name="0014_api_token_ids")
 def _api_token_ids(db: sqlite_utils.Database) -> None:
     # A token needs a short, stable id to be listed and revoked by (never the token, never its

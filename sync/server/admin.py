@@ -23,7 +23,7 @@ from .db import communes, devices, integrity_alerts, markets, provinces, read_tr
 from .db import stalls as stall_table
 from .db import write_transaction
 from .errors import ServerError
-from .users import UserError, authenticate, get_user
+from .users import UserError, authenticate, end_sessions, session_user
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ALERT_KINDS = {"conflict": _l("Conflict"), "broken_chain": _l("Broken chain"),
@@ -55,10 +55,9 @@ def _safe_next(target: str | None, default: str) -> str:
 @bp.before_app_request
 def _load_user() -> None:
     g.user = None
-    user_id = session.get("user_id")
-    if user_id is not None and request.blueprint in ("admin", "dashboard"):
+    if session.get("user_id") is not None and request.blueprint in ("admin", "dashboard"):
         with read_transaction(get_engine()) as conn:
-            g.user = get_user(conn, user_id)
+            g.user = session_user(conn, session["user_id"], session.get("session_key"))
 
 
 @bp.app_context_processor
@@ -111,6 +110,7 @@ def login() -> Any:
             lang = session.get("lang")
             session.clear()
             session["user_id"] = user.id
+            session["session_key"] = user.session_key
             if lang:
                 session["lang"] = lang
             home = url_for("admin.stalls" if user.is_admin else "dashboard.home")
@@ -120,8 +120,12 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
-    """Log out."""
+    """Log out, here and everywhere: a copy of the session cookie stops working too."""
+    if g.user is not None:
+        with write_transaction(get_engine()) as conn:
+            end_sessions(conn, g.user.id)
     session.pop("user_id", None)
+    session.pop("session_key", None)
     return redirect(url_for("admin.login"))
 
 

@@ -352,10 +352,19 @@ users = Table(
     Column("role", String(10), nullable=False),
     Column("province_id", _id(), ForeignKey("provinces.id")),
     Column("commune_id", _id(), ForeignKey("communes.id")),
-    Column("failed_logins", Integer, nullable=False, server_default="0"),
-    Column("locked_until", UtcTimestamp()),
     Column("created_at", UtcTimestamp(), nullable=False),
+    Column("session_key", String(32)),  # in the session cookie; changed at log-out
     CheckConstraint("role IN ('admin', 'viewer')", name="role"),
+)
+
+# Wrong passwords per user name, existing or not (sync/lockout.py keeps the rule).
+login_guard = Table(
+    "login_guard", metadata,
+    Column("username", String(40), primary_key=True),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("lockouts", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UtcTimestamp()),
+    Column("last_failure_at", UtcTimestamp(), index=True),
 )
 
 

@@ -32,11 +32,11 @@ def device_pending() -> Any:
 def _staff_only() -> Any:
     """Administrators only (a viewer sees her own province on the dashboard): the login page
     for people, 401 for the JSON, 403 for a viewer."""
-    from ..users import get_user
+    from ..users import session_user
     g.user = None
     if session.get("user_id") is not None:
         with read_transaction(_engine()) as conn:
-            g.user = get_user(conn, session["user_id"])
+            g.user = session_user(conn, session["user_id"], session.get("session_key"))
     if g.user is None:
         if request.path.endswith(".json"):
             abort(401)

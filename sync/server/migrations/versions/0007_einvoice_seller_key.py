@@ -1,7 +1,7 @@
 """An e-invoice is its seller's tax code and its code; a range used by two sellers is an alert.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-05
 
 Before this revision the queue took an MTT code as a duplicate by the code alone, so a stall
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: Union[str, None] = "0005"
+down_revision: Union[str, None] = "0006"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
