@@ -14,7 +14,7 @@ from .db import write_transaction
 from .errors import InvalidInput, NotFound
 from .money import parse_amount
 from .text import clean_text, fold
-from sync.numbers import whole_number_or_none
+from sync.numbers import MAX_AMOUNT, whole_number_or_none
 
 SUGGESTED_UNITS = ("kg", "lạng", "g", "bó", "gói", "cái", "hộp", "chai", "túi", "quả", "con", "lít")
 WEIGHED_UNITS = frozenset({"kg", "lạng", "g", "lít"})
@@ -22,7 +22,7 @@ _BARCODE = re.compile(r"^[0-9A-Za-z\-]{4,32}$")
 _URL = re.compile(r"^https?://[^\s<>\"']{3,300}$")
 PRODUCT_FIELDS = ("name", "unit", "price", "category", "barcode", "ocop_stars", "trace_url",
                   "active")
-MAX_PRICE = 10**12
+MAX_PRICE = MAX_AMOUNT
 logger = logging.getLogger(__name__)
 
 

@@ -6,11 +6,11 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 
-from sync.numbers import NumberRefused, bounded_decimal
+from sync.numbers import MAX_AMOUNT, NumberRefused, bounded_decimal
 
 from .errors import InvalidInput
 
-MAX_PRICE = 10**12          # đồng; a sanity bound well above any stall's sale
+MAX_PRICE = MAX_AMOUNT      # đồng; a sanity bound well above any stall's sale
 MAX_QUANTITY_MILLI = 10**9  # one million units
 _QUANTITY_TEXT = re.compile(r"^\d{1,7}(\.\d{1,3})?$", re.ASCII)
 _INTEGER_TEXT = re.compile(r"^\d{1,13}$", re.ASCII)

@@ -16,6 +16,9 @@ from typing import Any, Callable
 MAX_NUMBER_CHARS = 24       # "-9223372036854775808" is 20; a legitimate number is far shorter
 MAX_WHOLE = 2 ** 63 - 1     # what SQLite's INTEGER and PostgreSQL's BIGINT hold
 MAX_DECIMALS = 12           # places after the point: quantities need three
+# The business bound on one amount in đồng (a price, a sale, a payment), far above any stall's
+# sale and far below MAX_WHOLE: millions of such amounts still add up inside a 64-bit total.
+MAX_AMOUNT = 10**12
 _WHOLE_TEXT = re.compile(r"-?[0-9]+")
 _EXCERPT = 16
 

@@ -14,12 +14,14 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Connection
 
+from sync.numbers import MAX_AMOUNT
+
 from .db import catalogue_products, catalogue_state
 from .errors import InvalidInput, NotFound
 from .places import clean_name, ensure_scope, public_stall, stall_for_device
 
 logger = logging.getLogger(__name__)
-MAX_PRICE = 10**12
+MAX_PRICE = MAX_AMOUNT
 
 
 def next_version(conn: Connection) -> int:

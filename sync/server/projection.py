@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam
 from sqlalchemy.engine import Connection
 
+from sync.numbers import MAX_AMOUNT
 from sync.protocol import Entry
 
 from . import rollups
@@ -21,7 +22,6 @@ from .einvoice import queue as einvoice_queue
 from .db import cash_moves, day_closes, payments, qr_checks, sale_lines, sales, voids
 
 logger = logging.getLogger(__name__)
-_BIG = 2**63
 
 
 class _Unprojectable(ValueError):
@@ -29,10 +29,16 @@ class _Unprojectable(ValueError):
 
 
 def _int(value: Any, *, optional: bool = False) -> int | None:
+    """A whole number within the business bound (±MAX_AMOUNT).
+
+    The bound is what keeps the shared rollups safe: a 64-bit SUM over one market's amounts
+    cannot overflow before millions of sales at the largest amount, whereas a single pushed
+    amount near 2**63 would make every later push in that market fail (issue 15).
+    """
     if value is None and optional:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not -_BIG < value < _BIG:
-        raise _Unprojectable(f"expected a whole number, found {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not -MAX_AMOUNT <= value <= MAX_AMOUNT:
+        raise _Unprojectable(f"expected a whole number within ±{MAX_AMOUNT}, found {value!r}")
     return value
 
 
