@@ -28,7 +28,8 @@ from .users import UserError, authenticate, end_sessions, session_user
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ALERT_KINDS = {"conflict": _l("Conflict"), "broken_chain": _l("Broken chain"),
                "bad_hash": _l("Wrong hash"), "clock": _l("Clock off"),
-               "einvoice_range": _l("E-invoice range used by two sellers")}
+               "einvoice_range": _l("E-invoice range used by two sellers"),
+               "einvoice_seller": _l("Tax code used by two stalls")}
 # Why a bundle was refused, in the administrator's language (store.import_bundle's codes).
 BUNDLE_REFUSALS = {
     "old_bundle_format": _l("This bundle has the old format, which a copy of the server's"

@@ -31,7 +31,8 @@ ALERT_NAMES = {"conflict": _l("Conflict"), "broken_chain": _l("Broken chain"),
                "unrouted": _l("Bank payment for no stall"),
                "einvoice_pending": _l("E-invoices not yet received by the tax authority"),
                "einvoice_duplicate": _l("E-invoice code used by another till"),
-               "einvoice_range": _l("E-invoice range used by two sellers")}
+               "einvoice_range": _l("E-invoice range used by two sellers"),
+               "einvoice_seller": _l("Tax code used by two stalls")}
 PERIOD_NAMES = {"day": _l("Day"), "week": _l("Week"), "month": _l("Month")}
 
 

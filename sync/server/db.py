@@ -30,7 +30,7 @@ DATA_ENV = "MARKET_SERVER_DATA"
 DATABASE_FILE = "market-server.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
 CLOCK_FLAGS = ("ahead", "behind")
-ALERT_KINDS = ("conflict", "broken_chain", "bad_hash", "clock", "einvoice_range")
+ALERT_KINDS = ("conflict", "broken_chain", "bad_hash", "clock", "einvoice_range", "einvoice_seller")
 
 
 class UtcTimestamp(TypeDecorator[datetime]):
@@ -264,8 +264,8 @@ integrity_alerts = Table(
     Column("resolved_by", String(100)),
     Column("note", Text()),
     PrimaryKeyConstraint("device_id", "id"),
-    CheckConstraint("kind IN ('conflict', 'broken_chain', 'bad_hash', 'clock', 'einvoice_range')",
-                    name="kind"),
+    CheckConstraint("kind IN ('conflict', 'broken_chain', 'bad_hash', 'clock', 'einvoice_range',"
+                    " 'einvoice_seller')", name="kind"),
     Index(None, "device_id", "seq"),
 )
 
@@ -465,6 +465,20 @@ einvoice_queue = Table(
     Index(None, "seller_tax_code", "code", unique=True, sqlite_where=NOT_DUPLICATE,
           postgresql_where=NOT_DUPLICATE),
     Index(None, "code_range", "seller_tax_code"),
+)
+
+# The device whose invoices a tax code's codes belong to: the first to send invoices under it, or
+# the one an officer named (`market-server einvoice-holder`). When another device sends a code of
+# that tax code, the holder's invoice keeps it (one not yet sent is taken back from the other),
+# and an `einvoice_seller` alert names both: a stall that copied a neighbour's tax code and range
+# cannot silence the neighbour's invoices (issue 15).
+tax_code_holders = Table(
+    "tax_code_holders", metadata,
+    Column("seller_tax_code", String(14), primary_key=True),
+    Column("device_id", String(36), nullable=False),
+    Column("seq", BigInteger(), nullable=False),          # its first invoice entry (0: none yet)
+    Column("bound_by", String(100), nullable=False),      # "first use" or the officer's name
+    Column("bound_at", UtcTimestamp(), nullable=False),
 )
 
 einvoice_batches = Table(

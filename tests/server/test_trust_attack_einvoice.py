@@ -199,3 +199,79 @@ def test_by_hand_export_and_receipt_keep_two_sellers_equal_codes_apart(client, e
     assert named.exit_code == 0 and "1 invoice(s) recorded" in named.output
     assert [r.state for r in queue_rows(engine, attacker.device_id)] == ["received"]
     assert [r.state for r in queue_rows(engine, victim.device_id)] == ["manual"]
+
+
+def seller_alerts(engine) -> list[dict[str, Any]]:
+    """The dashboard's alerts of the whole province, tax code alerts only."""
+    with read_transaction(engine) as conn:
+        province_id = conn.execute(select(provinces.c.id)).scalar_one()
+        rows = figures.alert_rows(conn, scope.resolve(conn, "province", str(province_id)),
+                                  figures.period_of("day", date(2026, 11, 22)),
+                                  include_unrouted=False)
+    return [row for row in rows if row["kind"] == "einvoice_seller"]
+
+
+def test_a_copied_tax_code_does_not_silence_the_stall_that_holds_it(client, engine):
+    """A copies B's tax code as well as B's range, and sends the code B will use next before B
+    does. B, the first to have sent invoices under its tax code, holds it: B's invoice keeps the
+    code, A's (not yet sent) is held back, and both stalls are alerted."""
+    victim = pair_stall(client, engine, "Sạp B")
+    attacker = pair_stall(client, engine, "Sạp A")
+    b_chain, a_chain = Chain(victim.device_id), Chain(attacker.device_id)
+    sell(b_chain, VICTIM_TAX_CODE, 1)
+    assert push(client, victim, b_chain.entries).status_code == 200
+    sell(a_chain, VICTIM_TAX_CODE, 2)                   # B's tax code, B's next code
+    assert push(client, attacker, a_chain.entries).status_code == 200
+    assert {a["device_id"] for a in seller_alerts(engine)} == {attacker.device_id,
+                                                                victim.device_id}
+    sell(b_chain, VICTIM_TAX_CODE, 2)
+    assert push(client, victim, b_chain.entries).status_code == 200
+
+    assert [r.state for r in queue_rows(engine, victim.device_id)] == ["queued", "queued"]
+    [copied] = queue_rows(engine, attacker.device_id)
+    assert copied.state == "duplicate" and victim.device_id in copied.message
+    assert len(seller_alerts(engine)) == 2               # once per stall while open
+    pending = client.get("/api/v1/einvoices/pending", headers=victim.headers).get_json()
+    assert pending["counts"] == {"queued": 2}
+
+
+def test_the_officer_gives_the_tax_code_back_when_the_copier_synced_first(client, engine,
+                                                                          server_db):
+    """A synced B's tax code before B ever did, so A holds it by first use and B's invoice is
+    held back; B is told (alert, and its list of invoices not received), and the officer's one
+    command names B the holder: B's invoice is queued again and A's is held back."""
+    from click.testing import CliRunner
+
+    from sync.server.cli import main
+
+    attacker = pair_stall(client, engine, "Sạp A")
+    victim = pair_stall(client, engine, "Sạp B")
+    a_chain, b_chain = Chain(attacker.device_id), Chain(victim.device_id)
+    sell(a_chain, VICTIM_TAX_CODE, 1)
+    assert push(client, attacker, a_chain.entries).status_code == 200
+    sell(b_chain, VICTIM_TAX_CODE, 1)
+    assert push(client, victim, b_chain.entries).status_code == 200
+    [held] = queue_rows(engine, victim.device_id)
+    assert held.state == "duplicate"
+    assert {a["device_id"] for a in seller_alerts(engine)} == {attacker.device_id,
+                                                                victim.device_id}
+    pending = client.get("/api/v1/einvoices/pending", headers=victim.headers).get_json()
+    assert pending["codes"] == [held.code]
+
+    runner = CliRunner()
+    unknown = runner.invoke(main, ["einvoice-holder", "--database", server_db, "--by", "Chi cục",
+                                   VICTIM_TAX_CODE, "no-such-device"])
+    assert unknown.exit_code == 1 and "no device" in unknown.output
+    named = runner.invoke(main, ["einvoice-holder", "--database", server_db, "--by", "Chi cục",
+                                 VICTIM_TAX_CODE, victim.device_id])
+    assert named.exit_code == 0 and "1 invoice(s) queued again" in named.output, named.output
+    assert [r.state for r in queue_rows(engine, victim.device_id)] == ["queued"]
+    assert [r.state for r in queue_rows(engine, attacker.device_id)] == ["duplicate"]
+
+    sell(a_chain, VICTIM_TAX_CODE, 2)                   # the copier goes on: it loses again
+    assert push(client, attacker, a_chain.entries).status_code == 200
+    sell(b_chain, VICTIM_TAX_CODE, 2)
+    assert push(client, victim, b_chain.entries).status_code == 200
+    assert [r.state for r in queue_rows(engine, victim.device_id)] == ["queued", "queued"]
+    assert [r.state for r in queue_rows(engine, attacker.device_id)] == ["duplicate",
+                                                                          "duplicate"]

@@ -122,6 +122,31 @@ def received(database: str | None, seller_tax_code: str | None, codes: tuple[str
                                    " provider, or already received.")
 
 
+@click.command("einvoice-holder")
+@_database_option
+@click.option("--by", "officer", required=True, metavar="NAME",
+              help="Who confirmed the holder (kept with the binding).")
+@click.argument("tax_code")
+@click.argument("device_id")
+def holder(database: str | None, officer: str, tax_code: str, device_id: str) -> None:
+    """Name the device that a seller's tax code belongs to; its invoices held back by another
+    device's use of the same codes are queued again (docs/TAX.md)."""
+    from datetime import datetime, timezone
+
+    from .holders import bind
+    engine = _engine(database)
+    try:
+        with write_transaction(engine) as conn:
+            requeued = bind(conn, tax_code.strip(), device_id.strip(), officer.strip()[:100],
+                            datetime.now(timezone.utc))
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        engine.dispose()
+    click.echo(f"Tax code {tax_code} belongs to device {device_id};"
+               f" {requeued} invoice(s) queued again.")
+
+
 @click.command("einvoice-requeue")
 @_database_option
 def requeue(database: str | None) -> None:
@@ -149,4 +174,4 @@ def requeue(database: str | None) -> None:
     click.echo(f"{queued} invoice(s) queued.")
 
 
-COMMANDS = (send, status, export, received, requeue)
+COMMANDS = (send, status, export, received, holder, requeue)

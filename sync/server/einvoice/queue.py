@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from sync.protocol import Entry
 
 from ..db import einvoice_queue, insert_ignoring_duplicates, utcnow
+from . import holders
 
 logger = logging.getLogger(__name__)
 INVOICE_KINDS = ("sale", "invoice_correction")
@@ -49,30 +50,47 @@ def rows_for(entry: Entry) -> list[dict[str, Any]]:
 
 def insert(conn: Connection, rows: list[dict[str, Any]], now: datetime | None = None) -> None:
     """Queue the rows (inside the transaction that stores their entries). An invoice is its
-    seller's tax code and its code: one the same seller already sent from another device is kept
-    as `duplicate` and never sent (two tills were set to the same block). Another seller's code,
-    or range, never stops an invoice: it raises an alert instead (`_alert_shared_ranges`)."""
+    seller's tax code and its code: of two invoices with the same key, one is kept as `duplicate`
+    and never sent (two tills were set to the same block). The later one, unless only the earlier
+    one's device does not hold the tax code (`holders`) and it has not left yet: then the holder's
+    invoice takes the code back. Another seller's code, or range, never stops an invoice: it
+    raises an alert instead (`_alert_shared_ranges`, `holders.alert_other_devices`)."""
     if not rows:
         return
     now = now or utcnow()
+    owners = holders.holders_for(conn, rows, now)
     q = einvoice_queue
-    holders = {(r.seller_tax_code, r.code): (r.device_id, r.seq) for r in conn.execute(
-        select(q.c.seller_tax_code, q.c.code, q.c.device_id, q.c.seq)
-        .where(q.c.code.in_({row["code"] for row in rows}), q.c.state != "duplicate"))}
+    taken: dict[tuple[str, str], dict[str, Any]] = {
+        (r.seller_tax_code, r.code): {"device_id": r.device_id, "seq": r.seq, "state": r.state}
+        for r in conn.execute(
+            select(q.c.seller_tax_code, q.c.code, q.c.device_id, q.c.seq, q.c.state)
+            .where(q.c.code.in_({row["code"] for row in rows}), q.c.state != "duplicate"))}
     staged = []
     for row in rows:
         key = (row["seller_tax_code"], row["code"])
-        other = holders.setdefault(key, (row["device_id"], row["seq"]))
-        state, message = "queued", None
-        if other != (row["device_id"], row["seq"]):
-            state = "duplicate"
-            message = (f"code already used by device {other[0]} entry {other[1]} of the same"
-                       " seller: give each till its own device block")
-            logger.error("duplicate MTT code %s of %s from %s/%s", row["code"],
-                         row["seller_tax_code"], row["device_id"], row["seq"])
-        staged.append({**row, "state": state, "message": message, "queued_at": now})
+        mine = {**row, "state": "queued", "message": None, "queued_at": now}
+        other = taken.setdefault(key, mine)
+        if other is not mine and (other["device_id"], other["seq"]) != (row["device_id"], row["seq"]):
+            holder = owners.get(row["seller_tax_code"], ("",))[0]
+            if (holder == row["device_id"] != other["device_id"]
+                    and other["state"] in holders.RELEASABLE):
+                if "queued_at" in other:      # staged in this batch: not in the table yet
+                    other.update(state="duplicate", message=f"code taken back for device {holder},"
+                                                            " which holds this tax code")
+                else:
+                    holders.take_back(conn, (other["device_id"], other["seq"]), holder)
+                taken[key] = mine
+            else:
+                mine.update(state="duplicate",
+                            message=f"code already used by device {other['device_id']} entry"
+                                    f" {other['seq']} of the same seller: give each till its own"
+                                    " device block")
+                logger.error("duplicate MTT code %s of %s from %s/%s", row["code"],
+                             row["seller_tax_code"], row["device_id"], row["seq"])
+        staged.append(mine)
     conn.execute(insert_ignoring_duplicates(conn, q, on=["device_id", "seq"]), staged)
     _alert_shared_ranges(conn, rows, now)
+    holders.alert_other_devices(conn, rows, owners, now)
 
 
 def _alert_shared_ranges(conn: Connection, rows: list[dict[str, Any]], now: datetime) -> None:
