@@ -26,7 +26,7 @@ from PIL import Image
 
 from pos import access, db, printing, stall
 from pos.cli import main
-from tests.conftest import csrf_token
+from tests.conftest import OWNER_PIN, csrf_token
 from tests.harness.usb_printer import PtyPrinter
 
 
@@ -168,6 +168,30 @@ def test_revoking_without_the_owner_or_the_csrf_token_is_refused(
     locked = client.post("/settings", data={"action": "token_revoke", "token_id": token_id})
     assert locked.status_code in (302, 400, 401, 403)
     assert api_status(app, token) == 200
+
+
+@pytest.mark.parametrize("action", ["token_new", "token_revoke", "pin", "pair"])
+def test_the_owners_two_minute_override_does_not_reach_tokens_pins_or_pairing(
+        helper: FlaskClient, app: Flask, conn: Any, action: str) -> None:
+    """The owner types her PIN on the helper's session to approve one void; within those two
+    minutes the helper used to mint a permanent API token (or change PINs, or pair the stall
+    with another server). Those need the owner's own unlock; the override still opens voids."""
+    kept = access.issue_token(conn, "kept")
+    before = (access.list_tokens(conn), [tuple(r) for r in conn.execute("SELECT * FROM pins")])
+    approved = helper.post("/owner?next=/settings", data={
+        "pin": OWNER_PIN, "csrf_token": csrf_token(helper, "/owner")})
+    assert approved.status_code == 302
+    assert helper.get("/settings").status_code == 200     # the override opens the page
+    form = {"action": action, "label": "của người phụ", "token_id": token_id_of(conn, "kept"),
+            "role": "owner", "pin": "246813", "pin2": "246813",
+            "server_url": "http://127.0.0.1:9", "pair_code": "ABCD2345",
+            "csrf_token": csrf_token(helper, "/settings")}
+    answer = helper.post("/settings", data=form)
+    assert answer.status_code == 403
+    page = answer.get_data(as_text=True)
+    assert "Chỉ chủ sạp" in page and "mp_" not in page
+    assert (access.list_tokens(conn), [tuple(r) for r in conn.execute("SELECT * FROM pins")]) == before
+    assert api_status(app, kept) == 200
 
 
 @pytest.mark.parametrize("bad_id, status, message", [

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from .. import access, settings
 from ..app import get_db
 from ..db import write_transaction
-from ..errors import InvalidInput, PosError
+from ..errors import Forbidden, InvalidInput, PosError
 from . import sync as sync_view
 from .guards import owner_required
 from sync.client import PairingError, SyncClient, read_state
@@ -89,6 +89,10 @@ def first_run() -> Any:
                            error=error), status
 
 
+# Settings that outlive the session: a helper under the owner's two-minute override may not.
+OWNER_SESSION_ACTIONS = frozenset({"token_new", "token_revoke", "pin", "pair"})
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @owner_required
 def stall_settings() -> Any:
@@ -99,6 +103,11 @@ def stall_settings() -> Any:
     if request.method == "POST":
         form = request.form
         try:
+            if form.get("action") in OWNER_SESSION_ACTIONS and session.get("role") != "owner":
+                # The owner's PIN typed on a helper's session opens one void for two minutes;
+                # it must not leave the helper a permanent token, new PINs or another server.
+                raise Forbidden(_("Only the owner, unlocked with her own PIN, can change PINs,"
+                                  " API tokens or the server."))
             if form.get("action") == "token_new":
                 new_token = access.issue_token(conn, form.get("label", ""))
             elif form.get("action") == "token_revoke":
