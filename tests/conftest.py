@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 from pathlib import Path
 from typing import Any, Iterator
@@ -14,6 +15,11 @@ from flask.testing import FlaskClient
 from pos import access, catalog, db, demo
 from tests.server import pgcluster
 from pos.app import create_app
+
+# The provincial server's own secret (session cookies, pairing codes) comes from the environment
+# in tests, so the web app and the command line agree without a key file in the home folder;
+# subprocesses inherit it.
+os.environ.setdefault("MARKET_SERVER_SECRET_KEY", "tests-" + secrets.token_hex(8))
 
 OWNER_PIN = "1234"
 HELPER_PIN = "5678"

@@ -278,3 +278,41 @@ def test_a_stall_keeps_its_key_through_a_new_client(app, conn, paired, sync_serv
         other.close()
     assert settings.read(conn, "sync_signing_key") == first
     assert not [row for row in sync_server.log if row[1] == "/api/v1/device-key"]
+
+
+def test_a_copy_of_the_server_database_cannot_redeem_an_unused_pairing_code(
+        app, conn, paired, sync_server, tmp_path):
+    """An unused pairing code in the copy would let its holder pair a device of their own with
+    the victim's stall (and register their own bundle key). A code has only 31**8 values, so a
+    plain SHA-256 of it is searched in minutes; the server keeps an HMAC keyed with its secret,
+    which lives outside the database. Every key the copy offers fails, and the code itself still
+    pairs on the real server."""
+    from sync.protocol import PAIRING_ALPHABET, token_hash
+    from sync.server import pairing
+    from sync.server.db import devices, utcnow
+    from sync.server.server_secret import server_secret
+
+    victim = app.config["DEVICE_ID"]
+    with write_transaction(sync_server.engine) as db_conn:
+        stall_id = db_conn.execute(select(devices.c.stall_id).where(
+            devices.c.device_id == victim)).scalar_one()
+        code = pairing.issue_pairing_code(db_conn, stall_id, utcnow()).replace("-", "")
+    copy = tmp_path / "stolen.sqlite3"
+    sync_server.snapshot(copy)
+    tables = read_every_table(copy)
+    [stored] = [row["code_hash"] for row in tables["pairing_codes"] if row["used_at"] is None]
+    # What a searcher would compare each of the 31**8 candidates against: none matches.
+    candidate_keys = [b""] + [bytes.fromhex(value) for value in secrets_in(tables)] + [
+        str(value).encode() for rows in tables.values() for row in rows for value in row.values()
+        if isinstance(value, str) and 16 <= len(value) <= 128]
+    assert token_hash(code) != stored
+    assert hashlib.sha256(code.encode()).hexdigest() != stored
+    assert all(hmac.new(key, code.encode(), hashlib.sha256).hexdigest() != stored
+               for key in candidate_keys)
+    assert server_secret() not in json.dumps(tables, default=str)
+    assert set(code) <= set(PAIRING_ALPHABET)
+    # The code is real: the server that holds the secret redeems it.
+    answer = requests.post(f"{sync_server.url}/api/v1/pair", timeout=10,
+                           json={"code": code, "head_seq": 0, "device_id": victim,
+                                 "public_key": "cd" * 32})
+    assert answer.status_code == 200, answer.text

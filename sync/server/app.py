@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,10 @@ from werkzeug.exceptions import HTTPException
 
 from sync.protocol import utc_timestamp
 
-from .db import default_data_dir, default_database_url, make_engine, utcnow
+from .db import default_database_url, make_engine, utcnow
 from .errors import RateLimited, ServerError
 from .ratelimit import RateLimiter
+from .server_secret import server_secret
 
 logger = logging.getLogger(__name__)
 REPO_DIR = Path(__file__).resolve().parents[2]
@@ -37,20 +37,6 @@ def _asset_folder(name: str) -> str:
     """The installed copy (pos/templates, pos/static) if present, else the repository's folder."""
     installed = _pos_dir() / name
     return str(installed if installed.is_dir() else REPO_DIR / name)
-
-
-def _secret_key() -> str:
-    """MARKET_SERVER_SECRET_KEY, else a key kept in the server's data folder (made once)."""
-    env = os.environ.get("MARKET_SERVER_SECRET_KEY")
-    if env:
-        return env
-    path = default_data_dir() / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never world-readable
-        with os.fdopen(fd, "w") as file:
-            file.write(secrets.token_hex(32))
-    return path.read_text().strip()
 
 
 def get_engine() -> Engine:
@@ -165,7 +151,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config.update(config)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _secret_key()
+        app.config["SECRET_KEY"] = server_secret()
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["market_server"] = {
         "engine": engine,

@@ -1,6 +1,7 @@
 """Stalls, one-time pairing codes and device tokens (docs/SYNC.md, "Identity and pairing").
 
-Only hashes of codes and tokens are stored: a copy of the database lets nobody pair or push.
+Only hashes of tokens and keyed hashes of codes are stored (the key, `server_secret`, lives
+outside the database): a copy of the database lets nobody pair or push.
 Beside each token the server keeps the stall's public key for USB bundles, never its private
 half: a copy of the database lets nobody sign a bundle either.
 """
@@ -20,6 +21,7 @@ from sync.protocol import PAIRING_ALPHABET, is_public_key, is_uuid, token_hash
 from .db import device_tokens, devices, journal, pairing_codes, stalls, utcnow
 from .errors import BadPairingCode, DeviceInUse, InvalidInput, NotFound, SigningKeyTaken
 from .places import clean_name, ensure_market, public_stall, stall_for_device
+from .server_secret import pairing_code_digest
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +60,7 @@ def issue_pairing_code(conn: Connection, stall_id: int, now: datetime) -> str:
         raise NotFound("No such stall.", code="unknown_stall")
     code = _new_pairing_code()
     conn.execute(pairing_codes.insert().values(
-        code_hash=token_hash(code), stall_id=stall_id, device_id=device_id, created_at=now,
+        code_hash=pairing_code_digest(code), stall_id=stall_id, device_id=device_id, created_at=now,
         expires_at=now + PAIRING_CODE_TTL))
     return display_code(code)
 
@@ -101,7 +103,7 @@ def pair(conn: Connection, code: Any, device_id: Any, head_seq: Any,
         raise InvalidInput("device_id must be a lowercase UUID.")
     if public_key is not None and not is_public_key(public_key):
         raise InvalidInput(PUBLIC_KEY_FORMAT)
-    code_hash = token_hash(normalise_code(code))
+    code_hash = pairing_code_digest(normalise_code(code))
     row = conn.execute(select(pairing_codes).where(pairing_codes.c.code_hash == code_hash)
                        .with_for_update()).mappings().one_or_none()
     if row is None or row["used_at"] is not None or row["expires_at"] <= now:

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sync.protocol import PAIRING_ALPHABET, token_hash
 from sync.qrref import stall_code
 from sync.server import store
+from sync.server.server_secret import pairing_code_digest
 from sync.server.db import device_tokens, devices, pairing_codes, read_transaction, utcnow, \
     write_transaction
 
@@ -24,7 +25,8 @@ def test_add_stall_issues_a_device_id_and_a_hashed_code(engine):
     assert len(code) == 8 and set(code) <= set(PAIRING_ALPHABET)
     with read_transaction(engine) as conn:
         row = conn.execute(select(pairing_codes)).mappings().one()
-    assert row["code_hash"] == token_hash(code) and code not in str(dict(row))
+    assert row["code_hash"] == pairing_code_digest(code) and code not in str(dict(row))
+    assert row["code_hash"] != token_hash(code)     # keyed: not searchable from the database
     assert row["expires_at"] - row["created_at"] == timedelta(hours=24)
 
 
