@@ -116,6 +116,15 @@ def _write_streak(conn: sqlite3.Connection, streak: Streak) -> None:
                  (streak.failures, streak.lockouts, streak.locked_until, streak.last_failure))
 
 
+def clear_pin_guard(conn: sqlite3.Connection) -> bool:
+    """Forget the PIN pad's streak of wrong PINs (the owner, at the machine's command line: a
+    helper who keeps typing wrong PINs must not keep her locked out). True if it was locked."""
+    with write_transaction(conn):
+        locked = _read_streak(conn).locked_until > time.time()
+        _write_streak(conn, Streak())
+    return locked
+
+
 def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 

@@ -183,6 +183,19 @@ def demo(data_dir: Path, port: int, server_port: int) -> None:
     _serve(data_dir, "127.0.0.1", port)
 
 
+@main.command("unlock-pad")
+@data_option
+def unlock_pad(data_dir: Path | None) -> None:
+    """Open a PIN pad locked by wrong PINs and forget the count (needs the machine itself)."""
+    from . import access
+    conn, _ = _connect(_data_dir(data_dir))
+    try:
+        was_locked = access.clear_pin_guard(conn)
+    finally:
+        conn.close()
+    click.echo("PIN pad opened." if was_locked else "PIN pad was not locked; count forgotten.")
+
+
 @main.command()
 @data_option
 @click.option("--label", default="api", show_default=True, help="Where the new token is used.")

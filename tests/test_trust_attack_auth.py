@@ -99,3 +99,26 @@ def test_lock_outs_grow_and_a_quiet_day_forgives(conn):
     assert access.unlock(conn, OWNER_PIN, now=now) == "owner"     # the guessed PIN forgives
     assert five_wrong() == 60
 
+
+
+def test_a_helper_who_keeps_the_pad_locked_is_undone_at_the_command_line(client, conn,
+                                                                           data_dir):
+    """Wrong PINs typed on purpose lock the owner out too, an hour at a time; the owner, who
+    has the machine, opens the pad with `market-pos unlock-pad` and the streak starts over."""
+    from click.testing import CliRunner
+
+    from pos.cli import main
+    for lock_out in range(4):
+        for _guess in range(5):
+            unlock(client, WRONG)
+        if lock_out < 3:
+            _wait_out_the_lock(conn)
+    assert access.seconds_locked(conn) > 15 * 60
+    assert unlock(client, OWNER_PIN).status_code == 429
+    opened = CliRunner().invoke(main, ["unlock-pad", "--data", str(data_dir)])
+    assert opened.exit_code == 0 and "PIN pad opened" in opened.output
+    assert access.seconds_locked(conn) == 0
+    assert unlock(client, OWNER_PIN).status_code == 302
+    for _guess in range(5):                  # a fresh streak: back to the first, short lock-out
+        unlock(client, WRONG)
+    assert 0 < access.seconds_locked(conn) <= 60
