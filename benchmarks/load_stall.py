@@ -27,7 +27,7 @@ from typing import Any
 import requests
 
 from pos import access, catalog, db, demo, journal, stall
-from pos.money import line_amount, parse_quantity
+from sync.money import line_amount, parse_quantity
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BIN = Path(sys.executable).parent

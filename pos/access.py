@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import write_transaction
-from .errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyAttempts
+from sync.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyAttempts
 from sync.lockout import Policy, Streak
 from sync.protocol import utc_timestamp
 

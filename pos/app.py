@@ -13,11 +13,13 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from . import db, localtime, money, settings, stall
-from .errors import PosError
+from sync import localtime, money
+from sync.web import add_security_headers, select_locale, translation_directories, wants_json
+
+from . import db, settings, stall
+from sync.errors import AppError
 
 logger = logging.getLogger(__name__)
-LANGUAGES = ("vi", "en")
 PACKAGE_DIR = Path(__file__).resolve().parent
 csrf = CSRFProtect()
 babel = Babel()
@@ -27,16 +29,6 @@ def _asset_folder(name: str) -> str:
     """The installed copy (pos/templates, pos/static) if present, else the repository's top level."""
     installed = PACKAGE_DIR / name
     return str(installed if installed.is_dir() else PACKAGE_DIR.parent / name)
-
-
-def select_locale() -> str:
-    """The language chosen on this device, else the browser's for API clients, else Vietnamese."""
-    chosen = session.get("lang")
-    if chosen in LANGUAGES:
-        return chosen
-    if request.path.startswith("/api/"):
-        return request.accept_languages.best_match(LANGUAGES, default="vi") or "vi"
-    return "vi"
 
 
 def get_db() -> sqlite3.Connection:
@@ -56,14 +48,6 @@ def _close_db(_exc: BaseException | None) -> None:
         current_app.extensions["market_pos_connections"].give_back(conn)
 
 
-def wants_json() -> bool:
-    """API paths and clients that prefer JSON get JSON errors; people get pages."""
-    if request.path.startswith("/api/"):
-        return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
-
-
 def error_response(status: int, code: str, message: str) -> Any:
     """One error answer, as JSON or as a page depending on who asked."""
     if wants_json():
@@ -72,8 +56,8 @@ def error_response(status: int, code: str, message: str) -> Any:
 
 
 def _register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(PosError)
-    def _pos_error(exc: PosError) -> Any:
+    @app.errorhandler(AppError)
+    def _pos_error(exc: AppError) -> Any:
         if wants_json():
             return jsonify(exc.to_dict()), exc.status
         return error_response(exc.status, exc.code, str(exc.message))
@@ -144,25 +128,6 @@ def _register_template_helpers(app: Flask) -> None:
         return {"stall": stall_details, "role": session.get("role"), "lang": select_locale()}
 
 
-# No inline script anywhere: scripts, styles, fonts and images come from this origin only (data
-# islands are <script type="application/json">, which CSP does not run). Same-origin frames are
-# allowed for the receipt PDF in the print view.
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self';"
-                           " img-src 'self' data:; font-src 'self'; connect-src 'self';"
-                           " object-src 'none'; base-uri 'none'; form-action 'self';"
-                           " frame-ancestors 'self'")
-
-
-def add_security_headers(response: Any) -> Any:
-    """Headers every answer of both apps carries (the CSP on pages, where it means something)."""
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-    if response.mimetype == "text/html":
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    return response
-
-
 class CookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, minus the signer built for every request without a cookie.
 
@@ -190,7 +155,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
         WTF_CSRF_TIME_LIMIT=None, BABEL_DEFAULT_LOCALE="vi",
         BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
-        BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"))
+        BABEL_TRANSLATION_DIRECTORIES=translation_directories(PACKAGE_DIR / "translations"))
     app.session_interface = CookieSessions()
     app.json.ensure_ascii = False
     app.json.sort_keys = False

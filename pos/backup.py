@@ -20,7 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from . import db, journal, localtime, settings
+from sync import localtime
+
+from . import db, journal, settings
 
 logger = logging.getLogger(__name__)
 

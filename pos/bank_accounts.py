@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from . import vietqr
 from .db import write_transaction
-from .errors import InvalidInput, NotFound
+from sync.errors import InvalidInput, NotFound
 from sync.protocol import utc_timestamp
 
 _HOLDER_RE = re.compile(r"[A-Z0-9 ]{1,50}")

@@ -11,8 +11,8 @@ from flask_babel import lazy_gettext as _l
 
 from . import journal, projections
 from .db import write_transaction
-from .errors import InvalidInput, NotFound
-from .money import parse_amount
+from sync.errors import InvalidInput, NotFound
+from sync.money import parse_amount
 from .text import clean_text, fold
 from sync.numbers import MAX_AMOUNT, whole_number_or_none
 

@@ -50,13 +50,13 @@ def main() -> None:
 def init(data_dir: Path | None, pin: str | None) -> None:
     """Create the stall's data directory and database."""
     from . import access
-    from .errors import PosError
+    from sync.errors import AppError
     data_dir = _data_dir(data_dir)
     conn, device_id = _connect(data_dir)
     try:
         if pin:
             access.set_pin(conn, "owner", pin)
-    except PosError as exc:
+    except AppError as exc:
         raise click.ClickException(str(exc.message))
     finally:
         conn.close()
@@ -206,7 +206,7 @@ def unlock_pad(data_dir: Path | None) -> None:
 def token(data_dir: Path | None, label: str, list_tokens: bool, revoke_id: str | None) -> None:
     """Print a new API bearer token, or list or revoke the tokens."""
     from . import access
-    from .errors import PosError
+    from sync.errors import AppError
     if list_tokens and revoke_id is not None:
         raise click.UsageError("Give --list or --revoke ID, not both.")
     conn, _ = _connect(_data_dir(data_dir))
@@ -219,7 +219,7 @@ def token(data_dir: Path | None, label: str, list_tokens: bool, revoke_id: str |
             click.echo(f"Token {revoke_id.strip()} revoked.")
         else:
             click.echo(access.issue_token(conn, label))
-    except PosError as exc:
+    except AppError as exc:
         raise click.ClickException(str(exc.message))
     finally:
         conn.close()
@@ -313,11 +313,11 @@ def receipt(data_dir: Path | None, sale_id: str, width: str, output: Path, copy:
             lang: str) -> None:
     """Write a sale's receipt as a PDF."""
     from . import printouts
-    from .errors import PosError
+    from sync.errors import AppError
     conn, _ = _connect(_data_dir(data_dir))
     try:
         pdf = printouts.document_pdf(conn, "receipt", sale_id, copy=copy, lang=lang, paper=width)
-    except PosError as exc:
+    except AppError as exc:
         raise click.ClickException(str(exc.message))
     finally:
         conn.close()
@@ -335,7 +335,7 @@ def receipt(data_dir: Path | None, sale_id: str, width: str, output: Path, copy:
 def tax_book(data_dir: Path | None, kind: str, first_day: str, last_day: str,
              output: Path) -> None:
     """Write the sales book S1a-HKD or S2a-HKD of a period, from the journal."""
-    from .localtime import today
+    from sync.localtime import today
     from .tax import books
     from .tax import settings as tax_settings
     if output.suffix.lower() not in (".pdf", ".csv"):

@@ -13,8 +13,8 @@ from flask_babel import lazy_gettext as _l
 
 from . import journal, projections
 from .db import write_transaction
-from .errors import Conflict, InvalidInput, NotFound
-from .money import parse_amount
+from sync.errors import Conflict, InvalidInput, NotFound
+from sync.money import parse_amount
 from .sales import current_business_day, day_totals
 from .text import clean_text
 from sync.protocol import utc_timestamp

@@ -69,7 +69,7 @@ def seed(conn: sqlite3.Connection, device_id: str) -> None:
     for sale in DEMO_SALES:
         lines = [{"product_id": pid, "quantity": qty} for pid, qty in sale["lines"]]
         price = {p["id"]: p["price"] for p in catalog.list_products(conn)}
-        from .money import line_amount, parse_quantity
+        from sync.money import line_amount, parse_quantity
         total = sum(line_amount(parse_quantity(q), price[pid]) for pid, q in sale["lines"])
         if not sale.get("qr"):
             sales.record_sale(conn, device_id, {

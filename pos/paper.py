@@ -11,11 +11,12 @@ import io
 import math
 import unicodedata
 from dataclasses import dataclass, field, fields
-from functools import cache, lru_cache
-from pathlib import Path
+from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Literal, Union
 
 from PIL import Image, ImageDraw, ImageFont
+
+from sync.typefaces import FONTS, font_dir, register_fonts
 
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
@@ -24,7 +25,6 @@ Align = Literal["left", "center", "right"]
 MM = 72 / 25.4                      # points per millimetre
 BODY, SMALL, LARGE, HUGE = 8.5, 7.0, 10.0, 13.0   # font sizes (pt) on a roll
 LEADING, ASCENT = 1.3, 1.05        # line height and baseline offset, in ems (fits "Ổ" and "g")
-FONTS = {False: ("DejaVuSans", "DejaVuSans.ttf"), True: ("DejaVuSans-Bold", "DejaVuSans-Bold.ttf")}
 ROLLS = {"58": (58.0, 48.0), "80": (80.0, 72.0)}          # paper width, printable width (mm)
 # sheet: width, height, margin (mm), and how much larger the type is than on a roll
 SHEETS = {"A6": (105.0, 148.0, 8.0, 1.3), "A5": (148.0, 210.0, 12.0, 1.1),
@@ -157,13 +157,6 @@ Band = tuple[float, list[_Op]]                 # height, operations: never split
 Measure = Callable[[str, bool, float], float]  # width in points of text, bold, size
 
 
-def font_dir() -> Path:
-    """Same rule as pos.app: the installed pos/static if present, else the repository's static/."""
-    package = Path(__file__).resolve().parent
-    installed = package / "static"
-    return (installed if installed.is_dir() else package.parent / "static") / "fonts"
-
-
 @lru_cache(maxsize=64)
 def qr_matrix(payload: str) -> tuple[tuple[bool, ...], ...]:
     """Modules of the QR code with its 4-module quiet zone (cached: a receipt is drawn twice).
@@ -281,16 +274,6 @@ def layout(doc: Document, width: float, measure: Measure, scale: float = 1.0) ->
 
 # --- PDF -----------------------------------------------------------------------------------
 
-@cache
-def _register_fonts() -> None:
-    """Load and register the TrueType fonts with reportlab once per process (parsing costs ms)."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    for name, filename in FONTS.values():
-        pdfmetrics.registerFont(TTFont(name, str(font_dir() / filename)))
-
-
 def _pdf_measure(text: str, bold: bool, size: float) -> float:
     from reportlab.pdfbase.pdfmetrics import stringWidth
     return stringWidth(text, FONTS[bold][0], size)
@@ -345,7 +328,7 @@ def render_pdf(doc: Document, paper: str = "80") -> bytes:
     """A PDF for a roll ("58", "80": exact width, height fitted) or a sheet ("A5", "A4": paged)."""
     from reportlab.pdfgen.canvas import Canvas
 
-    _register_fonts()
+    register_fonts()
     buffer = io.BytesIO()
     if paper in ROLLS:
         paper_mm, printable_mm = ROLLS[paper]

@@ -35,7 +35,7 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image
 
 from . import db, settings
-from .errors import Conflict, InvalidInput, NotFound
+from sync.errors import Conflict, InvalidInput, NotFound
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import sqlite3
 from flask_babel import lazy_gettext as _l
 
 from . import daybook, qrpay, receipts, reports, sales, settings
-from .errors import InvalidInput
+from sync.errors import InvalidInput
 from .tax import receipt as tax_receipt
 from .paper import Document, render_pdf, render_raster
 from .printing import PrinterConfig, Job, Rendered

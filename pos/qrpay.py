@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from . import bank_accounts, sales, settings, vietqr
 from .db import write_transaction
-from .errors import Conflict, InvalidInput, NotFound
+from sync.errors import Conflict, InvalidInput, NotFound
 from sync.protocol import utc_timestamp
 from sync.qrref import UNPAIRED_CODE, format_reference, stall_id_of
 

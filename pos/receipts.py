@@ -10,8 +10,8 @@ from urllib.parse import quote
 
 from PIL import Image
 
-from .localtime import format_datetime
-from .money import format_quantity, format_vnd
+from sync.localtime import format_datetime
+from sync.money import format_quantity, format_vnd
 from .paper import (HUGE, LARGE, QR, Block, Document, Item, Row, Rule, Space, Text, Total,
                     render_pdf, render_raster, small)
 

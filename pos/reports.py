@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .localtime import format_datetime, format_day
-from .money import format_vnd
+from sync.localtime import format_datetime, format_day
+from sync.money import format_vnd
 from .paper import HUGE, LARGE, Block, Document, Row, Rule, Space, Text, Total, small
 from .receipts import stall_header
 

@@ -10,9 +10,9 @@ from flask_babel import lazy_gettext as _l
 
 from . import journal, projections
 from .db import write_transaction
-from .errors import Conflict, InvalidInput, NotFound
-from .localtime import business_day
-from .money import line_amount, parse_amount, parse_quantity, quantity_text
+from sync.errors import Conflict, InvalidInput, NotFound
+from sync.localtime import business_day
+from sync.money import line_amount, parse_amount, parse_quantity, quantity_text
 from .tax import invoices as tax_invoices
 from .text import clean_text
 from sync.protocol import Entry, utc_timestamp

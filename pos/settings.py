@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from .errors import InvalidInput
+from sync.errors import InvalidInput
 from .text import clean_text
 
 # field -> (label, max length, required)

@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import Iterator
 
 from .bankcheck import BankTransaction
-from .localtime import VIETNAM
-from .money import MAX_PRICE
+from sync.localtime import VIETNAM
+from sync.money import MAX_PRICE
 from .text import fold
 from sync.numbers import MAX_NUMBER_CHARS, excerpt, whole_number_or_none
 from sync.protocol import utc_timestamp

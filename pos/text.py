@@ -5,7 +5,7 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 
-from .errors import InvalidInput
+from sync.errors import InvalidInput
 
 # Zero-width and bidirectional controls make two names look alike or reorder what a receipt shows.
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e", "\u200f",

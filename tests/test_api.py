@@ -6,7 +6,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from pos import openapi
-from pos.localtime import today
+from sync.localtime import today
 
 CASH_SALE = {"lines": [{"product_id": 1, "quantity": "1.5"}],
              "payments": [{"method": "cash", "amount": 180000, "tendered": 200000}]}

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from pos import daybook, journal, sales
-from pos.errors import Conflict, InvalidInput
+from sync.errors import Conflict, InvalidInput
 from sync.protocol import utc_timestamp
 
 

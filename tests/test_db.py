@@ -4,7 +4,7 @@ import sqlite3
 import pytest
 
 from pos import db, journal, sales
-from pos.localtime import business_day
+from sync.localtime import business_day
 
 # Every migration that has shipped, in order. Migrations are append-only: this list may only grow.
 SHIPPED = ["0001_journal", "0002_catalog_and_sales", "0003_access", "0004_day_totals",

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pos.errors import InvalidInput
-from pos.money import (format_quantity, format_vnd, line_amount, parse_amount, parse_quantity,
+from sync.errors import InvalidInput
+from sync.money import (format_quantity, format_vnd, line_amount, parse_amount, parse_quantity,
                        quantity_text)
 
 

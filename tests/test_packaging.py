@@ -167,13 +167,24 @@ def test_wheel_contains_package_data(built: dict[str, object], source_copy: Path
         mo = archive.read("pos/translations/vi/LC_MESSAGES/messages.mo") \
             if "pos/translations/vi/LC_MESSAGES/messages.mo" in names else b""
 
+    # Each program ships its own templates and static files (under pos/ and server/), the core
+    # its fonts, and each its own catalogue.
     expected = set()
-    for folder in ("templates", "static"):
-        files = [p for p in (source_copy / folder).rglob("*") if p.is_file()]
-        assert files, f"no files under {folder}/ in the sources"
-        expected |= {f"pos/{folder}/{p.relative_to(source_copy / folder).as_posix()}"
+    for package, folder, part in (("pos", "templates", "pos"), ("pos", "static", "pos"),
+                                  ("sync/server", "templates", "server"),
+                                  ("sync/server", "static", "server")):
+        files = [p for p in (source_copy / folder / part).rglob("*") if p.is_file()]
+        assert files, f"no files under {folder}/{part}/ in the sources"
+        expected |= {f"{package}/{folder}/{p.relative_to(source_copy / folder).as_posix()}"
                      for p in files}
-    expected |= {"pos/data/banks.json", "pos/translations/vi/LC_MESSAGES/messages.mo"}
+    expected |= {f"sync/fonts/{p.name}" for p in (source_copy / "static/fonts").iterdir()}
+    expected |= {"pos/data/banks.json", "sync/data/mtt_invoice.xsd"}
+    expected |= {f"{folder}/vi/LC_MESSAGES/messages.mo"
+                 for folder in ("pos/translations", "sync/translations",
+                                "sync/server/translations")}
+    assert not [n for n in names if n.startswith(("pos/templates/server", "pos/static/server",
+                                                  "sync/server/templates/pos"))], \
+        "one program's pages ended up in the other's package"
     for package in ("pos", "sync"):
         expected |= {p.relative_to(source_copy).as_posix()
                      for p in (source_copy / package).rglob("*.py")}

@@ -21,7 +21,7 @@ import pytest
 from PIL import Image
 
 from pos import db, printing, sales, settings
-from pos.errors import Conflict, InvalidInput, NotFound
+from sync.errors import Conflict, InvalidInput, NotFound
 from pos.printing import (
     EscposDeviceBackend, PrinterConfig, PrinterError, PrintWorker, Rendered,
 )

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from pos import catalog, paper, sales, settings, vietqr
-from pos.money import format_vnd
+from sync.money import format_vnd
 from pos.receipts import check_code, receipt_document, receipt_pdf, receipt_raster
 
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output" / "receipts"

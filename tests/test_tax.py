@@ -9,10 +9,10 @@ import subprocess
 import pytest
 
 from pos import db
-from pos.localtime import today
+from sync.localtime import today
 from pos.tax import invoices, mtt, rates, thresholds
 from pos.tax import settings as tax_settings
-from pos.tax.words import amount_in_words
+from sync.amount_words import amount_in_words
 from tests.test_api import schema_of, snapshot
 
 REGISTRATION = {"mode": "mtt", "tax_code": "0101234567", "invoice_form": 2, "symbol": "C26MAB",
@@ -274,7 +274,7 @@ def test_replacement_once_and_refusals(mtt_api, owner, conn, app):
     assert replaced["kind"] == "replacement" and replaced["total"] == 300000
     assert replaced["payload"]["delta"] == 0
     before = snapshot(conn)
-    from pos.errors import Conflict, InvalidInput
+    from sync.errors import Conflict, InvalidInput
     with pytest.raises(Conflict):
         invoices.issue_correction(conn, device, original, {
             "type": "replacement", "reason": "lại", "lines": [{"name": "x", "quantity": "1",

@@ -7,8 +7,8 @@ import io
 import json
 import subprocess
 
-from pos.localtime import today
-from pos.money import format_number
+from sync.localtime import today
+from sync.money import format_number
 from pos.tax import books, invoices
 from pos.tax import settings as tax_settings
 from tests.test_tax import REGISTRATION

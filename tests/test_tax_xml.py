@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from pos.tax import invoice_xml, invoices
+from pos.tax import invoices
+from sync import invoice_xml
 from tests.test_tax import REGISTRATION
 
 NAMES = ["Chè Shan tuyết Hà Giang loại đặc biệt", "Tôm khô Cà Mau – Đặc sản OCOP ★★★★",

@@ -23,8 +23,8 @@ import pytest
 import requests
 
 from pos import access, backup, db, journal, sales, stall
-from pos.localtime import business_day
-from pos.money import line_amount, parse_quantity
+from sync.localtime import business_day
+from sync.money import line_amount, parse_quantity
 from tests.harness.stallproc import (BIN, Sellers, StallProcess, market_pos,
                                      whole_database_problems)
 

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from pos import sales
-from pos.errors import InvalidInput
-from pos.money import (MAX_PRICE, MAX_QUANTITY_MILLI, format_number, format_vnd, line_amount,
+from sync.errors import InvalidInput
+from sync.money import (MAX_PRICE, MAX_QUANTITY_MILLI, format_number, format_vnd, line_amount,
                        parse_amount, parse_quantity)
 from pos.text import clean_text
 from sync.protocol import GENESIS_HASH, canonical_json, entry_hash, loads_without_floats

@@ -51,7 +51,7 @@ def trade(conn: sqlite3.Connection) -> None:
 
 def _priced(conn: sqlite3.Connection, request: dict[str, Any]) -> dict[str, Any]:
     """The request with one cash payment of exactly its total (the stall computes the total)."""
-    from pos.money import line_amount, parse_quantity
+    from sync.money import line_amount, parse_quantity
     total = 0
     for line in request["lines"]:
         price = line.get("unit_price")

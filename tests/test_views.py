@@ -46,7 +46,7 @@ def test_pins_are_stored_hashed(conn):
 
 
 def test_owner_and_helper_pins_must_differ(conn):
-    from pos.errors import InvalidInput
+    from sync.errors import InvalidInput
     with pytest.raises(InvalidInput):
         access.set_pin(conn, "helper", OWNER_PIN)
 

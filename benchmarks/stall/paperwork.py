@@ -14,8 +14,8 @@ from typing import Any
 
 from pos import daybook, db, paper, printouts, sales, stall
 from pos.app import create_app
-from pos.localtime import business_day
-from pos.money import line_amount, parse_quantity
+from sync.localtime import business_day
+from sync.money import line_amount, parse_quantity
 from sync.protocol import utc_timestamp
 
 from .timing import repeat

@@ -21,7 +21,7 @@ from typing import Any, Iterator
 import requests
 
 from pos import access, catalog, db, demo, settings, stall
-from pos.money import line_amount
+from sync.money import line_amount
 from sync.protocol import GENESIS_HASH, canonical_json, entry_hash_canonical, new_entry_id
 
 logger = logging.getLogger(__name__)

@@ -16,12 +16,11 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
 from typing import Any
 
-from ..localtime import format_day
-from ..money import format_number
-from ..paper import FONTS, font_dir
+from sync.localtime import format_day
+from sync.money import format_number
+from sync.typefaces import FONTS, register_fonts
 from .. import settings as stall_settings
 from . import rates
 from .invoices import seller_address
@@ -146,14 +145,6 @@ def to_csv(book: Book) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-@cache
-def _fonts() -> None:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-    for name, filename in FONTS.values():
-        pdfmetrics.registerFont(TTFont(name, str(font_dir() / filename)))
-
-
 def to_pdf(conn: sqlite3.Connection, book: Book, ts: TaxSettings, today: str) -> bytes:
     """The book as an A4 PDF in Vietnamese, with the form's heading and the signature block."""
     from reportlab.lib import colors
@@ -162,7 +153,7 @@ def to_pdf(conn: sqlite3.Connection, book: Book, ts: TaxSettings, today: str) ->
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    _fonts()
+    register_fonts()
     regular, bold = FONTS[False][0], FONTS[True][0]
     body = ParagraphStyle("body", fontName=regular, fontSize=9, leading=11.5)
     centre = ParagraphStyle("centre", parent=body, alignment=1)

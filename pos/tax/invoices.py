@@ -17,8 +17,8 @@ from flask_babel import lazy_gettext as _l
 from .. import journal
 from .. import settings as stall_settings
 from ..db import write_transaction
-from ..errors import Conflict, InvalidInput, NotFound
-from ..money import line_amount, parse_amount, parse_quantity
+from sync.errors import Conflict, InvalidInput, NotFound
+from sync.money import line_amount, parse_amount, parse_quantity
 from ..text import clean_text
 from . import mtt, rates
 from .settings import TAX_CODE, TaxSettings, load
@@ -294,7 +294,7 @@ def set_product_tax(conn: sqlite3.Connection, product_id: int, group: Any, vat: 
 
 def sale_invoice_xml(conn: sqlite3.Connection, sale_id: str) -> bytes:
     """The XML of a sale's invoice; NotFound when the sale has none (sold in receipt mode)."""
-    from .invoice_xml import build
+    from sync.invoice_xml import build
     row = invoice_for_sale(conn, sale_id)
     if row is None:
         raise NotFound(_l("This sale has no e-invoice: it was sold with a plain receipt."),

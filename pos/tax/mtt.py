@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from ..errors import Conflict
+from sync.errors import Conflict
 
 CODE = re.compile(r"^M([1-6])-(\d{2})-([A-Z0-9]{5})-(\d{2})(\d{9})$")
 # The invoice number (SHDon, at most 8 digits) is the block and a 6-digit count: one device may

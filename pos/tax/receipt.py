@@ -12,11 +12,11 @@ import sqlite3
 from typing import Any
 
 from ..journal import get as get_entry
-from ..localtime import to_local
-from ..money import format_quantity, format_vnd
+from sync.localtime import to_local
+from sync.money import format_quantity, format_vnd
 from ..paper import HUGE, LARGE, QR, Block, Document, Item, Row, Rule, Space, Text, Total, small
-from .invoice_xml import lookup_qr
-from .words import amount_in_words
+from sync.invoice_xml import lookup_qr
+from sync.amount_words import amount_in_words
 
 WORDS: dict[str, dict[str, str]] = {
     "vi": {

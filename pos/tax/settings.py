@@ -15,7 +15,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from .. import settings as stall_settings
-from ..errors import InvalidInput
+from sync.errors import InvalidInput
 from ..text import clean_text
 from sync.numbers import whole_number_or_none
 from . import rates

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ..localtime import VIETNAM
+from sync.localtime import VIETNAM
 from . import rates
 from .settings import TaxSettings
 

@@ -15,7 +15,7 @@ from sync.numbers import NumberRefused, loads_json, whole_number
 from sync.protocol import utc_timestamp
 from ..app import csrf, get_db
 from ..db import write_transaction
-from ..errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
+from sync.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
 from .guards import is_owner_now
 from .sync import trigger as trigger_sync
 

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from .. import bank_accounts, bankcheck, printing, printouts, qrpay, statement, vietqr
 from ..app import get_db
-from ..errors import InvalidInput
+from sync.errors import InvalidInput
 from .api import _json_object, _require_owner, bp, read_json
 
 

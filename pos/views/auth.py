@@ -7,8 +7,10 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from .. import access
-from ..app import LANGUAGES, get_db
-from ..errors import PosError
+from sync.web import LANGUAGES
+
+from ..app import get_db
+from sync.errors import AppError
 from .guards import OWNER_OVERRIDE_SECONDS, safe_next
 
 bp = Blueprint("auth", __name__)
@@ -24,7 +26,7 @@ def unlock() -> Any:
     if request.method == "POST":
         try:
             role = access.unlock(conn, request.form.get("pin", ""))
-        except PosError as exc:
+        except AppError as exc:
             error, status = str(exc.message), exc.status
         else:
             lang = session.get("lang")
@@ -46,7 +48,7 @@ def owner() -> Any:
     if request.method == "POST":
         try:
             access.unlock(get_db(), request.form.get("pin", ""), only_role="owner")
-        except PosError as exc:
+        except AppError as exc:
             error, status = str(exc.message), exc.status
         else:
             session["owner_until"] = time.time() + OWNER_OVERRIDE_SECONDS

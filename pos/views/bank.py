@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from .. import bank_accounts, bankcheck, settings, standee
 from ..app import get_db
-from ..errors import InvalidInput, PosError
+from sync.errors import AppError, InvalidInput
 from .api_qr import reconcile
 from .guards import owner_required
 
@@ -65,7 +65,7 @@ def change() -> Any:
                 flash(_("Bank account removed."))
         else:
             raise InvalidInput(_("Unknown action."))
-    except PosError as exc:
+    except AppError as exc:
         return _page(error=str(exc.message), status=exc.status)
     return redirect(url_for("bank.page"))
 
@@ -79,7 +79,7 @@ def statement() -> Any:
         return _page(error=_("Choose the statement file (CSV) first."), status=400)
     try:
         result = reconcile(upload.read())
-    except PosError as exc:
+    except AppError as exc:
         return _page(error=str(exc.message), status=exc.status)
     return _page(result=result)
 

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 
 from .. import daybook, sales
 from ..app import get_db
-from ..errors import PosError
+from sync.errors import AppError
 from .guards import owner_required
 from sync.protocol import utc_timestamp
 
@@ -40,7 +40,7 @@ def cash() -> Any:
         try:
             daybook.record_cash_move(conn, current_app.config["DEVICE_ID"], form["type"],
                                      _amount(form["amount"]), form["reason"], _actor())
-        except PosError as exc:
+        except AppError as exc:
             error, status = str(exc.message), exc.status
         else:
             return redirect(url_for("sales.day"))
@@ -59,7 +59,7 @@ def close() -> Any:
         try:
             z = daybook.close_day(conn, current_app.config["DEVICE_ID"], day,
                                   _amount(request.form.get("counted_cash", "")), _actor())
-        except PosError as exc:
+        except AppError as exc:
             error, status = str(exc.message), exc.status
         else:
             return redirect(url_for("day.z_report", z_number=z["z_number"]))

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from .. import daybook, printing, printouts, qrpay, sales, settings
 from ..app import get_db
 from ..db import write_transaction
-from ..errors import InvalidInput, PosError
+from sync.errors import AppError, InvalidInput
 from sync.numbers import whole_number_or_none
 from sync.protocol import utc_timestamp
 from .guards import login_required, owner_required, safe_next
@@ -43,7 +43,7 @@ def settings_page() -> Any:
             printing.PrinterConfig.save(conn, values)
             with write_transaction(conn):
                 settings.write(conn, printouts.PRINT_LANG_KEY, request.form["print_lang"])
-        except PosError as exc:
+        except AppError as exc:
             error, status = str(exc.message), exc.status
         else:
             flash(_("Printer settings saved."))

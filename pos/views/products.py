@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 
 from .. import catalog
 from ..app import get_db
-from ..errors import PosError
+from sync.errors import AppError
 from .guards import is_owner_now, login_required, owner_required
 
 bp = Blueprint("products", __name__, url_prefix="/products")
@@ -44,7 +44,7 @@ def edit(product_id: int | None = None) -> Any:
         data = _form_data()
         try:
             catalog.save_product(conn, current_app.config["DEVICE_ID"], data, product_id)
-        except PosError as exc:
+        except AppError as exc:
             error, status = str(exc.message), exc.status
             product = {**product, **data, "active": data["active"] == "1"}
         else:

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from .. import daybook, sales
 from sync.protocol import utc_timestamp
 from ..app import get_db
-from ..errors import PosError
+from sync.errors import AppError
 from .guards import is_owner_now, login_required, owner_required
 
 bp = Blueprint("sales", __name__, url_prefix="/sales")
@@ -53,7 +53,7 @@ def void(sale_id: str) -> Any:
             sales.void_sale(conn, current_app.config["DEVICE_ID"], sale_id,
                             request.form.get("reason"), voided_by="owner"
                             if session.get("role") == "owner" else "helper+owner_pin")
-        except PosError as exc:
+        except AppError as exc:
             error, status = str(exc.message), exc.status
         else:
             return redirect(url_for("sales.detail", sale_id=sale_id))

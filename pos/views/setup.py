@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from .. import access, settings
 from ..app import get_db
 from ..db import write_transaction
-from ..errors import Forbidden, InvalidInput, PosError
+from sync.errors import AppError, Forbidden, InvalidInput
 from . import sync as sync_view
 from .guards import owner_required
 from sync.client import PairingError, SyncClient, read_state
@@ -80,7 +80,7 @@ def first_run() -> Any:
             pin = _check_new_pin(request.form.get("pin", ""), request.form.get("pin2", ""))
             _save_stall(request.form)
             access.set_pin(conn, "owner", pin)
-        except PosError as exc:
+        except AppError as exc:
             error, status = str(exc.message), exc.status
         else:
             session["role"] = "owner"
@@ -126,7 +126,7 @@ def stall_settings() -> Any:
                 values = {k: form.get(k, "") for k in settings.STALL_FIELDS}
                 _save_stall(form)
                 flash(_("Settings saved."))
-        except PosError as exc:
+        except AppError as exc:
             error, status = str(exc.message), exc.status
         else:
             if new_token is None:

@@ -14,8 +14,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import settings
-from ..app import get_db, wants_json
-from ..errors import Conflict
+from sync.web import wants_json
+
+from ..app import get_db
+from sync.errors import Conflict
 from sync.client import (SyncClient, SyncError, SyncState, export_bundle, read_state,
                          running_worker)
 from sync.protocol import parse_timestamp

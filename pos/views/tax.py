@@ -13,11 +13,13 @@ from flask_babel import gettext as _
 from .. import catalog
 from ..app import get_db
 from ..db import write_transaction
-from ..errors import InvalidInput, NotFound, PosError
-from ..localtime import format_day, today
-from ..money import parse_amount
+from sync.errors import AppError, InvalidInput, NotFound
+from sync.localtime import format_day, today
+from sync.money import parse_amount
 from ..paper import render_pdf
-from ..tax import books, invoice_xml, invoices, rates, status, thresholds
+from sync import invoice_xml
+
+from ..tax import books, invoices, rates, status, thresholds
 from ..tax import receipt as tax_receipt
 from ..tax import settings as tax_settings
 from .api import read_json
@@ -136,7 +138,7 @@ def settings_page() -> Any:
                    if key in request.form}
         try:
             new = tax_settings.validate(changes, ts)
-        except PosError as exc:
+        except AppError as exc:
             error, status_code = str(exc.message), exc.status
             ts = tax_settings.TaxSettings(**{**ts.to_api(), **{k: v for k, v in changes.items()
                                                              if k not in ("invoice_form",
@@ -254,7 +256,7 @@ def correct(code: str) -> Any:
         issued = invoices.issue_correction(conn, device_id, code, {
             "type": "adjustment", "reason": form.get("reason"),
             "lines": [{"name": form.get("name") or form.get("reason"), "amount": amount}]}, by)
-    except PosError as exc:
+    except AppError as exc:
         return render_template("pos/tax_invoice.html",
                                invoice=invoices.get_invoice(conn, code),
                                corrections=invoices.corrections_of(conn, code), can_edit=True,

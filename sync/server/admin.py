@@ -18,11 +18,13 @@ from sqlalchemy import func, select
 from sync.protocol import loads_without_floats
 
 from . import bank, store
-from .app import LANGUAGES, get_engine, select_locale
+from sync.web import LANGUAGES, select_locale
+
+from .app import get_engine
 from .db import communes, devices, integrity_alerts, markets, provinces, read_transaction
 from .db import stalls as stall_table
 from .db import write_transaction
-from .errors import ServerError
+from sync.errors import AppError
 from .users import UserError, authenticate, end_sessions, session_user
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -76,7 +78,7 @@ def vn_time(moment: Any) -> str:
     """A server time as dd/mm/yyyy HH:MM in Vietnam."""
     if moment is None:
         return ""
-    from pos.localtime import VIETNAM
+    from sync.localtime import VIETNAM
     return moment.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
 
 
@@ -200,7 +202,7 @@ def add_stall() -> Any:
             _stall_id, device_id, code = store.add_stall(
                 conn, form["province"], form["commune"], form["market"], form["name"],
                 form["vendor_name"] or None)
-    except ServerError as exc:
+    except AppError as exc:
         with read_transaction(get_engine()) as conn:
             rows = _stall_rows(conn)
         return render_template("server/stalls.html", stalls=rows, form=form,
@@ -290,7 +292,7 @@ def bundle() -> Any:
             try:
                 with write_transaction(get_engine()) as conn:
                     result = store.import_bundle(conn, data, g.now)
-            except ServerError as exc:
+            except AppError as exc:
                 error, status = BUNDLE_REFUSALS.get(exc.code, exc.message), exc.status
             else:
                 if result.refusal is not None:

@@ -16,7 +16,8 @@ from sync.protocol import (MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, Entry, ProtocolEr
 
 from . import openapi, store
 from .db import journal, read_transaction, write_transaction
-from .errors import InvalidInput, NotAuthenticated, RateLimited, TooLarge, WrongDevice
+from sync.errors import InvalidInput, NotAuthenticated, TooLarge
+from .errors import RateLimited, WrongDevice
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -6,8 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import (Flask, current_app, g, jsonify, make_response, render_template, request,
-                   session)
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine
@@ -15,51 +14,31 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from sync.protocol import utc_timestamp
+from sync.web import add_security_headers, select_locale, translation_directories, wants_json
 
 from .db import default_database_url, make_engine, utcnow
-from .errors import RateLimited, ServerError
+from sync.errors import AppError
+from .errors import RateLimited
 from .ratelimit import RateLimiter
 from .server_secret import server_secret
 
 logger = logging.getLogger(__name__)
-REPO_DIR = Path(__file__).resolve().parents[2]
-LANGUAGES = ("vi", "en")
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parents[1]
 csrf = CSRFProtect()
 babel = Babel()
 
 
-def _pos_dir() -> Path:
-    import pos
-    return Path(pos.__file__).resolve().parent
-
-
 def _asset_folder(name: str) -> str:
-    """The installed copy (pos/templates, pos/static) if present, else the repository's folder."""
-    installed = _pos_dir() / name
+    """The server's installed copy (sync/server/templates, sync/server/static) if present, else
+    the repository's top-level folder; either holds the server's files under `server/`."""
+    installed = PACKAGE_DIR / name
     return str(installed if installed.is_dir() else REPO_DIR / name)
 
 
 def get_engine() -> Engine:
     """The app's database engine (for views: `with db.write_transaction(get_engine()) as conn`)."""
     return current_app.extensions["market_server"]["engine"]
-
-
-def select_locale() -> str:
-    """The language chosen in the session; else Vietnamese for pages, the browser's for the API."""
-    chosen = session.get("lang")
-    if chosen in LANGUAGES:
-        return chosen
-    if request.path.startswith("/api/"):
-        return request.accept_languages.best_match(LANGUAGES, default="vi") or "vi"
-    return "vi"  # the pages speak Vietnamese first, like the stall; English is one click away
-
-
-def wants_json() -> bool:
-    """The API and clients that prefer JSON get JSON errors; people get a page."""
-    if request.path.startswith("/api/"):
-        return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
 
 
 def error_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None
@@ -90,8 +69,8 @@ _HTTP_MESSAGES = {
 
 
 def _register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(ServerError)
-    def _server_error(exc: ServerError) -> Any:
+    @app.errorhandler(AppError)
+    def _server_error(exc: AppError) -> Any:
         headers = {}
         if isinstance(exc, RateLimited):
             headers["Retry-After"] = str(exc.retry_after)
@@ -146,7 +125,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=os.environ.get("MARKET_SERVER_HTTPS", "") == "1",
         WTF_CSRF_TIME_LIMIT=None, BABEL_DEFAULT_LOCALE="vi",
         BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
-        BABEL_TRANSLATION_DIRECTORIES=str(_pos_dir() / "translations"))
+        BABEL_TRANSLATION_DIRECTORIES=translation_directories(PACKAGE_DIR / "translations"))
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config.update(config)
@@ -189,6 +168,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .einvoice import views as einvoice_views
     app.register_blueprint(einvoice_views.bp)  # invoices not yet received (device token, staff)
     _register_error_handlers(app)
-    from pos.app import add_security_headers  # the same headers and CSP as the stall
     app.after_request(add_security_headers)
     return app

@@ -26,7 +26,7 @@ from sync.protocol import utc_timestamp
 from sync.qrref import find_reference, stall_id_of_reference
 
 from .db import bank_notifications, devices, insert_ignoring_duplicates, webhook_secrets
-from .errors import InvalidInput
+from sync.errors import InvalidInput
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_PER_REQUEST = 500

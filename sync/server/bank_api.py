@@ -9,7 +9,7 @@ from sync.protocol import ProtocolError, loads_without_floats
 from . import bank
 from .api import answer, authenticated_device
 from .db import read_transaction, write_transaction
-from .errors import InvalidInput, NotAuthenticated
+from sync.errors import InvalidInput, NotAuthenticated
 
 bp = Blueprint("bank_api", __name__, url_prefix="/api/v1/bank")
 MAX_BODY = 1024 * 1024

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sync.numbers import MAX_AMOUNT
 
 from .db import catalogue_products, catalogue_state
-from .errors import InvalidInput, NotFound
+from sync.errors import InvalidInput, NotFound
 from .places import clean_name, ensure_scope, public_stall, stall_for_device
 
 logger = logging.getLogger(__name__)

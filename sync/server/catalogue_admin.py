@@ -13,8 +13,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from pos.errors import InvalidInput as AmountError
-from pos.money import parse_amount
+from sync.money import parse_amount
 from sync.numbers import whole_number
 
 from .admin import admin_required, bp
@@ -22,7 +21,7 @@ from .app import get_engine
 from .catalogue import set_catalogue_product
 from .db import catalogue_products, communes, markets, provinces, read_transaction
 from .db import write_transaction
-from .errors import InvalidInput
+from sync.errors import InvalidInput
 
 FIELDS = ("province", "commune", "market", "name", "unit", "price", "category", "ocop_stars")
 
@@ -69,10 +68,8 @@ def save_reference_product() -> Any:
                 market=form["market"] or None, name=form["name"], unit=form["unit"],
                 price=price, category=form["category"] or None, binding=form["binding"],
                 active=form["active"], ocop_stars=stars)
-    except AmountError as exc:
-        return _page(form, str(exc.message), 400)
-    except InvalidInput as exc:
-        return _page(form, _(exc.message), 400)
+    except InvalidInput as exc:  # the stall's lazy messages and the server's plain ones alike
+        return _page(form, _(str(exc.message)), 400)
     except ValueError:
         return _page(form, _("OCOP rating is 3, 4 or 5 stars."), 400)
     flash(_("Saved: %(name)s (catalogue version %(version)d).", name=product["name"],

@@ -6,7 +6,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from pos.money import format_number
+from sync.money import format_number
 
 WIDTH, HEIGHT = 720, 240
 LEFT, RIGHT, TOP, BOTTOM = 72, 8, 12, 46

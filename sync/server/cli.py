@@ -12,7 +12,7 @@ import click
 from sync.protocol import canonical_json
 
 from .db import DATABASE_ENV, default_database_url, make_engine, utcnow, write_transaction
-from .errors import InvalidInput
+from sync.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
 
@@ -89,13 +89,13 @@ def add_stall(database: str | None, province: str, commune: str, district: str |
               market: str, name: str, vendor: str | None, as_json: bool) -> None:
     """Create a stall and print its device id and one-time pairing code (valid 24 h)."""
     from . import store
-    from .errors import ServerError
+    from sync.errors import AppError
     engine = _engine(database)
     try:
         with write_transaction(engine) as conn:
             _, device_id, code = store.add_stall(conn, province, commune, market, name, vendor,
                                                  utcnow(), district=district)
-    except ServerError as exc:
+    except AppError as exc:
         raise _fail_on(exc)
     finally:
         engine.dispose()
@@ -164,7 +164,7 @@ def import_bundle(database: str | None, bundle: BinaryIO) -> None:
     from sync.protocol import loads_without_floats
 
     from . import store
-    from .errors import ServerError
+    from sync.errors import AppError
     try:
         data = loads_without_floats(bundle.read())
     except ValueError as exc:
@@ -173,7 +173,7 @@ def import_bundle(database: str | None, bundle: BinaryIO) -> None:
     try:
         with write_transaction(engine) as conn:
             result = store.import_bundle(conn, data, utcnow())
-    except ServerError as exc:
+    except AppError as exc:
         raise _fail_on(exc)
     finally:
         engine.dispose()
@@ -255,7 +255,7 @@ def set_product(database: str | None, province: str, commune: str | None, market
                 ocop_stars: str | None, inactive: bool) -> None:
     """Create or change a product of the reference catalogue (matched by name in its scope)."""
     from . import store
-    from .errors import ServerError
+    from sync.errors import AppError
     engine = _engine(database)
     try:
         with write_transaction(engine) as conn:
@@ -263,7 +263,7 @@ def set_product(database: str | None, province: str, commune: str | None, market
                 conn, province=province, commune=commune, market=market, name=name, unit=unit,
                 price=price, category=category, binding=binding, active=not inactive,
                 ocop_stars=int(ocop_stars) if ocop_stars else None)
-    except ServerError as exc:
+    except AppError as exc:
         raise _fail_on(exc)
     finally:
         engine.dispose()
@@ -325,14 +325,14 @@ def create_user(database: str | None, username: str, password_stdin: bool, role:
         from . import users  # type: ignore[attr-defined]
     except ImportError:
         raise click.ClickException("User accounts are not available in this build.")
-    from .errors import ServerError
+    from sync.errors import AppError
     password = sys.stdin.readline().rstrip("\r\n")
     engine = _migrated_engine(database)
     try:
         with write_transaction(engine) as conn:
             users.create_user(conn, username=username, password=password, role=role,
                               province=province, commune=commune)
-    except (ServerError, ValueError) as exc:
+    except (AppError, ValueError) as exc:
         raise _fail_on(exc)
     finally:
         engine.dispose()

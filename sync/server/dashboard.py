@@ -11,13 +11,13 @@ from flask import Blueprint, Response, abort, g, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from pos.money import format_number, format_quantity, format_vnd
+from sync.money import format_number, format_quantity, format_vnd
 
 from . import figures, scope
 from .app import get_engine
 from .charts import trend_svg
 from .db import read_transaction
-from .errors import InvalidInput
+from sync.errors import InvalidInput
 from .exports import Col, Grid, to_csv
 from .scope import Place
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from pos.localtime import VIETNAM
+from sync.localtime import VIETNAM
 
 BOM = "\ufeff"
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")

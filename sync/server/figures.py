@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Connection
 
-from pos.localtime import VIETNAM
+from sync.localtime import VIETNAM
 
 from .db import (bank_notifications, catalogue_products, communes, day_closes, devices,
                  einvoice_queue, integrity_alerts, market_periods, markets, product_periods,

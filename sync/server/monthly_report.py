@@ -12,9 +12,9 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy.engine import Connection
 
-from pos.localtime import VIETNAM
-from pos.money import format_number, format_vnd
-from pos.paper import FONTS, _register_fonts
+from sync.localtime import VIETNAM
+from sync.money import format_number, format_vnd
+from sync.typefaces import FONTS, register_fonts
 
 from . import figures
 from .scope import Place
@@ -37,7 +37,7 @@ def render_monthly_report(conn: Connection, place: Place, period: figures.Period
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    _register_fonts()
+    register_fonts()
     regular, bold = FONTS[False][0], FONTS[True][0]
     body = ParagraphStyle("body", fontName=regular, fontSize=9, leading=12)
     heading = ParagraphStyle("heading", fontName=bold, fontSize=12, leading=16, spaceBefore=8,

@@ -19,7 +19,8 @@ from sqlalchemy.engine import Connection
 from sync.protocol import PAIRING_ALPHABET, is_public_key, is_uuid, token_hash
 
 from .db import device_tokens, devices, journal, pairing_codes, stalls, utcnow
-from .errors import BadPairingCode, DeviceInUse, InvalidInput, NotFound, SigningKeyTaken
+from sync.errors import InvalidInput, NotFound
+from .errors import BadPairingCode, DeviceInUse, SigningKeyTaken
 from .places import clean_name, ensure_market, public_stall, stall_for_device
 from .server_secret import pairing_code_digest
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from sync.qrref import stall_code
 
 from .db import communes, devices, insert_ignoring_duplicates, markets, provinces, stalls
-from .errors import InvalidInput
+from sync.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,8 @@ from sync.protocol import (BUNDLE_FORMAT, LEGACY_BUNDLE_FORMAT, Entry, ProtocolE
 from . import projection
 from .catalogue import catalogue, set_catalogue_product  # noqa: F401  (re-exported)
 from .db import devices, integrity_alerts, journal, stalls, utcnow
-from .errors import BadBundle, InvalidInput, NotFound, WrongDevice
+from sync.errors import InvalidInput, NotFound
+from .errors import BadBundle, WrongDevice
 from .pairing import (add_stall, device_for_token, display_code,  # noqa: F401  (re-exported)
                       issue_pairing_code, issue_token, pair, register_signing_key,
                       revoke_device, signing_keys)

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from .admin import admin_required, bp
 from .app import get_engine
 from .db import read_transaction, write_transaction
-from .errors import InvalidInput
+from sync.errors import InvalidInput
 from .users import ROLES, UserError, create_user, delete_user, list_users, set_password
 
 FIELDS = ("username", "role", "province", "commune")

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from pos.money import line_amount
+from sync.money import line_amount
 from sync.protocol import GENESIS_HASH, Entry, canonical_json, entry_hash, utc_timestamp
 
 PRODUCTS = [  # (product_id, name, unit, unit_price)

@@ -71,7 +71,7 @@ def test_etag_ignores_server_time(client, engine, stall):
 
 def test_bad_products_are_refused(engine):
     import pytest
-    from sync.server.errors import InvalidInput
+    from sync.errors import InvalidInput
     for bad in ({"price": -1}, {"price": 1.5}, {"price": True}, {"name": ""},
                 {"ocop_stars": 2}, {"market": MARKET}):
         values = {"name": "X", "price": 1, **bad}

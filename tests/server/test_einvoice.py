@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
-from pos.tax.invoice_xml import schema_path
+from sync.invoice_xml import schema_path
 from pos.tax.mtt import format_code
 from sync.server.cli import main
 from sync.server.db import einvoice_batches, einvoice_queue, write_transaction

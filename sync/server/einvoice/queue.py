@@ -30,7 +30,7 @@ def rows_for(entry: Entry) -> list[dict[str, Any]]:
     invoice = entry.payload.get("invoice")
     if not isinstance(invoice, dict) or "code" not in invoice:
         return []
-    from pos.tax.invoice_xml import build_for_entry   # the stall's builder: one XML for both ends
+    from sync.invoice_xml import build_for_entry   # one XML builder for both ends
     try:
         xml = build_for_entry(entry).decode("utf-8")
         original = entry.payload.get("original") or {}

@@ -3,7 +3,7 @@
 Built only from the invoice's journal entry (never from today's settings), so the XML of an
 invoice is the same whenever it is asked for. Element names, order, lengths and number formats
 follow the specification tables (Decisions 1450/QĐ-TCT and 1510/QĐ-TCT, Decree 70/2025 fields);
-pos/data/mtt_invoice.xsd states them and the tests validate every invoice against it. An MTT
+sync/data/mtt_invoice.xsd states them and the tests validate every invoice against it. An MTT
 invoice needs no seller signature (Decree 123 Art. 11 cl. 2): DSCKS is left out.
 """
 from __future__ import annotations
@@ -13,9 +13,9 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlencode
 
-from ..localtime import to_local
-from ..money import quantity_text
-from .words import amount_in_words
+from .localtime import to_local
+from .money import quantity_text
+from sync.amount_words import amount_in_words
 
 SPEC_VERSION = "2.1.0"
 LOOKUP_URL = "https://hoadondientu.gdt.gov.vn"
@@ -27,8 +27,8 @@ ORIGINAL_IS_DECREE_123_EINVOICE = "1"                          # LHDCLQuan
 
 
 def schema_path() -> Any:
-    """The XSD written from the specification tables (pos/data/mtt_invoice.xsd)."""
-    return resources.files("pos.data").joinpath("mtt_invoice.xsd")
+    """The XSD written from the specification tables (sync/data/mtt_invoice.xsd)."""
+    return resources.files("sync.data").joinpath("mtt_invoice.xsd")
 
 
 def lookup_qr(invoice: dict[str, Any], issued_on: str, total: int) -> str:

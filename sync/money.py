@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from sync.numbers import MAX_AMOUNT, NumberRefused, bounded_decimal
 
-from .errors import InvalidInput
+from sync.errors import InvalidInput
 
 MAX_PRICE = MAX_AMOUNT      # đồng; a sanity bound well above any stall's sale
 MAX_QUANTITY_MILLI = 10**9  # one million units

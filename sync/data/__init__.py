@@ -1,0 +1,1 @@
+"""Data files of the shared core (the MTT invoice XSD)."""

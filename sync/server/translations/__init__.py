@@ -1,0 +1,1 @@
+"""The Vietnamese catalogue of the provincial server (sync/server, templates/server)."""
