@@ -68,7 +68,7 @@ def _serve(data_dir: Path, host: str, port: int) -> None:
     from waitress import serve as waitress_serve
     from .app import create_app
     from .backup import BackupError, BackupWorker
-    from .printing import PrintWorker
+    from .printing.worker import PrintWorker
     from .printouts import render_job
     from sync.client import SyncWorker
     from .db import MigrationError

@@ -13,7 +13,9 @@ from . import daybook, qrpay, receipts, reports, sales, settings
 from sync.errors import InvalidInput
 from .tax import receipt as tax_receipt
 from .paper import Document, render_pdf, render_raster
-from .printing import PrinterConfig, Job, Rendered
+from .printing.backends import Rendered
+from .printing.config import PrinterConfig
+from .printing.queue import Job
 from sync.protocol import utc_timestamp
 
 PRINT_LANG_KEY = "print_lang"

@@ -13,8 +13,8 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlencode
 
-from .localtime import to_local
-from .money import quantity_text
+from sync.localtime import to_local
+from sync.money import quantity_text
 from sync.amount_words import amount_in_words
 
 SPEC_VERSION = "2.1.0"

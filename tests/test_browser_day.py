@@ -33,7 +33,13 @@ from tests.conftest import OWNER_PIN, connect  # noqa: E402
 from tests.test_browser import (  # noqa: E402,F401  (browser, dialogs, page are fixtures)
     BY_UNIT, HEIGHT, SCREENSHOTS, WIDTH, all_sales, browser, dialogs, page, products_by_name,
     record_sale_in_db, unlock, vnd)
-from pos import daybook, printing, printouts, sales  # noqa: E402
+from pos import daybook, printouts, sales  # noqa: E402
+from pos.printing import queue as print_queue  # noqa: E402
+from pos.printing.config import PrinterConfig  # noqa: E402
+from pos.printing.escpos import DLE_EOT_PAPER  # noqa: E402
+from pos.printing.messages import NOT_CONNECTED  # noqa: E402
+from pos.printing.status import printer_status  # noqa: E402
+from pos.printing.worker import PrintWorker  # noqa: E402
 from sync.protocol import utc_timestamp  # noqa: E402
 
 MONEY = re.compile(r"^-?\d{1,3}(\.\d{3})* ₫$")
@@ -348,7 +354,7 @@ def test_receipt_pdf_without_printer(app: Any, live_server: str, page: Page,
 
     conn = connect(app)
     try:
-        assert printing.list_jobs(conn, 10) == [], "nothing is queued without a printer"
+        assert print_queue.list_jobs(conn, 10) == [], "nothing is queued without a printer"
     finally:
         conn.close()
 
@@ -385,7 +391,7 @@ class FakePrinter:
                 try:
                     while chunk := conn.recv(65536):
                         data += chunk
-                        if not answered and data.startswith(printing.DLE_EOT_PAPER):
+                        if not answered and data.startswith(DLE_EOT_PAPER):
                             conn.sendall(b"\x12")   # paper present, no error
                             answered = True
                 except OSError:
@@ -407,7 +413,7 @@ def fake_printer() -> Iterator[FakePrinter]:
 
 def run_print_worker(app: Any) -> int:
     """The print worker that `market-pos serve` runs beside the server, for one round."""
-    worker = printing.PrintWorker(app.config["DATABASE"], printouts.render_job)
+    worker = PrintWorker(app.config["DATABASE"], printouts.render_job)
     try:
         return worker.run_once()
     finally:
@@ -441,7 +447,7 @@ def test_network_printer_self_test_and_alert(app: Any, live_server: str,
     check(page, js_errors, "printer-saved")
     conn = connect(app)
     try:
-        config = printing.PrinterConfig.load(conn)
+        config = PrinterConfig.load(conn)
     finally:
         conn.close()
     assert (config.backend, config.host, config.port, config.paper, config.auto_print) == (
@@ -457,8 +463,8 @@ def test_network_printer_self_test_and_alert(app: Any, live_server: str,
     assert len(fake_printer.received) == 1
     sent = fake_printer.received[0]
     # The backend first asks the paper sensor (DLE EOT 4), then sends the raster page.
-    assert sent.startswith(printing.DLE_EOT_PAPER)
-    page_bytes = sent[len(printing.DLE_EOT_PAPER):]
+    assert sent.startswith(DLE_EOT_PAPER)
+    page_bytes = sent[len(DLE_EOT_PAPER):]
     assert page_bytes.startswith(b"\x1b@"), page_bytes[:8]
     assert b"\x1dv0\x00" + struct.pack("<H", 48) in page_bytes   # 384 dots = 48 bytes a row
     assert b"\x1dv0\x00" + struct.pack("<H", 72) not in page_bytes
@@ -476,7 +482,7 @@ def test_network_printer_self_test_and_alert(app: Any, live_server: str,
     sale = sell_one_packet(page, app, note=200_000)
     conn = connect(app)
     try:
-        (job,) = [j for j in printing.list_jobs(conn, 10) if j.kind == "receipt"]
+        (job,) = [j for j in print_queue.list_jobs(conn, 10) if j.kind == "receipt"]
         assert (job.ref, job.state, job.copy) == (sale["id"], "queued", False)
     finally:
         conn.close()
@@ -485,11 +491,11 @@ def test_network_printer_self_test_and_alert(app: Any, live_server: str,
     assert run_print_worker(app) == 0
     conn = connect(app)
     try:
-        status = printing.printer_status(conn)
-        assert (status["state"], status["message"]) == ("error", printing.NOT_CONNECTED)
-        (job,) = [j for j in printing.list_jobs(conn, 10) if j.kind == "receipt"]
+        status = printer_status(conn)
+        assert (status["state"], status["message"]) == ("error", NOT_CONNECTED)
+        (job,) = [j for j in print_queue.list_jobs(conn, 10) if j.kind == "receipt"]
         assert (job.state, job.last_error, job.attempts) == (
-            "queued", printing.NOT_CONNECTED, 1)
+            "queued", NOT_CONNECTED, 1)
         assert sales.get_sale(conn, sale["id"])["status"] == "completed"
     finally:
         conn.close()
@@ -508,10 +514,10 @@ def test_printer_page_labels_only_copies(app: Any, live_server: str, page: Page,
     sale = record_sale_in_db(app, products_by_name(app)[BY_UNIT])
     conn = connect(app)
     try:
-        printing.PrinterConfig.save(conn, {"backend": "escpos-net", "host": "127.0.0.1"})
-        original = printing.enqueue(conn, "receipt", sale["id"])
-        reprint = printing.enqueue(conn, "receipt", sale["id"], copy=True)
-        assert [(j.id, j.copy) for j in printing.list_jobs(conn, 10)
+        PrinterConfig.save(conn, {"backend": "escpos-net", "host": "127.0.0.1"})
+        original = print_queue.enqueue(conn, "receipt", sale["id"])
+        reprint = print_queue.enqueue(conn, "receipt", sale["id"], copy=True)
+        assert [(j.id, j.copy) for j in print_queue.list_jobs(conn, 10)
                 if j.kind == "receipt"] in ([(original, False), (reprint, True)],
                                             [(reprint, True), (original, False)])
     finally:

@@ -1,10 +1,13 @@
 """The schema: durability pragmas, STRICT tables, and migrations from every earlier version."""
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 from pos import db, journal, sales
+from pos.migrations import migration_modules
 from sync.localtime import business_day
+from tests.harness import stall_schema
 
 # Every migration that has shipped, in order. Migrations are append-only: this list may only grow.
 SHIPPED = ["0001_journal", "0002_catalog_and_sales", "0003_access", "0004_day_totals",
@@ -15,6 +18,24 @@ SHIPPED = ["0001_journal", "0002_catalog_and_sales", "0003_access", "0004_day_to
 
 def test_migrations_are_append_only():
     assert db.migration_names()[:len(SHIPPED)] == SHIPPED
+
+
+def test_the_schema_is_what_the_inline_migrations_made():
+    # tests/data/stall_schema.sql was dumped from pos/db.py while the migrations were still inline
+    # in it (before they moved to pos/migrations/, one file each): after every migration, the
+    # tables, indexes and triggers with their SQL text, in the order they were created, the
+    # migrations recorded and PRAGMA user_version. Moving them must have changed none of it.
+    expected = (Path(__file__).parent / "data" / "stall_schema.sql").read_text()
+    assert stall_schema.schema_text() == expected
+
+
+def test_migration_files_are_found_in_order():
+    assert db.migration_names() == migration_modules()
+    assert db.migration_names()[-2:] == ["0013_pin_guard_lockouts", "0014_api_token_ids"]
+    transactional = {m.name: m.transactional for m in db.migrations._migrations}
+    assert [name for name, yes in transactional.items() if not yes] == [
+        "0007_catalogue_from_server", "0011_lines_and_payments_without_rowid",
+        "0012_sale_rows_keyed_by_seq"]
 
 
 def test_pragmas(tmp_path):
@@ -119,7 +140,7 @@ def test_migrating_from_every_earlier_version(tmp_path, stop_before):
 
 def test_a_rewrite_the_disk_cannot_hold_is_refused_and_changes_nothing(tmp_path, monkeypatch):
     # Migration 0012 rewrites the journal; with too little free space it must say so before it
-    # starts (pos/db.py _require_room_to_rewrite), leave the database as it was, and run at the
+    # starts (pos/db.py require_room_to_rewrite), leave the database as it was, and run at the
     # next start once there is room.
     import shutil
     from collections import namedtuple

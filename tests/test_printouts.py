@@ -7,8 +7,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pos import daybook, printing, sales
-from pos.printing import PrintWorker
+from pos import daybook, sales
+from pos.printing import queue as print_queue
+from pos.printing.backends import Rendered
+from pos.printing.config import PrinterConfig
+from pos.printing.status import printer_status
+from pos.printing.worker import PrintWorker
 from pos.printouts import render_job
 from tests.conftest import csrf_token
 from tests.harness.usb_printer import PtyPrinter
@@ -67,25 +71,25 @@ def test_reprinting_never_touches_the_journal(api, conn):
 
 
 def test_auto_print_queues_a_receipt_after_the_sale(api, conn):
-    printing.PrinterConfig.save(conn, {"backend": "cups", "cups_queue": "POS58",
+    PrinterConfig.save(conn, {"backend": "cups", "cups_queue": "POS58",
                                        "auto_print": True})
     sale = api.post("/api/sales", json=CASH_SALE).get_json()
-    jobs = printing.list_jobs(conn)
+    jobs = print_queue.list_jobs(conn)
     assert [(j.kind, j.ref, j.copy, j.state) for j in jobs] == [("receipt", sale["id"], False,
                                                                  "queued")]
-    printing.PrinterConfig.save(conn, {"auto_print": False})
+    PrinterConfig.save(conn, {"auto_print": False})
     api.post("/api/sales", json=CASH_SALE)
-    assert len(printing.list_jobs(conn)) == 1
+    assert len(print_queue.list_jobs(conn)) == 1
 
 
 def test_print_endpoint(api, conn):
     sale = api.post("/api/sales", json=CASH_SALE).get_json()
     off = api.post(f"/api/sales/{sale['id']}/print")
     assert off.status_code == 409 and off.get_json()["error"]["code"] == "printing_off"
-    printing.PrinterConfig.save(conn, {"backend": "cups", "cups_queue": "POS58"})
+    PrinterConfig.save(conn, {"backend": "cups", "cups_queue": "POS58"})
     queued = api.post(f"/api/sales/{sale['id']}/print", json={"copy": True})
     assert queued.status_code == 202
-    job = printing.get_job(conn, queued.get_json()["job_id"])
+    job = print_queue.get_job(conn, queued.get_json()["job_id"])
     assert job.copy and job.kind == "receipt"
     assert api.post(f"/api/sales/{sale['id']}/print", json={"copy": "yes"}).status_code == 400
     status = api.get("/api/printer").get_json()
@@ -105,22 +109,22 @@ def test_worker_prints_a_real_receipt_through_lp(app, conn, tmp_path, monkeypatc
     (bin_dir / "lp").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin")
     monkeypatch.setenv("LP_OUT", str(out))
-    printing.PrinterConfig.save(conn, {"backend": "cups", "cups_queue": "POS80", "paper": "80"})
+    PrinterConfig.save(conn, {"backend": "cups", "cups_queue": "POS80", "paper": "80"})
     sale = sales.record_sale(conn, app.config["DEVICE_ID"], CASH_SALE, "owner")
-    printing.enqueue(conn, "receipt", sale["id"])
-    printing.enqueue(conn, "selftest")
+    print_queue.enqueue(conn, "receipt", sale["id"])
+    print_queue.enqueue(conn, "selftest")
     day = sales.current_business_day(conn, sale["at"])
-    printing.enqueue(conn, "report", f"x:{day}")
+    print_queue.enqueue(conn, "report", f"x:{day}")
     worker = PrintWorker(app.config["DATABASE"], render_job)
     try:
         assert worker.run_once() == 3
     finally:
         worker.close()
-    assert [j.state for j in printing.list_jobs(conn)] == ["done"] * 3
+    assert [j.state for j in print_queue.list_jobs(conn)] == ["done"] * 3
     pdfs = sorted(out.glob("job-*.pdf"))
     assert len(pdfs) == 3 and all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
     assert all("-d POS80" in a.read_text() for a in out.glob("args-*"))
-    assert printing.printer_status(conn)["state"] == "ok"
+    assert printer_status(conn)["state"] == "ok"
     if POPPLER:
         texts = [pdf_text(p.read_bytes(), tmp_path) for p in pdfs]
         assert any("Tôm khô Cà Mau" in t for t in texts)
@@ -155,7 +159,7 @@ def test_printer_page_saves_settings_and_shows_state(owner, conn):
         "stale_minutes": "30", "cups_queue": "", "device": "/dev/usb/lp0", "print_lang": "vi",
         "auto_print": "1", "csrf_token": csrf_token(owner, "/printer")})
     assert saved.status_code == 302
-    config = printing.PrinterConfig.load(conn)
+    config = PrinterConfig.load(conn)
     assert (config.backend, config.host, config.port, config.auto_print) == \
         ("escpos-net", "127.0.0.1", 9, True)
     bad = owner.post("/printer", data={"backend": "escpos-net", "host": "bad host!",
@@ -163,17 +167,17 @@ def test_printer_page_saves_settings_and_shows_state(owner, conn):
                                        "print_lang": "vi",
                                        "csrf_token": csrf_token(owner, "/printer")})
     assert bad.status_code == 400 and "Địa chỉ máy in" in bad.get_data(as_text=True)
-    assert printing.PrinterConfig.load(conn).host == "127.0.0.1"
+    assert PrinterConfig.load(conn).host == "127.0.0.1"
 
 
 def test_sell_screen_warns_about_the_printer(owner, app, conn):
     assert 'id="printer-alert" href="/printer" hidden' in owner.get("/").get_data(as_text=True)
     printer = PtyPrinter()
-    printing.PrinterConfig.save(conn, {"backend": "escpos-usb", "device": printer.path})
+    PrinterConfig.save(conn, {"backend": "escpos-usb", "device": printer.path})
     printer.close()  # unplugged after it was set up
-    job = printing.enqueue(conn, "selftest")
+    job = print_queue.enqueue(conn, "selftest")
     worker = PrintWorker(app.config["DATABASE"],
-                         lambda c, j: printing.Rendered(b"%PDF", Image.new("1", (384, 10), 1)))
+                         lambda c, j: Rendered(b"%PDF", Image.new("1", (384, 10), 1)))
     try:
         worker.run_once()
     finally:
@@ -181,17 +185,17 @@ def test_sell_screen_warns_about_the_printer(owner, app, conn):
     html = owner.get("/").get_data(as_text=True)
     assert 'id="printer-alert" href="/printer" hidden' not in html
     assert "Máy in chưa được kết nối" in html
-    assert printing.get_job(conn, job).state == "queued"
+    assert print_queue.get_job(conn, job).state == "queued"
 
 
 def test_helper_can_reprint_but_not_change_the_printer(helper, app, conn):
     sale = sales.record_sale(conn, app.config["DEVICE_ID"], CASH_SALE, "helper")
     assert helper.get("/printer").status_code == 302
-    printing.PrinterConfig.save(conn, {"backend": "cups", "cups_queue": "POS58"})
+    PrinterConfig.save(conn, {"backend": "cups", "cups_queue": "POS58"})
     response = helper.post(f"/sales/{sale['id']}/print",
                            data={"copy": "1", "csrf_token": csrf_token(helper, "/")})
     assert response.status_code == 302
-    assert printing.list_jobs(conn)[0].copy is True
+    assert print_queue.list_jobs(conn)[0].copy is True
 
 
 def test_printer_status_matches_the_openapi_schema(api):

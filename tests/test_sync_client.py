@@ -450,7 +450,19 @@ def test_two_syncs_at_once_never_both_push(app, conn, sync_server, data_dir):
     cli = subprocess.Popen([str(Path(sys.executable).parent / "market-pos"), "sync", "--data",
                             str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True)
-    time.sleep(1.0)
+    # Open the gate only once the CLI is inside its wait for the lock (it holds the lock file
+    # open while it retries), so that it is the waiting, not the timing, that is tested.
+    lock_file = thread_client.lock.path.resolve()
+
+    def cli_waits_for_the_lock() -> bool:
+        try:
+            fds = os.listdir(f"/proc/{cli.pid}/fd")
+            return any(Path(os.path.realpath(f"/proc/{cli.pid}/fd/{fd}")) == lock_file
+                       for fd in fds)
+        except OSError:   # not started yet, or an fd closed while looking
+            return False
+
+    _wait(cli_waits_for_the_lock, timeout=30)
     gate.set()
     out, err = cli.communicate(timeout=60)
     thread.join(10)

@@ -24,7 +24,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
-from pos import access, db, printing, stall
+from pos import access, db, stall
+from pos.printing import queue as print_queue
+from pos.printing.backends import Rendered
+from pos.printing.config import PrinterConfig
+from pos.printing.escpos import EscposDeviceBackend
+from pos.printing.messages import PrinterError
+from pos.printing.queue import Job
+from pos.printing.status import printer_status
+from pos.printing.worker import PrintWorker
 from pos.cli import main
 from tests.conftest import OWNER_PIN, csrf_token
 from tests.harness.usb_printer import PtyPrinter
@@ -301,7 +309,7 @@ def test_a_printer_path_that_is_not_a_device_is_refused(
     assert "không phải là máy in USB" in html
     assert "Traceback" not in html
     assert conn.execute("SELECT * FROM settings ORDER BY key").fetchall() == settings_before
-    assert printing.PrinterConfig.load(conn).backend == "none"
+    assert PrinterConfig.load(conn).backend == "none"
     assert snapshot(target) == before
 
 
@@ -311,17 +319,17 @@ def test_a_printer_path_that_does_not_exist_is_refused(owner: FlaskClient, conn:
     assert answer.status_code == 400
     assert "Không có máy in" in answer.get_data(as_text=True)
     assert not (tmp_path / "lp9").exists()
-    assert printing.PrinterConfig.load(conn).backend == "none"
+    assert PrinterConfig.load(conn).backend == "none"
 
 
 def test_a_character_device_is_accepted(owner: FlaskClient, conn: Any) -> None:
     assert save_printer(owner, "/dev/null").status_code == 302
-    config = printing.PrinterConfig.load(conn)
+    config = PrinterConfig.load(conn)
     assert (config.backend, config.device) == ("escpos-usb", "/dev/null")
 
 
-def blank_page(conn: Any, job: printing.Job) -> printing.Rendered:
-    return printing.Rendered(b"%PDF", Image.new("1", (384, 200), 0))
+def blank_page(conn: Any, job: Job) -> Rendered:
+    return Rendered(b"%PDF", Image.new("1", (384, 200), 0))
 
 
 def link_swapped_for_a_link_to_a_file(link: Path, decoy: Path) -> None:
@@ -354,17 +362,17 @@ def test_the_worker_writes_nothing_to_a_path_swapped_after_saving(
     shutil.copyfile(app.config["DATABASE"], decoy)
     swap(link, decoy)
     before = digest(decoy)
-    job_id = printing.enqueue(conn, "selftest")
-    worker = printing.PrintWorker(app.config["DATABASE"], blank_page)
+    job_id = print_queue.enqueue(conn, "selftest")
+    worker = PrintWorker(app.config["DATABASE"], blank_page)
     try:
         printed = worker.run_once()
     finally:
         worker.close()
     assert digest(decoy) == before
     assert printed == 0
-    job = printing.get_job(conn, job_id)
+    job = print_queue.get_job(conn, job_id)
     assert (job.state, job.last_error) == ("queued", "The device path is not a printer")
-    assert printing.printer_status(conn)["message"] == "The device path is not a printer"
+    assert printer_status(conn)["message"] == "The device path is not a printer"
 
 
 def test_the_stall_database_is_never_printed_on(tmp_path: Path) -> None:
@@ -373,10 +381,10 @@ def test_the_stall_database_is_never_printed_on(tmp_path: Path) -> None:
     stall.prepare(data_dir)
     database = stall.database_path(data_dir)
     before = digest(database)
-    backend = printing.EscposDeviceBackend(database, timeout=1)
-    with pytest.raises(printing.PrinterError) as refused:
+    backend = EscposDeviceBackend(database, timeout=1)
+    with pytest.raises(PrinterError) as refused:
         try:
-            backend.send(printing.Rendered(b"", Image.new("1", (384, 400), 0)))
+            backend.send(Rendered(b"", Image.new("1", (384, 400), 0)))
         finally:
             assert digest(database) == before  # the old back-end appended a receipt here
     assert refused.value.message == "The device path is not a printer"

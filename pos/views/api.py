@@ -7,7 +7,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request, session
 from flask_babel import gettext as _
 
-from .. import access, catalog, daybook, openapi, printing, printouts, sales, settings
+from .. import access, catalog, daybook, openapi, printouts, sales, settings
+from ..printing import queue as print_queue
+from ..printing.config import PrinterConfig
+from ..printing.messages import message_text
+from ..printing.status import printer_status
 from ..tax import invoices as tax_invoices
 from ..tax import settings as tax_settings
 from sync.client import read_state
@@ -84,7 +88,7 @@ def create_sale() -> Any:
     """Record a sale."""
     conn = get_db()
     sale = sales.record_sale(conn, _device_id(), read_json(), sold_by=g.api_role)
-    printing.enqueue_receipt_if_auto(conn, sale["id"])  # after the commit; never fails the sale
+    print_queue.enqueue_receipt_if_auto(conn, sale["id"])  # after the commit; never fails the sale
     return jsonify(sale), 201
 
 
@@ -121,7 +125,7 @@ def receipt_pdf(sale_id: str) -> Any:
     conn = get_db()
     sales.get_sale(conn, sale_id)  # 404 before any rendering
     paper, lang = printouts.pdf_response_args(request.args.get("width"), request.args.get("lang"),
-                                              printing.PrinterConfig.load(conn).paper)
+                                              PrinterConfig.load(conn).paper)
     pdf = printouts.document_pdf(conn, "receipt", sale_id, copy=request.args.get("copy") == "1",
                                  lang=lang, paper=paper)
     return Response(pdf, mimetype="application/pdf",
@@ -137,16 +141,16 @@ def print_receipt(sale_id: str) -> Any:
     copy = body.get("copy", False)
     if not isinstance(copy, bool):
         raise InvalidInput(_("copy must be true or false."), field="copy")
-    if printing.PrinterConfig.load(conn).backend == "none":
+    if PrinterConfig.load(conn).backend == "none":
         raise Conflict(_("No printer is set up. Open the PDF and print it from the browser."),
                        code="printing_off")
-    job_id = printing.enqueue(conn, "receipt", sale_id, copy=copy)
+    job_id = print_queue.enqueue(conn, "receipt", sale_id, copy=copy)
     return jsonify({"job_id": job_id, "printer": _printer_status(conn)}), 202
 
 
 def _printer_status(conn: Any) -> dict[str, Any]:
-    status = printing.printer_status(conn)
-    return {**status, "message": str(printing.message_text(status["message"]))}
+    status = printer_status(conn)
+    return {**status, "message": str(message_text(status["message"]))}
 
 
 @bp.get("/printer")

@@ -10,7 +10,9 @@ from typing import Any
 from flask import Response, current_app, g, jsonify, request
 from flask_babel import gettext as _
 
-from .. import bank_accounts, bankcheck, printing, printouts, qrpay, statement, vietqr
+from .. import bank_accounts, bankcheck, printouts, qrpay, statement, vietqr
+from ..printing import queue as print_queue
+from ..printing.config import PrinterConfig
 from ..app import get_db
 from sync.errors import InvalidInput
 from .api import _json_object, _require_owner, bp, read_json
@@ -44,7 +46,7 @@ def confirm_qr_payment(pending_id: str) -> Any:
     conn = get_db()
     sale, created = qrpay.confirm(conn, _device_id(), pending_id)
     if created:
-        printing.enqueue_receipt_if_auto(conn, sale["id"])
+        print_queue.enqueue_receipt_if_auto(conn, sale["id"])
     return jsonify(sale), 201 if created else 200
 
 
@@ -68,7 +70,7 @@ def qr_payment_bill(pending_id: str) -> Any:
     conn = get_db()
     qrpay.get(conn, pending_id)  # 404 before any rendering
     paper, lang = printouts.pdf_response_args(request.args.get("width"), request.args.get("lang"),
-                                              printing.PrinterConfig.load(conn).paper)
+                                              PrinterConfig.load(conn).paper)
     pdf = printouts.document_pdf(conn, "bill", pending_id, copy=False, lang=lang, paper=paper)
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="bill-{pending_id}.pdf"'})

@@ -7,7 +7,11 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import daybook, printing, printouts, qrpay, sales, settings
+from .. import daybook, printouts, qrpay, sales, settings
+from ..printing import queue as print_queue
+from ..printing.config import BACKENDS, PrinterConfig
+from ..printing.messages import message_text
+from ..printing.status import printer_status
 from ..app import get_db
 from ..db import write_transaction
 from sync.errors import AppError, InvalidInput
@@ -21,8 +25,8 @@ FORM_FIELDS = ("backend", "cups_queue", "host", "port", "device", "paper", "stal
 
 def status_for_screen() -> dict[str, Any]:
     """The printer state with its message in the interface language."""
-    status = printing.printer_status(get_db())
-    return {**status, "text": str(printing.message_text(status["message"]))}
+    status = printer_status(get_db())
+    return {**status, "text": str(message_text(status["message"]))}
 
 
 @bp.route("/printer", methods=["GET", "POST"])
@@ -31,7 +35,7 @@ def settings_page() -> Any:
     """Set up the printer, see its state and its waiting jobs."""
     conn = get_db()
     error, status = None, 200
-    config = printing.PrinterConfig.load(conn)
+    config = PrinterConfig.load(conn)
     values = {field: getattr(config, field) for field in FORM_FIELDS}
     values["auto_print"] = config.auto_print
     if request.method == "POST":
@@ -40,7 +44,7 @@ def settings_page() -> Any:
         try:
             if request.form.get("print_lang") not in ("vi", "en"):
                 raise InvalidInput(_("Choose the language of printed paper."))
-            printing.PrinterConfig.save(conn, values)
+            PrinterConfig.save(conn, values)
             with write_transaction(conn):
                 settings.write(conn, printouts.PRINT_LANG_KEY, request.form["print_lang"])
         except AppError as exc:
@@ -48,10 +52,10 @@ def settings_page() -> Any:
         else:
             flash(_("Printer settings saved."))
             return redirect(url_for("printer.settings_page"))
-    jobs = [{**job.__dict__, "error_text": str(printing.message_text(job.last_error))
-             if job.last_error else ""} for job in printing.list_jobs(conn, 15)]
+    jobs = [{**job.__dict__, "error_text": str(message_text(job.last_error))
+             if job.last_error else ""} for job in print_queue.list_jobs(conn, 15)]
     return render_template("pos/printer.html", values=values, error=error, jobs=jobs,
-                           printer=status_for_screen(), backends=printing.BACKENDS,
+                           printer=status_for_screen(), backends=BACKENDS,
                            print_lang=printouts.print_language(conn)), status
 
 
@@ -60,9 +64,9 @@ def settings_page() -> Any:
 def self_test() -> Any:
     """Queue the self-test page."""
     conn = get_db()
-    if printing.PrinterConfig.load(conn).backend == "none":
+    if PrinterConfig.load(conn).backend == "none":
         return redirect(url_for("printer.selftest_pdf"))
-    printing.enqueue(conn, "selftest")
+    print_queue.enqueue(conn, "selftest")
     flash(_("Test page sent to the printer."))
     return redirect(url_for("printer.settings_page"))
 
@@ -72,7 +76,7 @@ def self_test() -> Any:
 def selftest_pdf() -> Any:
     """The self-test page as a PDF, for the browser's print dialog."""
     conn = get_db()
-    paper = printing.PrinterConfig.load(conn).paper
+    paper = PrinterConfig.load(conn).paper
     return _pdf(printouts.document_pdf(conn, "selftest", "", copy=False,
                                        lang=printouts.print_language(conn), paper=paper),
                 "selftest.pdf")
@@ -82,7 +86,8 @@ def selftest_pdf() -> Any:
 @login_required
 def job_action(job_id: int, action: str) -> Any:
     """Print a held job after all, try a failed one again, or cancel one."""
-    actions = {"release": printing.release, "retry": printing.retry, "cancel": printing.cancel}
+    actions = {"release": print_queue.release, "retry": print_queue.retry,
+               "cancel": print_queue.cancel}
     if action not in actions:
         raise InvalidInput(_("Unknown action."))
     actions[action](get_db(), job_id)
@@ -101,9 +106,9 @@ def print_sale(sale_id: str) -> Any:
     conn = get_db()
     sales.get_sale(conn, sale_id)
     copy = request.form.get("copy") == "1"
-    if printing.PrinterConfig.load(conn).backend == "none":
+    if PrinterConfig.load(conn).backend == "none":
         return redirect(url_for("printer.print_view", sale_id=sale_id, copy=int(copy)))
-    printing.enqueue(conn, "receipt", sale_id, copy=copy)
+    print_queue.enqueue(conn, "receipt", sale_id, copy=copy)
     flash(_("Receipt sent to the printer."))
     return redirect(url_for("sales.detail", sale_id=sale_id))
 
@@ -137,7 +142,7 @@ def receipt_pdf(sale_id: str) -> Any:
     sales.get_sale(conn, sale_id)
     paper, lang = printouts.pdf_response_args(request.args.get("width"), request.args.get("lang")
                                               or printouts.print_language(conn),
-                                              printing.PrinterConfig.load(conn).paper)
+                                              PrinterConfig.load(conn).paper)
     return _pdf(printouts.document_pdf(conn, "receipt", sale_id,
                                        copy=request.args.get("copy") == "1", lang=lang,
                                        paper=paper), f"receipt-{sale_id}.pdf")
@@ -150,7 +155,7 @@ def report_pdf() -> Any:
     conn = get_db()
     paper, lang = printouts.pdf_response_args(request.args.get("paper"), request.args.get("lang")
                                               or printouts.print_language(conn),
-                                              printing.PrinterConfig.load(conn).paper)
+                                              PrinterConfig.load(conn).paper)
     ref = _report_ref(conn)
     return _pdf(printouts.document_pdf(conn, "report", ref, copy=False, lang=lang, paper=paper),
                 f"report-{ref.replace(':', '-')}.pdf")
@@ -162,10 +167,10 @@ def print_report() -> Any:
     """Send the X or Z report to the printer (or open its PDF without one)."""
     conn = get_db()
     ref = _report_ref(conn)
-    if printing.PrinterConfig.load(conn).backend == "none":
+    if PrinterConfig.load(conn).backend == "none":
         which, _sep, value = ref.partition(":")
         return redirect(url_for("printer.report_pdf", **{"z" if which == "z" else "day": value}))
-    printing.enqueue(conn, "report", ref)
+    print_queue.enqueue(conn, "report", ref)
     flash(_("Report sent to the printer."))
     return redirect(request.referrer or url_for("sales.day"))
 
