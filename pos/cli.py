@@ -70,7 +70,7 @@ def _serve(data_dir: Path, host: str, port: int) -> None:
     from .backup import BackupError, BackupWorker
     from .printing import PrintWorker
     from .printouts import render_job
-    from sync.client import SyncWorker
+    from .sync.worker import SyncWorker
     from .db import MigrationError
     try:
         app = create_app({"DATA_DIR": data_dir})  # prepares the stall: migrations run here
@@ -117,7 +117,7 @@ def _demo_server(data_dir: Path, port: int) -> tuple[str, Any]:
     import secrets
     import threading
     from waitress.server import create_server
-    from sync.client import SyncClient
+    from .sync.client import SyncClient
     from sync.server import catalogue, migrations, store
     from sync.server.app import create_app as create_server_app
     from sync.server.db import make_engine, utcnow, write_transaction
@@ -365,7 +365,8 @@ def tax_book(data_dir: Path | None, kind: str, first_day: str, last_day: str,
 @click.option("--code", required=True, help="The one-time pairing code (ABCD-EFGH).")
 def pair(data_dir: Path | None, server_url: str, code: str) -> None:
     """Pair the stall with the provincial server using a one-time code."""
-    from sync.client import PairingError, SyncClient
+    from .sync.client import SyncClient
+    from .sync.errors import PairingError
     data_dir = _data_dir(data_dir)
     conn, old_device = _connect(data_dir)
     conn.close()
@@ -396,8 +397,8 @@ def pair(data_dir: Path | None, server_url: str, code: str) -> None:
                    " interrupted recover continues.")
 def recover(data_dir: Path | None, server_url: str | None, code: str | None) -> None:
     """Rebuild a stall that lost its storage from the journal the provincial server holds."""
-    from sync.recover import RecoverError
-    from sync.recover import recover as rebuild
+    from .sync.recover import RecoverError
+    from .sync.recover import recover as rebuild
     data_dir = _data_dir(data_dir)
     conn, _ = _connect(data_dir)
     conn.close()
@@ -437,7 +438,8 @@ def _progress_bar(start: int, width: int = 30):  # type: ignore[no-untyped-def]
               help="Seconds to wait when another sync of this stall is running.")
 def sync(data_dir: Path | None, lock_wait: float) -> None:
     """Sync with the provincial server now; exit 0 once nothing is pending."""
-    from sync.client import SyncClient, SyncError, SyncRetryable
+    from .sync.client import SyncClient
+    from .sync.errors import SyncError, SyncRetryable
     data_dir = _data_dir(data_dir)
     conn, _ = _connect(data_dir)
     conn.close()
@@ -484,8 +486,8 @@ def sync(data_dir: Path | None, lock_wait: float) -> None:
               help="The bundle file to write (e.g. on a USB stick).")
 def export_bundle(data_dir: Path | None, output: Path) -> None:
     """Write every entry the server lacks into a signed bundle, for a USB stick."""
-    from sync.client import SyncError
-    from sync.client import export_bundle as write_bundle
+    from .sync.bundles import export_bundle as write_bundle
+    from .sync.errors import SyncError
     data_dir = _data_dir(data_dir)
     conn, _ = _connect(data_dir)
     conn.close()

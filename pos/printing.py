@@ -15,7 +15,6 @@ import fcntl
 import ipaddress
 import logging
 import os
-import random
 import re
 import select
 import signal
@@ -35,6 +34,7 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image
 
 from . import db, settings
+from .sync import backoff
 from .errors import Conflict, InvalidInput, NotFound
 
 logger = logging.getLogger(__name__)
@@ -737,9 +737,8 @@ def _wake_workers() -> None:
 
 def backoff_seconds(attempts: int) -> float:
     """2, 4, 8 … seconds after each failure, at most a minute, with a little jitter so that
-    retries do not line up."""
-    delay = min(2 ** max(attempts, 0), MAX_BACKOFF_SECONDS)
-    return delay * random.uniform(1.0, 1.1)
+    retries do not line up (the stall's one back-off, pos/sync/backoff.py)."""
+    return backoff.spread(attempts, first=2.0, cap=MAX_BACKOFF_SECONDS, jitter=0.1)
 
 
 class PrintWorker:

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from pos import db, settings
 from pos.cli import main
-from sync.client import SyncClient, read_state
+from pos.sync.client import SyncClient
+from pos.sync.state import read_state
 from sync.protocol import bundle_signed_by, public_key_of, utc_timestamp
 from tests.conftest import csrf_token
 from tests.test_sync_client import (paired, sell, server_template,  # noqa: F401
@@ -257,7 +258,7 @@ def test_merge_skips_malformed_items_and_withdraws_what_the_server_dropped(conn)
 def test_sync_client_is_importable_without_a_flask_app(tmp_path):
     import subprocess
     import sys
-    code = ("from sync.client import SyncClient; import flask; "
+    code = ("from pos.sync.client import SyncClient; import flask; "
             "assert not flask.has_app_context(); print('ok')")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.strip() == "ok"
