@@ -283,6 +283,7 @@ def test_the_demo_starts_a_provincial_server_paired_with_its_stall(tmp_path):
         assert names == {p["name"] for p in DEMO_CATALOGUE}
     finally:
         server.close()
+    assert server.process.poll() is not None   # a process of its own, stopped by close()
     # Started again (the same data): the stall stays paired with the same server data.
     url2, server2 = _demo_server(tmp_path / "demo", 0)
     try:
@@ -293,3 +294,26 @@ def test_the_demo_starts_a_provincial_server_paired_with_its_stall(tmp_path):
         server2.close()
     assert read_state(conn).acked_seq == state.head_seq
     conn.close()
+
+
+def test_the_stall_imports_nothing_of_the_server_and_the_core_nothing_of_the_stall():
+    """pos/ talks to the provincial server over HTTP or its command line only (the demo too);
+    sync/ (the shared core) never reaches into the stall."""
+    import ast
+    from pathlib import Path
+    repo = Path(__file__).resolve().parent.parent
+
+    def imports(path: Path) -> set[str]:
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module)
+        return names
+    stall_side = {f"{p.relative_to(repo)}: {name}" for p in (repo / "pos").rglob("*.py")
+                  for name in imports(p) if name == "sync.server" or name.startswith("sync.server.")}
+    core_side = {f"{p.relative_to(repo)}: {name}" for p in (repo / "sync").glob("*.py")
+                 for name in imports(p) if name == "pos" or name.startswith("pos.")}
+    assert not stall_side and not core_side
+    assert not (repo / "sync" / "client.py").exists() and not (repo / "sync" / "recover.py").exists()
