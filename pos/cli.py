@@ -5,11 +5,14 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from . import stall
+
+if TYPE_CHECKING:
+    import subprocess
 
 logger = logging.getLogger(__name__)
 data_option = click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
