@@ -517,9 +517,7 @@ def test_the_worker_waits_as_long_as_retry_after_says(app, conn, paired, sync_se
                         poll_seconds=0.05, rand=lambda: 0.0)
     worker.start()
     try:
-        deadline = time.monotonic() + 10
-        while read_state(conn).pending and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait(lambda: read_state(conn).pending == 0)
     finally:
         worker.stop()
     pushes = sync_server.pushes()
