@@ -29,7 +29,7 @@ from sqlalchemy import text
 
 from pos import db as stall_db
 from pos import journal, stall
-from sync.client import SyncClient
+from pos.sync.client import SyncClient
 from sync.server import migrations, store
 from sync.server.app import create_app
 from sync.server.db import make_engine, write_transaction

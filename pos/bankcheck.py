@@ -1,7 +1,7 @@
 """What the bank says about QR payments: one rule for server notifications and statement rows.
 
 A bank transaction (id, amount, description, time) arrives either from the provincial server
-(the vendor's bank notified it; sync/client.py pulls it) or from a bank statement CSV the vendor
+(the vendor's bank notified it; pos/sync/bank.py pulls it) or from a bank statement CSV the vendor
 imports (pos/statement.py). `apply` finds the payment reference in the description and decides:
 
 - a pending code with that reference and exactly that amount: the sale is recorded now, and the

@@ -5,11 +5,14 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from . import stall
+
+if TYPE_CHECKING:
+    import subprocess
 
 logger = logging.getLogger(__name__)
 data_option = click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -41,7 +44,6 @@ def _connect(data_dir: Path):  # type: ignore[no-untyped-def]
 def main() -> None:
     """Market 4.0 POS: the stall."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # the demo's server migrates quietly
 
 
 @main.command()
@@ -70,7 +72,7 @@ def _serve(data_dir: Path, host: str, port: int) -> None:
     from .backup import BackupError, BackupWorker
     from .printing.worker import PrintWorker
     from .printouts import render_job
-    from sync.client import SyncWorker
+    from .sync.worker import SyncWorker
     from .db import MigrationError
     try:
         app = create_app({"DATA_DIR": data_dir})  # prepares the stall: migrations run here
@@ -111,52 +113,137 @@ DEMO_CATALOGUE = [  # the province's reference catalogue of the demo (one price 
 ]
 
 
-def _demo_server(data_dir: Path, port: int) -> tuple[str, Any]:
-    """A local provincial server for the demo on 127.0.0.1:port, in a thread of this process,
-    with the demo stall on it, the province's catalogue and an admin (paired once)."""
-    import secrets
-    import threading
-    from waitress.server import create_server
-    from sync.client import SyncClient
-    from sync.server import catalogue, migrations, store
-    from sync.server.app import create_app as create_server_app
-    from sync.server.db import make_engine, utcnow, write_transaction
-    from sync.server.users import create_user
+SERVER_START_SECONDS = 60.0   # a cold Pi migrating a fresh database takes a while
+
+
+class DemoServer:
+    """The demo's provincial server: `market-server serve` in a process of its own."""
+
+    def __init__(self, process: "subprocess.Popen[bytes]", url: str, log: Path):
+        self.process, self.url, self.log = process, url, log
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the server (idempotent): SIGTERM, then SIGKILL if it does not go in time."""
+        import subprocess
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _market_server(*args: str) -> list[str]:
+    """`market-server ARGS`, run by this Python (the same `sync` package as this stall)."""
+    return [sys.executable, "-c", "import sys; from sync.server.cli import main;"
+            " sys.argv[0] = 'market-server'; sys.exit(main())", *args]
+
+
+def _server_env(folder: Path) -> dict[str, str]:
+    """The demo server's environment: its data folder (and so its secret key) in the demo's."""
+    import os
+    import sync
+    env = dict(os.environ, MARKET_SERVER_DATA=str(folder))
+    root = str(Path(sync.__file__).resolve().parent.parent)  # where this stall's `sync` lives
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    return env
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_demo_server(folder: Path, database: str, port: int) -> DemoServer:
+    """Start `market-server serve` and wait until it answers (on a deadline, not a sleep)."""
+    import subprocess
+    import time
+    from .sync.errors import SyncError
+    from .sync.http import ServerHttp
+    port = port or _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = folder / "server.log"
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            _market_server("serve", "--database", database, "--host", "127.0.0.1",
+                           "--port", str(port), "--threads", "4"),
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            env=_server_env(folder))
+    server = DemoServer(process, url, log)
+    probe = ServerHttp(url, timeout=(1.0, 5.0))
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    try:
+        while True:
+            if process.poll() is not None:
+                raise click.ClickException(f"The demo's provincial server stopped (exit"
+                                           f" {process.returncode}); see {log}")
+            try:
+                if probe.get("/api/v1/openapi.json").status == 200:
+                    return server
+            except SyncError:
+                pass
+            if time.monotonic() >= deadline:
+                raise click.ClickException(f"The demo's provincial server did not answer on"
+                                           f" {url} within {SERVER_START_SECONDS:.0f} s; see {log}")
+            time.sleep(0.1)
+    except BaseException:
+        server.close()
+        raise
+    finally:
+        probe.close()
+
+
+def _seed_demo_server(folder: Path, database: str) -> str:
+    """The demo stall, the province's catalogue and the admin, through `market-server
+    demo-seed`; returns the stall's pairing code."""
+    import subprocess
     from . import demo as demo_data
-    folder = data_dir / "server"
+    place = demo_data.DEMO_STALL
+    seed = {"stall": {"province": place["province"], "commune": place["commune"],
+                      "market": place["market"], "name": place["stall_name"],
+                      "vendor": place["vendor_name"]},
+            "catalogue": DEMO_CATALOGUE,
+            "admin": {"username": DEMO_ADMIN[0], "password": DEMO_ADMIN[1]}}
+    done = subprocess.run(_market_server("demo-seed", "--database", database),
+                          input=json.dumps(seed, ensure_ascii=False), capture_output=True,
+                          text=True, env=_server_env(folder), timeout=120)
+    if done.returncode != 0:
+        raise click.ClickException(f"The demo server could not be seeded: {done.stderr.strip()}")
+    return json.loads(done.stdout.strip().splitlines()[-1])["pairing_code"]
+
+
+def _demo_server(data_dir: Path, port: int) -> tuple[str, DemoServer]:
+    """A local provincial server for the demo on 127.0.0.1:port (0: any free port), as its own
+    process, with the demo stall on it, the province's catalogue and an admin (paired once).
+    The caller stops it with `close()`."""
+    from .sync.client import SyncClient
+    from .sync.errors import PairingError
+    from .sync.state import KEY_SERVER
+    folder = (data_dir / "server").resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    key_file = folder / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
     database = f"sqlite:///{folder / 'market-server.sqlite3'}"
-    engine = make_engine(database)
-    migrations.upgrade(engine)
-    engine.dispose()
-    app = create_server_app({"DATABASE_URL": database, "SECRET_KEY": key_file.read_text()})
-    server = create_server(app, host="127.0.0.1", port=port, threads=4, ident="market-server")
-    threading.Thread(target=server.run, name="demo-server", daemon=True).start()
-    url = f"http://127.0.0.1:{server.effective_port}"
+    server = _start_demo_server(folder, database, port)
     client = SyncClient(stall.database_path(data_dir))
     try:
         state = client.state()
-        if state.paired and state.server_url != url:   # the demo server moved to another port
+        if state.paired and state.server_url != server.url:   # the demo server moved port
             from . import db, settings
             with db.write_transaction(client.conn):
-                settings.write(client.conn, "sync_server_url", url)
+                settings.write(client.conn, KEY_SERVER, server.url)
         if not state.paired:
-            place = demo_data.DEMO_STALL
-            with write_transaction(app.extensions["market_server"]["engine"]) as conn:
-                _, _, code = store.add_stall(conn, place["province"], place["commune"],
-                                             place["market"], place["stall_name"],
-                                             vendor_name=place["vendor_name"], now=utcnow())
-                for product in DEMO_CATALOGUE:
-                    catalogue.set_catalogue_product(conn, province=place["province"], **product)
-                create_user(conn, DEMO_ADMIN[0], DEMO_ADMIN[1], "admin")
-            client.pair(url, code)
+            client.pair(server.url, _seed_demo_server(folder, database))
+    except PairingError as exc:
+        server.close()
+        raise click.ClickException(f"The demo stall could not pair: {exc.message}")
+    except BaseException:
+        server.close()
+        raise
     finally:
         client.close()
-    return url, server
+    return server.url, server
 
 
 @main.command()
@@ -166,11 +253,31 @@ def _demo_server(data_dir: Path, port: int) -> tuple[str, Any]:
 @click.option("--server-port", default=8081, show_default=True, type=int,
               help="Port of the demo's provincial server.")
 def demo(data_dir: Path, port: int, server_port: int) -> None:
-    """Run a demo stall (catalogue, a morning of sales) and a provincial server, paired."""
-    from . import demo as demo_data
+    """Run a demo stall (catalogue, a morning of sales) and a provincial server (`market-server
+    serve`, a process of its own), paired; stopping the stall stops the server."""
+    import atexit
     conn, _ = _connect(data_dir)
     conn.close()
-    server_url, _server = _demo_server(data_dir, server_port)  # pair first: adopt its device id
+    server_url, server = _demo_server(data_dir, server_port)  # pair first: adopt its device id
+    atexit.register(server.close)   # the stall's exit (Ctrl-C included) stops the server
+    _exit_on_sigterm()              # and so does a `kill` (SIGTERM) of the stall
+    try:
+        _run_demo_stall(data_dir, port, server_url)
+    finally:
+        server.close()
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM as a normal exit (SystemExit), so that `finally` and atexit stop the server."""
+    import signal
+    import threading
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
+
+
+def _run_demo_stall(data_dir: Path, port: int, server_url: str) -> None:
+    """Seed the demo stall (after pairing: it took the server's device id) and serve it."""
+    from . import demo as demo_data
     conn, device_id = _connect(data_dir)
     try:
         demo_data.seed(conn, device_id)
@@ -365,7 +472,8 @@ def tax_book(data_dir: Path | None, kind: str, first_day: str, last_day: str,
 @click.option("--code", required=True, help="The one-time pairing code (ABCD-EFGH).")
 def pair(data_dir: Path | None, server_url: str, code: str) -> None:
     """Pair the stall with the provincial server using a one-time code."""
-    from sync.client import PairingError, SyncClient
+    from .sync.client import SyncClient
+    from .sync.errors import PairingError
     data_dir = _data_dir(data_dir)
     conn, old_device = _connect(data_dir)
     conn.close()
@@ -396,8 +504,8 @@ def pair(data_dir: Path | None, server_url: str, code: str) -> None:
                    " interrupted recover continues.")
 def recover(data_dir: Path | None, server_url: str | None, code: str | None) -> None:
     """Rebuild a stall that lost its storage from the journal the provincial server holds."""
-    from sync.recover import RecoverError
-    from sync.recover import recover as rebuild
+    from .sync.recover import RecoverError
+    from .sync.recover import recover as rebuild
     data_dir = _data_dir(data_dir)
     conn, _ = _connect(data_dir)
     conn.close()
@@ -437,7 +545,8 @@ def _progress_bar(start: int, width: int = 30):  # type: ignore[no-untyped-def]
               help="Seconds to wait when another sync of this stall is running.")
 def sync(data_dir: Path | None, lock_wait: float) -> None:
     """Sync with the provincial server now; exit 0 once nothing is pending."""
-    from sync.client import SyncClient, SyncError, SyncRetryable
+    from .sync.client import SyncClient
+    from .sync.errors import SyncError, SyncRetryable
     data_dir = _data_dir(data_dir)
     conn, _ = _connect(data_dir)
     conn.close()
@@ -484,8 +593,8 @@ def sync(data_dir: Path | None, lock_wait: float) -> None:
               help="The bundle file to write (e.g. on a USB stick).")
 def export_bundle(data_dir: Path | None, output: Path) -> None:
     """Write every entry the server lacks into a signed bundle, for a USB stick."""
-    from sync.client import SyncError
-    from sync.client import export_bundle as write_bundle
+    from .sync.bundles import export_bundle as write_bundle
+    from .sync.errors import SyncError
     data_dir = _data_dir(data_dir)
     conn, _ = _connect(data_dir)
     conn.close()

@@ -1,7 +1,7 @@
 """The stall's tables from its journal entries: one function per kind, the only copy.
 
 Every writer (pos/sales.py, pos/catalog.py, pos/daybook.py, pos/bankcheck.py) appends its entry
-and then calls `project` in the same transaction; `market-pos recover` (sync/recover.py) calls
+and then calls `project` in the same transaction; `market-pos recover` (pos/sync/recover.py) calls
 the same function for each entry it downloads from the provincial server. So a stall rebuilt
 from the server's copy of its journal has exactly the tables it had, and a change to a
 projection is made once.

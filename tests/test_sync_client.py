@@ -23,9 +23,15 @@ import pytest
 from sqlalchemy import select
 
 from pos import catalog, db, journal, sales, settings, stall
-from sync import client as sync_client
-from sync.client import (Backoff, PairingError, SyncClient, SyncLock, SyncRetryable, SyncWorker,
-                         export_bundle, parse_retry_after, read_state)
+from pos.sync import errors as sync_errors
+from pos.sync.backoff import Backoff
+from pos.sync.bundles import export_bundle
+from pos.sync.client import SyncClient
+from pos.sync.errors import PairingError, SyncRetryable
+from pos.sync.http import MAX_RETRY_AFTER, parse_retry_after
+from pos.sync.lockfile import SyncLock, lock_path
+from pos.sync.state import read_state
+from pos.sync.worker import SyncWorker, running_worker
 from sync.protocol import (BUNDLE_FORMAT, bundle_signed_by, canonical_json, check_link,
                            entry_from_dict, public_key_of, utc_timestamp)
 
@@ -450,19 +456,10 @@ def test_two_syncs_at_once_never_both_push(app, conn, sync_server, data_dir):
     cli = subprocess.Popen([str(Path(sys.executable).parent / "market-pos"), "sync", "--data",
                             str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True)
-    # Open the gate only once the CLI is inside its wait for the lock (it holds the lock file
-    # open while it retries), so that it is the waiting, not the timing, that is tested.
-    lock_file = thread_client.lock.path.resolve()
-
-    def cli_waits_for_the_lock() -> bool:
-        try:
-            fds = os.listdir(f"/proc/{cli.pid}/fd")
-            return any(Path(os.path.realpath(f"/proc/{cli.pid}/fd/{fd}")) == lock_file
-                       for fd in fds)
-        except OSError:   # not started yet, or an fd closed while looking
-            return False
-
-    _wait(cli_waits_for_the_lock, timeout=30)
+    # The CLI is waiting for the lock once it holds the lock file open (no sleep-and-hope).
+    lock_file = lock_path(app.config["DATABASE"]).resolve()
+    _wait(lambda: cli.poll() is not None or _holds_open(cli.pid, lock_file), timeout=30)
+    assert cli.poll() is None, cli.communicate()
     gate.set()
     out, err = cli.communicate(timeout=60)
     thread.join(10)
@@ -520,9 +517,7 @@ def test_the_worker_waits_as_long_as_retry_after_says(app, conn, paired, sync_se
                         poll_seconds=0.05, rand=lambda: 0.0)
     worker.start()
     try:
-        deadline = time.monotonic() + 10
-        while read_state(conn).pending and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait(lambda: read_state(conn).pending == 0)
     finally:
         worker.stop()
     pushes = sync_server.pushes()
@@ -535,7 +530,7 @@ def test_the_worker_syncs_after_a_sale_and_on_wake(app, conn, paired, sync_serve
     worker = SyncWorker(app.config["DATA_DIR"], poll_seconds=0.05, pull_interval=3600)
     worker.start()
     try:
-        assert sync_client.running_worker(app.config["DATABASE"]) is worker
+        assert running_worker(app.config["DATABASE"]) is worker
         _wait(lambda: worker.syncs >= 1)   # at start: push what waits, pull the catalogue
         sell(conn, 2)
         _wait(lambda: read_state(conn).pending == 0)
@@ -546,7 +541,22 @@ def test_the_worker_syncs_after_a_sale_and_on_wake(app, conn, paired, sync_serve
         started = time.monotonic()
         worker.stop()
     assert time.monotonic() - started < 2
-    assert not worker.running and sync_client.running_worker(app.config["DATABASE"]) is None
+    assert not worker.running and running_worker(app.config["DATABASE"]) is None
+
+
+def _holds_open(pid: int, path: Path) -> bool:
+    """Whether process `pid` has `path` open (Linux: its /proc/PID/fd links)."""
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if Path(os.readlink(fd)) == path:
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _wait(condition: Callable[[], bool], timeout: float = 10) -> None:
@@ -592,7 +602,7 @@ def test_the_watchdog_restarts_a_sync_that_makes_no_progress(app, conn, paired, 
     try:
         _wait(lambda: worker.restarts >= 2, timeout=10)
         # The stuck attempts gave the lock back: another sync can take it at once.
-        lock = SyncLock(sync_client.lock_path(app.config["DATABASE"]))
+        lock = SyncLock(lock_path(app.config["DATABASE"]))
     finally:
         started = time.monotonic()
         worker.stop()
@@ -640,7 +650,7 @@ def test_export_bundle_holds_exactly_the_pending_entries_and_verifies(app, conn,
 
 
 def test_an_unpaired_stall_cannot_export_a_bundle(app, tmp_path):
-    with pytest.raises(sync_client.SyncError) as exc:
+    with pytest.raises(sync_errors.SyncError) as exc:
         export_bundle(app.config["DATABASE"], tmp_path / "b.json")
     assert exc.value.code == "not_paired"
     assert not (tmp_path / "b.json").exists()
@@ -656,7 +666,7 @@ def test_an_unpaired_stall_syncs_nothing(app):
 def test_a_revoked_token_asks_for_pairing_again(app, conn, paired, sync_server):
     with write_transaction(sync_server.engine) as server_conn:
         store.revoke_device(server_conn, app.config["DEVICE_ID"], utcnow())
-    with pytest.raises(sync_client.SyncRefused) as refused:
+    with pytest.raises(sync_errors.SyncRefused) as refused:
         paired.sync_once()
     assert refused.value.code == "unauthorised"
     assert read_state(conn).last_error_code == "unauthorised"
@@ -679,7 +689,7 @@ def test_retry_after_in_seconds_or_as_a_date():
     assert parse_retry_after("12") == 12
     assert parse_retry_after(None) is None and parse_retry_after("soon") is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now=1445412500.0) == 10
-    assert parse_retry_after("999999") == sync_client.MAX_RETRY_AFTER
+    assert parse_retry_after("999999") == MAX_RETRY_AFTER
 
 
 def test_the_lock_is_one_sync_per_stall_across_processes(tmp_path):
@@ -709,7 +719,7 @@ def test_the_lock_is_one_sync_per_stall_across_processes(tmp_path):
 def test_a_process_killed_in_a_sync_leaves_no_lock(tmp_path):
     path = tmp_path / "sync.lock"
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys; from sync.client import SyncLock; l = SyncLock(sys.argv[1]);"
+        "import sys; from pos.sync.lockfile import SyncLock; l = SyncLock(sys.argv[1]);"
         " l.acquire(); print('held', flush=True); import time; time.sleep(30)"), str(path)],
         stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})

@@ -21,7 +21,8 @@ from sqlalchemy import event, func, select
 
 from pos import db as stall_db
 from pos import sales, stall
-from sync.client import SyncClient, SyncError
+from pos.sync.client import SyncClient
+from pos.sync.errors import SyncError
 from sync.server import migrations, store
 from sync.server.app import create_app, get_engine
 from sync.server.db import journal as server_journal

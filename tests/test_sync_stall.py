@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from pos import db, settings
 from pos.cli import main
-from sync.client import SyncClient, read_state
+from pos.sync.client import SyncClient
+from pos.sync.state import read_state
 from sync.protocol import bundle_signed_by, public_key_of, utc_timestamp
 from tests.conftest import csrf_token
 from tests.test_sync_client import (paired, sell, server_template,  # noqa: F401
@@ -257,7 +258,7 @@ def test_merge_skips_malformed_items_and_withdraws_what_the_server_dropped(conn)
 def test_sync_client_is_importable_without_a_flask_app(tmp_path):
     import subprocess
     import sys
-    code = ("from sync.client import SyncClient; import flask; "
+    code = ("from pos.sync.client import SyncClient; import flask; "
             "assert not flask.has_app_context(); print('ok')")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.strip() == "ok"
@@ -282,6 +283,7 @@ def test_the_demo_starts_a_provincial_server_paired_with_its_stall(tmp_path):
         assert names == {p["name"] for p in DEMO_CATALOGUE}
     finally:
         server.close()
+    assert server.process.poll() is not None   # a process of its own, stopped by close()
     # Started again (the same data): the stall stays paired with the same server data.
     url2, server2 = _demo_server(tmp_path / "demo", 0)
     try:
@@ -292,3 +294,26 @@ def test_the_demo_starts_a_provincial_server_paired_with_its_stall(tmp_path):
         server2.close()
     assert read_state(conn).acked_seq == state.head_seq
     conn.close()
+
+
+def test_the_stall_imports_nothing_of_the_server_and_the_core_nothing_of_the_stall():
+    """pos/ talks to the provincial server over HTTP or its command line only (the demo too);
+    sync/ (the shared core) never reaches into the stall."""
+    import ast
+    from pathlib import Path
+    repo = Path(__file__).resolve().parent.parent
+
+    def imports(path: Path) -> set[str]:
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module)
+        return names
+    stall_side = {f"{p.relative_to(repo)}: {name}" for p in (repo / "pos").rglob("*.py")
+                  for name in imports(p) if name == "sync.server" or name.startswith("sync.server.")}
+    core_side = {f"{p.relative_to(repo)}: {name}" for p in (repo / "sync").glob("*.py")
+                 for name in imports(p) if name == "pos" or name.startswith("pos.")}
+    assert not stall_side and not core_side
+    assert not (repo / "sync" / "client.py").exists() and not (repo / "sync" / "recover.py").exists()

@@ -25,7 +25,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
 from pos import db, settings
-from sync.client import SyncClient, SyncError, export_bundle, read_state
+from pos.sync.bundles import export_bundle
+from pos.sync.client import SyncClient
+from pos.sync.errors import SyncError
+from pos.sync.state import read_state
 from sync.protocol import canonical_json, entry_hash, new_entry_id, utc_timestamp
 from sync.server import store
 from sync.server.cli import main as server_cli

@@ -15,8 +15,8 @@ from sqlalchemy import select, update
 
 from pos import daybook, db, journal, sales, settings, stall
 from pos.cli import main
-from sync import recover as recovery
-from sync.client import SyncClient
+from pos.sync import recover as recovery
+from pos.sync.client import SyncClient
 from sync.server import store
 from sync.server.db import devices, journal as server_journal, utcnow, write_transaction
 from tests.test_sync_client import (paired, server_template,  # noqa: F401  (fixtures)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import random
 import sqlite3
 import threading
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import db
+from ..sync import backoff
 from . import wakeup
 from .backends import Backend, Rendered
 from .config import PrinterConfig
@@ -30,9 +30,8 @@ MAX_RENDER_ATTEMPTS = 5
 
 def backoff_seconds(attempts: int) -> float:
     """2, 4, 8 … seconds after each failure, at most a minute, with a little jitter so that
-    retries do not line up."""
-    delay = min(2 ** max(attempts, 0), MAX_BACKOFF_SECONDS)
-    return delay * random.uniform(1.0, 1.1)
+    retries do not line up (the stall's one back-off, pos/sync/backoff.py)."""
+    return backoff.spread(attempts, first=2.0, cap=MAX_BACKOFF_SECONDS, jitter=0.1)
 
 
 class PrintWorker:

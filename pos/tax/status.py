@@ -14,12 +14,13 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-
 from .. import settings as stall_settings
 from ..db import write_transaction
-from sync.client import KEY_TOKEN, read_state
+from ..sync.errors import SyncError
+from ..sync.http import ServerHttp
+from ..sync.state import KEY_TOKEN, read_state
 from sync.protocol import utc_timestamp
+from . import settings as tax_settings
 
 logger = logging.getLogger(__name__)
 REMOTE_KEY = "tax.remote_pending"
@@ -62,22 +63,26 @@ def outstanding(conn: sqlite3.Connection) -> Outstanding:
     return Outstanding(not_sent, at_province, remote.get("checked_at"))
 
 
-def refresh(conn: sqlite3.Connection, session: requests.Session | None = None) -> bool:
+def refresh(conn: sqlite3.Connection, http: ServerHttp | None = None) -> bool:
     """Ask the provincial server which of this stall's invoices still wait for the tax authority;
-    False (and nothing changed) when it cannot be asked. Never raises for network trouble."""
+    False (and nothing changed) when it cannot be asked. Never raises for network trouble.
+    `http` is the sync's own client when called after a sync; else one is made for this call."""
     state = read_state(conn)
     token = stall_settings.read(conn, KEY_TOKEN)
     if not state.server_url or not token:
         return False
+    own = http is None
+    client = ServerHttp(state.server_url, token, timeout=TIMEOUT_S) if http is None else http
     try:
-        response = (session or requests).get(
-            f"{state.server_url}/api/v1/einvoices/pending",
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=TIMEOUT_S)
-        data = response.json() if response.status_code == 200 else None
-    except (requests.RequestException, ValueError) as exc:
-        logger.info("invoice status not refreshed: %s", exc)
+        answer = client.get("/api/v1/einvoices/pending", base_url=state.server_url, token=token,
+                            timeout=TIMEOUT_S)
+    except SyncError as exc:
+        logger.info("invoice status not refreshed: %s", exc.message)
         return False
+    finally:
+        if own:
+            client.close()
+    data = answer.data if answer.status == 200 else None
     if not isinstance(data, dict) or not isinstance(data.get("codes"), list):
         return False
     codes = [c for c in data["codes"] if isinstance(c, str)][:1000]
@@ -85,3 +90,10 @@ def refresh(conn: sqlite3.Connection, session: requests.Session | None = None) -
         stall_settings.write(conn, REMOTE_KEY, json.dumps(
             {"codes": codes, "checked_at": utc_timestamp()}, ensure_ascii=False))
     return True
+
+
+def after_sync(conn: sqlite3.Connection, http: ServerHttp) -> None:
+    """The sync client's one call into tax, after each sync: an MTT stall asks which of its
+    e-invoices the tax office holds, over the sync's own connection."""
+    if tax_settings.load(conn).mode == "mtt":
+        refresh(conn, http)

@@ -14,7 +14,7 @@ from ..printing.messages import message_text
 from ..printing.status import printer_status
 from ..tax import invoices as tax_invoices
 from ..tax import settings as tax_settings
-from sync.client import read_state
+from ..sync.state import read_state
 from sync.numbers import NumberRefused, loads_json, whole_number
 from sync.protocol import utc_timestamp
 from ..app import csrf, get_db

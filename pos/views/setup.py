@@ -13,7 +13,9 @@ from ..db import write_transaction
 from sync.errors import AppError, Forbidden, InvalidInput
 from . import sync as sync_view
 from .guards import owner_required
-from sync.client import PairingError, SyncClient, read_state
+from ..sync.client import SyncClient
+from ..sync.errors import PairingError
+from ..sync.state import read_state
 
 PAIR_TIMEOUT = (5.0, 15.0)  # the owner waits for the answer; never longer than this
 

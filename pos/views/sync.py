@@ -14,12 +14,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import settings
+from sync.errors import Conflict
 from sync.web import wants_json
 
 from ..app import get_db
-from sync.errors import Conflict
-from sync.client import (SyncClient, SyncError, SyncState, export_bundle, read_state,
-                         running_worker)
+from ..sync.bundles import export_bundle
+from ..sync.client import SyncClient
+from ..sync.errors import SyncError
+from ..sync.state import SyncState, read_state
+from ..sync.worker import running_worker
 from sync.protocol import parse_timestamp
 from .guards import login_required, owner_required
 

@@ -339,6 +339,36 @@ def create_user(database: str | None, username: str, password_stdin: bool, role:
     click.echo(f"User {username} created ({role}).")
 
 
+@main.command("demo-seed")
+@database_option
+def demo_seed(database: str | None) -> None:
+    """Seed a demo server from a JSON document on standard input: {"stall": {province, commune,
+    market, name, vendor}, "catalogue": [product, …], "admin": {username, password}}. Prints the
+    stall's device id and pairing code as JSON (`market-pos demo` runs it)."""
+    from . import catalogue, store, users
+    from sync.errors import AppError
+    try:
+        seed = json.loads(sys.stdin.read())
+        stall, admin = seed["stall"], seed["admin"]
+        products = list(seed.get("catalogue") or [])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise click.ClickException(f"Not a demo seed: {exc!r}")
+    engine = _migrated_engine(database)
+    try:
+        with write_transaction(engine) as conn:
+            _, device_id, code = store.add_stall(conn, stall["province"], stall["commune"],
+                                                 stall["market"], stall["name"],
+                                                 vendor_name=stall.get("vendor"), now=utcnow())
+            for product in products:
+                catalogue.set_catalogue_product(conn, province=stall["province"], **product)
+            users.create_user(conn, admin["username"], admin["password"], "admin")
+    except (AppError, ValueError, KeyError, TypeError) as exc:
+        raise _fail_on(exc)
+    finally:
+        engine.dispose()
+    click.echo(json.dumps({"device_id": device_id, "pairing_code": code}))
+
+
 # --- MTT e-invoices: sync/server/einvoice/cli.py ------------------------------------------------
 from .einvoice.cli import COMMANDS as _EINVOICE_COMMANDS  # noqa: E402  (needs database_option)
 

@@ -1,4 +1,4 @@
-"""The real stall (pos/ + sync/client.py) syncing with the real server over HTTP, both backends."""
+"""The real stall (pos/ + pos/sync/) syncing with the real server over HTTP, both backends."""
 from __future__ import annotations
 
 import json
@@ -13,7 +13,7 @@ from sync.protocol import canonical_json
 from sync.server import store
 from sync.server.db import read_transaction, utcnow, write_transaction
 
-client_module = pytest.importorskip("sync.client")
+client_module = pytest.importorskip("pos.sync.client")
 
 SALE = {"lines": [{"name": "Chè Shan tuyết", "unit_price": 120_000, "quantity": "1.5"}],
         "payments": [{"method": "cash", "amount": 180_000, "tendered": 200_000}]}

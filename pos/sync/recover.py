@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import requests
-
 from pos import db, journal, projections, settings
-from sync import client as sync_client
 from sync.protocol import Entry, ProtocolError, check_link, entry_from_dict, loads_without_floats
+
+from .client import SyncClient
+from .errors import PairingError, SyncError
+from .http import ServerHttp, error_of
+from .state import KEY_ACKED, KEY_ATTENTION, KEY_HEAD_HASH, KEY_TOKEN, read_state
 
 logger = logging.getLogger(__name__)
 PAGE = 500
@@ -63,18 +65,18 @@ def recover(db_path: Path, server_url: str | None = None, code: str | None = Non
                     " stall. To continue an interrupted recover, run it again without --code.")
             if not server_url:
                 raise RecoverError("Give the server's address with --server.")
-            client = sync_client.SyncClient(db_path, timeout=(5, timeout))
+            client = SyncClient(db_path, timeout=(5, timeout))
             try:
                 client.pair(server_url, code)
-            except sync_client.PairingError as exc:
+            except PairingError as exc:
                 raise RecoverError(f"Pairing failed: {exc.message} ({exc.code})") from exc
             finally:
                 client.close()
-        state = sync_client.read_state(conn)
+        state = read_state(conn)
         if not state.paired:
             raise RecoverError("This stall is not paired: run recover with --server and the"
                                " pairing code the province issued again.")
-        token = settings.read(conn, sync_client.KEY_TOKEN) or ""
+        token = settings.read(conn, KEY_TOKEN) or ""
         return _download(conn, state.server_url or "", token, state.device_id, page, timeout,
                          progress)
     finally:
@@ -88,15 +90,15 @@ def _head(conn: sqlite3.Connection) -> Entry | None:
 
 def _download(conn: sqlite3.Connection, server_url: str, token: str, device_id: str, page: int,
               timeout: float, progress: Callable[[int, int], None] | None) -> RecoverResult:
-    session = requests.Session()
-    session.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
+    # Entries are checked as the server stored them: a float anywhere makes the page unreadable.
+    http = ServerHttp(server_url, token, timeout=timeout, parse=loads_without_floats)
     previous = _head(conn)
     written = 0
     server_head: dict[str, Any] = {}
     try:
         while True:
             after = previous.seq if previous else 0
-            data = _get_page(session, server_url, after, page, timeout)
+            data = _get_page(http, after, page)
             server_head = data
             entries = [_entry(item, device_id) for item in data["entries"]]
             with db.write_transaction(conn):
@@ -114,16 +116,16 @@ def _download(conn: sqlite3.Connection, server_url: str, token: str, device_id: 
             if data.get("next_after_seq") is None or not entries:
                 break
     finally:
-        session.close()
+        http.close()
     head_seq = previous.seq if previous else 0
     if head_seq < int(server_head.get("acked_seq", 0)) or \
             (previous and previous.hash != server_head.get("head_hash")):
         raise RecoverError("The server's journal changed during the recover; run it again.")
     with db.write_transaction(conn):  # the server holds all of it: nothing is pending
-        settings.write(conn, sync_client.KEY_ACKED, str(head_seq))
+        settings.write(conn, KEY_ACKED, str(head_seq))
         if previous:
-            settings.write(conn, sync_client.KEY_HEAD_HASH, previous.hash)
-        conn.execute("DELETE FROM settings WHERE key = ?", (sync_client.KEY_ATTENTION,))
+            settings.write(conn, KEY_HEAD_HASH, previous.hash)
+        conn.execute("DELETE FROM settings WHERE key = ?", (KEY_ATTENTION,))
     result = journal.verify(conn, device_id)
     if not result.ok:  # a second, independent walk over what was written
         raise RecoverError(f"The rebuilt journal is broken at seq {result.broken_seq}:"
@@ -133,22 +135,15 @@ def _download(conn: sqlite3.Connection, server_url: str, token: str, device_id: 
     return RecoverResult(device_id, written, head_seq, sales_count)
 
 
-def _get_page(session: requests.Session, server_url: str, after: int, page: int,
-              timeout: float) -> dict[str, Any]:
+def _get_page(http: ServerHttp, after: int, page: int) -> dict[str, Any]:
     try:
-        response = session.get(f"{server_url}/api/v1/journal",
-                               params={"after_seq": after, "limit": page}, timeout=timeout)
-    except requests.RequestException as exc:
-        raise RecoverError(f"The server did not answer ({exc.__class__.__name__}); what was"
-                           " downloaded so far is kept: run recover again.") from exc
-    try:
-        data = loads_without_floats(response.content)
-    except ValueError:
-        data = None
-    if response.status_code != 200 or not isinstance(data, dict):
-        error = (data or {}).get("error") if isinstance(data, dict) else None
-        message = error.get("message") if isinstance(error, dict) else \
-            f"HTTP {response.status_code}"
+        answer = http.get("/api/v1/journal", params={"after_seq": after, "limit": page})
+    except SyncError as exc:
+        raise RecoverError(f"The server did not answer ({exc.code}); what was downloaded so far"
+                           " is kept: run recover again.") from exc
+    data = answer.data
+    if answer.status != 200 or not isinstance(data, dict):
+        message = error_of(answer).get("message") or f"HTTP {answer.status}"
         raise RecoverError(f"The server refused the download: {message}")
     if not isinstance(data.get("entries"), list) or not isinstance(data.get("acked_seq"), int):
         raise RecoverError("The server's answer is not a journal page.")
