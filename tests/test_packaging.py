@@ -174,6 +174,9 @@ def test_wheel_contains_package_data(built: dict[str, object], source_copy: Path
         expected |= {f"pos/{folder}/{p.relative_to(source_copy / folder).as_posix()}"
                      for p in files}
     expected |= {"pos/data/banks.json", "pos/translations/vi/LC_MESSAGES/messages.mo"}
+    schemas = sorted((source_copy / "sync/payloads").glob("*.schema.json"))
+    assert schemas, "no payload schemas under sync/payloads/ in the sources"
+    expected |= {p.relative_to(source_copy).as_posix() for p in schemas}
     for package in ("pos", "sync"):
         expected |= {p.relative_to(source_copy).as_posix()
                      for p in (source_copy / package).rglob("*.py")}
