@@ -8,9 +8,7 @@ from typing import Any, Iterator
 
 from sync.protocol import (GENESIS_HASH, Entry, canonical_form, canonical_json, check_link,
                            entry_hash_canonical, new_entry_id, utc_timestamp)
-
-KINDS = ("sale", "void", "product", "cash_move", "day_close", "payment_check",
-         "invoice_correction")
+from sync.payloads import validate_payload
 
 
 def append(conn: sqlite3.Connection, device_id: str, kind: str, payload: dict[str, Any],
@@ -18,17 +16,19 @@ def append(conn: sqlite3.Connection, device_id: str, kind: str, payload: dict[st
     """Append one entry; the caller holds the write transaction that also writes the projections.
 
     The chain head is found by a search of the primary key for its largest value (no scan), so
-    appending stays flat as the journal grows.
+    appending stays flat as the journal grows. The payload must match its kind's schema
+    (sync/payloads, docs/SYNC.md "Payloads"): PayloadError otherwise, before anything is written.
     """
     if not conn.in_transaction:
         raise RuntimeError("journal.append must run inside a write transaction")
+    stored_payload, payload_json = canonical_form(payload)
+    validate_payload(kind, stored_payload)
     head = conn.execute("SELECT seq, hash FROM journal WHERE seq = (SELECT MAX(seq) FROM journal)"
                         ).fetchone()
     seq = head["seq"] + 1 if head else 1
     prev_hash = head["hash"] if head else GENESIS_HASH
     entry_id = new_entry_id()
     at = at or utc_timestamp()
-    stored_payload, payload_json = canonical_form(payload)
     digest = entry_hash_canonical(prev_hash, device_id, seq, entry_id, kind, at, payload_json)
     conn.execute(
         "INSERT INTO journal (seq, id, device_id, kind, at, payload, prev_hash, hash)"

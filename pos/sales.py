@@ -15,6 +15,7 @@ from sync.localtime import business_day
 from sync.money import line_amount, parse_amount, parse_quantity, quantity_text
 from .tax import invoices as tax_invoices
 from .text import clean_text
+from sync.numbers import MAX_AMOUNT
 from sync.protocol import Entry, utc_timestamp
 from sync.qrref import find_reference
 
@@ -164,6 +165,8 @@ def prepare_sale(conn: sqlite3.Connection, request: Any) -> dict[str, Any]:
     total = sum(line["amount"] for line in lines)
     if total <= 0:
         raise InvalidInput(_l("A sale must have a total above zero."), field="lines")
+    if total > MAX_AMOUNT:  # the payload contract's bound, which the server projects within
+        raise InvalidInput(_l("The amount is too large."), field="lines", code="total_too_large")
     payments = _check_payments(request.get("payments"), total)
     return {"lines": lines, "total": total, "payments": payments}
 

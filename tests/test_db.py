@@ -8,6 +8,7 @@ from pos import db, journal, sales
 from pos.migrations import migration_modules
 from sync.localtime import business_day
 from tests.harness import stall_schema
+from tests import payload_examples as examples
 
 # Every migration that has shipped, in order. Migrations are append-only: this list may only grow.
 SHIPPED = ["0001_journal", "0002_catalog_and_sales", "0003_access", "0004_day_totals",
@@ -75,11 +76,11 @@ def _write_version_data(conn, applied):
         conn.execute("INSERT INTO settings VALUES ('vendor_name', 'Bà Hoa')")
         if "0002_catalog_and_sales" not in applied:
             return
-        product = journal.append(conn, DEVICE, "product", {"product_id": 1, "name": "Sả"})
+        product = journal.append(conn, DEVICE, "product", examples.product())
         conn.execute("INSERT INTO products (id, name, search_key, unit, price, journal_seq)"
                      " VALUES (1, 'Sả', 'sa', 'bó', 5000, ?)", (product.seq,))
         for number, voided in ((1, False), (2, True)):
-            entry = journal.append(conn, DEVICE, "sale", {"number": number, "total": 10000})
+            entry = journal.append(conn, DEVICE, "sale", examples.sale(number))
             conn.execute("INSERT INTO sales (id, seq, number, at, business_day, total, sold_by)"
                          " VALUES (?, ?, ?, ?, ?, 10000, 'owner')",
                          (entry.id, entry.seq, number, entry.at, business_day(entry.at)))
@@ -91,7 +92,8 @@ def _write_version_data(conn, applied):
             conn.execute(f"INSERT INTO payments ({key_column}, line_no, method, amount, tendered,"
                          " change) VALUES (?, 1, 'cash', 10000, 20000, 10000)", (key,))
             if voided:
-                void = journal.append(conn, DEVICE, "void", {"sale_id": entry.id})
+                void = journal.append(conn, DEVICE, "void",
+                                      examples.void(entry.id, entry.seq, number))
                 conn.execute("UPDATE sales SET voided_seq = ?, void_reason = 'x' WHERE id = ?",
                              (void.seq, entry.id))
         if "0004_day_totals" in applied:  # that version kept its counters as it sold

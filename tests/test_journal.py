@@ -106,9 +106,11 @@ def test_an_appended_entry_reads_the_same_as_its_stored_row(app, conn):
     # rebuilt from its journal by `recover` gets byte-identical tables.
     device = app.config["DEVICE_ID"]
     with db.write_transaction(conn):
-        appended = journal.append(conn, device, "cash_move", {
-            "type": "float", "business_day": "2026-11-23", "reason": "Tiền lẻ đầu ngày",
-            "amount": 200000, "nested": {"z": 1, "a": [{"y": 2, "b": 3}]}})
+        appended = journal.append(conn, device, "sale", {
+            "total": 15000, "sold_by": "owner", "number": 1, "business_day": "2026-11-23",
+            "payments": [{"tendered": 20000, "method": "cash", "change": 5000, "amount": 15000}],
+            "lines": [{"unit": "bó", "name": "Rau muống", "unit_price": 15000, "amount": 15000,
+                       "quantity_milli": 1000, "product_id": None}]})
     stored = journal.get(conn, appended.seq)
     assert json.dumps(appended.payload, ensure_ascii=False) == \
         json.dumps(stored.payload, ensure_ascii=False)

@@ -185,6 +185,9 @@ def test_wheel_contains_package_data(built: dict[str, object], source_copy: Path
     assert not [n for n in names if n.startswith(("pos/templates/server", "pos/static/server",
                                                   "sync/server/templates/pos"))], \
         "one program's pages ended up in the other's package"
+    schemas = sorted((source_copy / "sync/payloads").glob("*.schema.json"))
+    assert schemas, "no payload schemas under sync/payloads/ in the sources"
+    expected |= {p.relative_to(source_copy).as_posix() for p in schemas}
     for package in ("pos", "sync"):
         expected |= {p.relative_to(source_copy).as_posix()
                      for p in (source_copy / package).rglob("*.py")}

@@ -25,6 +25,7 @@ import requests
 from pos import access, backup, db, journal, sales, stall
 from sync.localtime import business_day
 from sync.money import line_amount, parse_quantity
+from tests import payload_examples as examples
 from tests.harness.stallproc import (BIN, Sellers, StallProcess, market_pos,
                                      whole_database_problems)
 
@@ -134,11 +135,11 @@ def old_stall(path: Path, sales_count: int) -> None:
     conn = db.connect(path)
     with db.write_transaction(conn):
         conn.execute("INSERT INTO settings VALUES ('device_id', ?)", (DEVICE,))
-        product = journal.append(conn, DEVICE, "product", {"product_id": 1, "name": "Sả"})
+        product = journal.append(conn, DEVICE, "product", examples.product())
         conn.execute("INSERT INTO products (id, name, search_key, unit, price, journal_seq)"
                      " VALUES (1, 'Sả', 'sa', 'bó', 5000, ?)", (product.seq,))
         for number in range(1, sales_count + 1):
-            entry = journal.append(conn, DEVICE, "sale", {"number": number, "total": 10000})
+            entry = journal.append(conn, DEVICE, "sale", examples.sale(number))
             conn.execute("INSERT INTO sales (id, seq, number, at, business_day, total, sold_by)"
                          " VALUES (?, ?, ?, ?, ?, 10000, 'owner')",
                          (entry.id, entry.seq, number, entry.at, business_day(entry.at)))

@@ -22,6 +22,7 @@ from sync.money import line_amount, parse_amount, parse_quantity
 from ..text import clean_text
 from . import mtt, rates
 from .settings import TAX_CODE, TaxSettings, load
+from sync.numbers import MAX_AMOUNT
 from sync.protocol import utc_timestamp
 
 CORRECTION_KIND = "invoice_correction"
@@ -233,6 +234,8 @@ def issue_correction(conn: sqlite3.Connection, device_id: str, code: str, reques
         request.get("lines"))
     buyer = clean_buyer(request["buyer"]) if request.get("buyer") is not None else None
     total = sum(line["amount"] for line in lines)
+    if abs(total) > MAX_AMOUNT:  # the payload contract's bound (sync/payloads)
+        raise InvalidInput(_l("The amount is too large."), field="lines", code="total_too_large")
     from ..sales import current_business_day  # sales builds on this module
     with write_transaction(conn):
         at = utc_timestamp()

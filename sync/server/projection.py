@@ -2,8 +2,9 @@
 
 The journal is the truth; these rows are derived from it in the same transaction that stores the
 entries, with one multi-row INSERT per table. An entry is stored even when its payload cannot be
-projected (a stall bug must not block that stall's sync for ever): it is logged and skipped here,
-and can be projected again later from the journal.
+projected (it does not match its kind's schema in sync/payloads, or breaks a bound here): a
+stall bug must not block that stall's sync for ever. It is logged and skipped here, and can be
+projected again later from the journal.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy import and_, bindparam
 from sqlalchemy.engine import Connection
 
 from sync.numbers import MAX_AMOUNT
+from sync.payloads import PayloadError, validate_payload
 from sync.protocol import Entry
 
 from . import rollups
@@ -155,8 +157,12 @@ def project(entries: list[Entry]) -> Projection:
             continue
         staged = Projection()
         try:
+            # The written contract first (docs/SYNC.md "Payloads", the server's lenient reading),
+            # then the projector's own bounds.
+            validate_payload(entry.kind, entry.payload, lenient=True)
             projector(entry, staged)
-        except (_Unprojectable, KeyError, TypeError, AttributeError, ValueError) as exc:
+        except (PayloadError, _Unprojectable, KeyError, TypeError, AttributeError,
+                ValueError) as exc:
             logger.warning("entry %s/%s (%s) stored but not projected: %s", entry.device_id,
                            entry.seq, entry.kind, exc)
             continue

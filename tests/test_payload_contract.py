@@ -1,0 +1,350 @@
+"""The payload contract, held by both ends (sync/payloads, docs/SYNC.md "Payloads").
+
+Hypothesis makes journals through the stall's real writers (sales with several lines, cash, QR
+and split payments, voids of earlier sales, cash moves, day closes, products, bank checks) on a
+real SQLite stall; the same entries are pushed into a real SQLite provincial server
+(`sync.server.store.push`); then the stall's projections and the server's must agree: sales
+(number, total, cash, qr, voided or not), lines, payments and their states, voids, cash moves,
+Z closes and per-day totals. Every payload must match its schema, strictly; and payloads that
+break the contract are refused by the stall (nothing written) and stored but not projected by
+the server.
+"""
+from __future__ import annotations
+
+import copy
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from pos import bankcheck, catalog, daybook, db, journal, sales
+from pos.app import create_app
+from sync.errors import Conflict, InvalidInput
+from sync.numbers import MAX_AMOUNT
+from sync.protocol import utc_timestamp
+from sync.payloads import KINDS, SCHEMAS, PayloadError, payload_errors, validate_payload
+from sync.server import migrations, store
+from sync.server import db as server_db
+from sync.server.db import make_engine, read_transaction, utcnow, write_transaction
+
+# --- the two ends ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("contract-server") / "server.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    migrations.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+class Ends:
+    """A fresh stall (a copy of the session's set-up stall) and a fresh server it is paired with."""
+
+    def __init__(self, stall_template: Path, server_template: Path):
+        self.dir = Path(tempfile.mkdtemp(prefix="contract-"))
+        shutil.copytree(stall_template, self.dir / "stall")
+        self.app = create_app({"DATA_DIR": self.dir / "stall", "TESTING": True})
+        self.device = self.app.config["DEVICE_ID"]
+        self.conn = db.connect(self.app.config["DATABASE"])
+        shutil.copy(server_template, self.dir / "server.sqlite3")
+        self.engine = make_engine(f"sqlite:///{self.dir / 'server.sqlite3'}")
+        head = self.conn.execute("SELECT MAX(seq) FROM journal").fetchone()[0]
+        with write_transaction(self.engine) as conn:
+            _, _, code = store.add_stall(conn, "Hà Giang", "Phường Minh Khai", "Chợ Hà Giang",
+                                         "Sạp cô Lan", "Nguyễn Thị Lan", utcnow())
+            paired = store.pair(conn, code, self.device, head, utcnow())
+        assert paired["device_id"] == self.device  # bound to the stall's own id
+
+    def push_all(self) -> store.PushResult:
+        entries = list(journal.entries(self.conn))
+        with write_transaction(self.engine) as conn:
+            return store.push(conn, self.device, entries, utcnow())
+
+    def close(self) -> None:
+        self.conn.close()
+        self.engine.dispose()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def ends(stall_template: Path, server_template: Path) -> Iterator[Ends]:
+    both = Ends(stall_template, server_template)
+    yield both
+    both.close()
+
+
+# --- the readings of both ends, in one shape ---------------------------------------------------
+
+def stall_view(conn: Any) -> dict[str, Any]:
+    q = lambda sql: [tuple(r) for r in conn.execute(sql)]  # noqa: E731
+    return {
+        "sales": q("SELECT s.seq, s.id, s.number, s.at, s.business_day, s.total,"
+                   " IFNULL((SELECT SUM(amount) FROM payments WHERE sale_seq = s.seq AND"
+                   " method = 'cash'), 0), IFNULL((SELECT SUM(amount) FROM payments WHERE"
+                   " sale_seq = s.seq AND method = 'qr'), 0), s.sold_by, s.voided_seq"
+                   " FROM sales s ORDER BY s.seq"),
+        "lines": q("SELECT sale_seq, line_no, product_id, name, unit, quantity_milli,"
+                   " unit_price, amount FROM sale_lines ORDER BY sale_seq, line_no"),
+        "payments": q("SELECT sale_seq, line_no, method, amount, tendered, change, reference,"
+                      " state FROM payments ORDER BY sale_seq, line_no"),
+        "voids": q("SELECT s.voided_seq, s.id, s.seq, s.total, s.void_reason FROM sales s"
+                   " WHERE s.voided_seq IS NOT NULL ORDER BY s.voided_seq"),
+        "cash_moves": q("SELECT seq, business_day, type, amount, reason, at FROM cash_moves"
+                        " ORDER BY seq"),
+        "day_closes": q("SELECT seq, business_day, z_number, expected_cash, counted_cash,"
+                        " counted_cash - expected_cash, at FROM day_closes ORDER BY seq"),
+        "bank_checks": q("SELECT seq, reference, sale_id, state, reason, bank_txn, bank_amount,"
+                         " expected, source FROM bank_checks ORDER BY seq"),
+        "day_totals": sorted(q("SELECT business_day, sales_count, revenue, cash, qr,"
+                               " voids_count, voided_amount FROM day_totals"
+                               " WHERE sales_count + voids_count > 0")),
+    }
+
+
+def server_view(engine: Any, device: str) -> dict[str, Any]:
+    t = server_db
+    with read_transaction(engine) as conn:
+        def q(table: Any, *columns: str, order: tuple[str, ...]) -> list[tuple[Any, ...]]:
+            return [tuple(r) for r in conn.execute(
+                select(*[table.c[c] for c in columns]).where(table.c.device_id == device)
+                .order_by(*[table.c[c] for c in order]))]
+        found = q(t.sales, "seq", "sale_id", "number", "at", "business_day", "total", "cash",
+                  "qr", "sold_by", "voided_seq", order=("seq",))
+        voids = q(t.voids, "seq", "sale_id", "sale_seq", "amount", "reason", order=("seq",))
+        view = {
+            "sales": found,
+            "lines": q(t.sale_lines, "seq", "line_no", "product_id", "name", "unit",
+                       "quantity_milli", "unit_price", "amount", order=("seq", "line_no")),
+            "payments": q(t.payments, "seq", "line_no", "method", "amount", "tendered", "change",
+                          "reference", "state", order=("seq", "line_no")),
+            "voids": voids,
+            "cash_moves": q(t.cash_moves, "seq", "business_day", "type", "amount", "reason",
+                            "at", order=("seq",)),
+            "day_closes": q(t.day_closes, "seq", "business_day", "z_number", "expected_cash",
+                            "counted_cash", "difference", "at", order=("seq",)),
+            "bank_checks": q(t.qr_checks, "seq", "reference", "sale_id", "state", "reason",
+                             "bank_txn", "bank_amount", "expected", "source", order=("seq",)),
+        }
+    # Per-day totals as the stall keeps them (net of voids, voids counted on the sale's day).
+    days: dict[str, list[int]] = {}
+    by_seq = {s[0]: s for s in found}
+    for seq, _id, _n, _at, day, total, cash, qr, _by, voided in found:
+        row = days.setdefault(day, [0, 0, 0, 0, 0, 0])
+        if voided is None:
+            row[0] += 1; row[1] += total; row[2] += cash; row[3] += qr  # noqa: E702
+    for _seq, _id, sale_seq, amount, _reason in voids:
+        row = days.setdefault(by_seq[sale_seq][4], [0, 0, 0, 0, 0, 0])
+        row[4] += 1; row[5] += amount  # noqa: E702
+    view["day_totals"] = sorted((day, *row) for day, row in days.items())
+    return view
+
+
+# --- journals made by the stall's real writers -------------------------------------------------
+
+FREE_NAMES = ("Rau muống", "Cá rô đồng", "Chè Shan tuyết", "Gạo nếp cái hoa vàng")
+QUANTITIES = (1, 2, 3, "0.5", "1.25", "0.333", "2.75")
+
+line = st.one_of(
+    st.tuples(st.just("catalogue"), st.integers(0, 50), st.sampled_from(QUANTITIES)),
+    st.tuples(st.just("free"), st.sampled_from(FREE_NAMES), st.integers(0, 400) .map(lambda n: n * 500),
+              st.sampled_from(QUANTITIES)))
+sale_action = st.tuples(st.just("sale"), st.lists(line, min_size=1, max_size=4),
+                        st.sampled_from(("cash", "qr", "split")), st.integers(0, 3),
+                        st.integers(1, 99))
+actions = st.lists(st.one_of(
+    sale_action, sale_action,
+    st.tuples(st.just("void"), st.integers(0, 50)),
+    st.tuples(st.just("cash_move"), st.sampled_from(("float", "in", "out")),
+              st.integers(1, 400).map(lambda n: n * 1000)),
+    st.tuples(st.just("day_close"), st.integers(0, 2_000_000)),
+    st.tuples(st.just("product"), st.sampled_from(FREE_NAMES), st.integers(1, 300).map(lambda n: n * 1000)),
+    st.tuples(st.just("bank"), st.integers(0, 50), st.sampled_from((0, 0, -1000, 5000)))),
+    min_size=1, max_size=12)
+
+
+def run(ends: Ends, plan: list[tuple[Any, ...]]) -> None:
+    conn, device = ends.conn, ends.device
+    for number, action in enumerate(plan):
+        kind = action[0]
+        if kind == "sale":
+            _, raw_lines, how, extra, share = action
+            products = [r[0] for r in conn.execute("SELECT id FROM products WHERE active = 1"
+                                                   " ORDER BY id")]
+            lines = []
+            for raw in raw_lines:
+                if raw[0] == "catalogue" and products:
+                    lines.append({"product_id": products[raw[1] % len(products)],
+                                  "quantity": raw[2]})
+                else:
+                    lines.append({"name": raw[1], "unit_price": raw[2], "quantity": raw[3],
+                                  "unit": "kg"})
+            total = sum(line["amount"] for line in sales._resolve_lines(conn, lines))
+            if total <= 0:
+                continue  # free items at price 0 only: refused, as they must be
+            if how == "cash":
+                payments = [{"method": "cash", "amount": total,
+                             "tendered": total + extra * 10_000}]
+            elif how == "qr" or total < 2:
+                payments = [{"method": "qr", "amount": total}]
+            else:
+                qr = max(1, min(total - 1, total * share // 100))
+                payments = [{"method": "cash", "amount": total - qr}, {"method": "qr", "amount": qr}]
+            sales.record_sale(conn, device, {"lines": lines, "payments": payments}, "owner")
+        elif kind == "void":
+            open_sales = [r[0] for r in conn.execute("SELECT id FROM sales WHERE voided_seq IS"
+                                                     " NULL ORDER BY seq")]
+            if open_sales:
+                try:
+                    sales.void_sale(conn, device, open_sales[action[1] % len(open_sales)],
+                                    "Khách đổi ý", "owner")
+                except Conflict:
+                    pass  # the sale's day is closed
+        elif kind == "cash_move":
+            daybook.record_cash_move(conn, device, action[1], action[2], "Tiền lẻ", "owner")
+        elif kind == "day_close":
+            day = sales.current_business_day(conn, utc_timestamp())
+            daybook.close_day(conn, device, day, action[1], "owner")
+        elif kind == "product":
+            catalog.save_product(conn, device, {"name": f"{action[1]} {number}", "unit": "kg",
+                                                "price": action[2]})
+        elif kind == "bank":
+            qr = conn.execute("SELECT reference, amount FROM payments WHERE method = 'qr'"
+                              " ORDER BY sale_seq").fetchall()
+            if qr:
+                reference, amount = qr[action[1] % len(qr)]
+                bankcheck.apply(conn, device, bankcheck.BankTransaction(
+                    f"FT{number:04d}", amount + action[2], f"MBVCB.8812.{reference}.CT tu A"),
+                    "statement")
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(plan=actions)
+def test_the_stall_and_the_server_read_the_same_journal_the_same_way(stall_template,
+                                                                     server_template, plan):
+    ends = Ends(stall_template, server_template)
+    try:
+        run(ends, plan)
+        entries = list(journal.entries(ends.conn))
+        for entry in entries:
+            assert payload_errors(entry.kind, entry.payload) == [], (entry.kind, entry.payload)
+            validate_payload(entry.kind, entry.payload, lenient=True)
+        result = ends.push_all()
+        assert result.refusal is None and result.acked_seq == entries[-1].seq
+        ours, theirs = stall_view(ends.conn), server_view(ends.engine, ends.device)
+        for table in ours:
+            assert theirs[table] == ours[table], table
+    finally:
+        ends.close()
+
+
+# --- the schemas themselves ---------------------------------------------------------------------
+
+def test_every_kind_the_stall_projects_has_a_schema():
+    from pos.projections import PROJECTORS
+    assert set(PROJECTORS) == set(KINDS) == set(SCHEMAS)
+    for kind, schema in SCHEMAS.items():
+        assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+        assert schema["title"] == kind
+
+
+def test_a_payload_error_names_the_offending_field():
+    payload = {"number": 1, "business_day": "2026-11-23", "total": 5000, "sold_by": "owner",
+               "lines": [{"product_id": None, "name": "Sả", "unit": "bó", "quantity_milli": 0,
+                          "unit_price": 5000, "amount": 5000}],
+               "payments": [{"method": "cash", "amount": 5000, "tendered": 5000, "change": 0}]}
+    with pytest.raises(PayloadError) as caught:
+        validate_payload("sale", payload)
+    assert caught.value.path == "lines[0].quantity_milli"
+    assert "lines[0].quantity_milli" in str(caught.value)
+    with pytest.raises(PayloadError, match="unknown entry kind"):
+        validate_payload("refund", {})
+
+
+# --- payloads that break the contract ----------------------------------------------------------
+
+def _good_sale(ends: Ends) -> dict[str, Any]:
+    sales.record_sale(ends.conn, ends.device, {"lines": [{"name": "Sả", "unit_price": 5000,
+                                                          "quantity": 2}],
+                                               "payments": [{"method": "cash", "amount": 10000}]},
+                      "owner")
+    return copy.deepcopy(list(journal.entries(ends.conn))[-1].payload)
+
+
+BREAKAGES = {
+    "a card payment": lambda p: p["payments"][0].update(method="card"),
+    "a zero quantity": lambda p: p["lines"][0].update(quantity_milli=0),
+    "a total past MAX_AMOUNT": lambda p: p.update(total=MAX_AMOUNT + 1),
+    "a total as text": lambda p: p.update(total="10000"),
+    "no lines": lambda p: p.update(lines=[]),
+    "a line without its amount": lambda p: p["lines"][0].pop("amount"),
+    "a bad business day": lambda p: p.update(business_day="23/11/2026"),
+}
+
+
+@pytest.mark.parametrize("breakage", sorted(BREAKAGES))
+def test_a_payload_that_breaks_the_contract_is_refused_by_the_stall_and_not_projected_by_the_server(
+        ends, breakage, caplog):
+    payload = _good_sale(ends)
+    BREAKAGES[breakage](payload)
+    payload["number"] = 2
+    before = ends.conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0]
+    with pytest.raises(PayloadError):
+        with db.write_transaction(ends.conn):
+            journal.append(ends.conn, ends.device, "sale", payload)
+    assert ends.conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0] == before
+
+    # The same payload from a buggy stall: stored (the journal is the truth), not projected.
+    from tests.server.chain import make_entry
+    entries = list(journal.entries(ends.conn))
+    bad = make_entry(ends.device, entries[-1].seq + 1, entries[-1].hash, "sale", payload)
+    with write_transaction(ends.engine) as conn:
+        result = store.push(conn, ends.device, [*entries, bad], utcnow())
+    assert result.refusal is None and result.acked_seq == bad.seq
+    with read_transaction(ends.engine) as conn:
+        stored = conn.execute(select(server_db.journal.c.seq).where(
+            server_db.journal.c.device_id == ends.device)).scalars().all()
+        projected = conn.execute(select(server_db.sales.c.seq)).scalars().all()
+    assert bad.seq in stored and bad.seq not in projected
+    assert projected == [entries[-1].seq]  # the good sale before it is projected
+    assert f"{ends.device}/{bad.seq} (sale) stored but not projected" in caplog.text
+
+
+def test_an_unknown_field_is_refused_by_the_stall_but_projected_by_the_server(ends):
+    payload = _good_sale(ends)
+    payload.update(number=2, loyalty_points=12)   # a newer stall's field
+    with pytest.raises(PayloadError, match="loyalty_points"):
+        with db.write_transaction(ends.conn):
+            journal.append(ends.conn, ends.device, "sale", payload)
+    from tests.server.chain import make_entry
+    entries = list(journal.entries(ends.conn))
+    newer = make_entry(ends.device, entries[-1].seq + 1, entries[-1].hash, "sale", payload)
+    with write_transaction(ends.engine) as conn:
+        store.push(conn, ends.device, [*entries, newer], utcnow())
+    with read_transaction(ends.engine) as conn:
+        assert newer.seq in conn.execute(select(server_db.sales.c.seq)).scalars().all()
+
+
+def test_a_sale_past_max_amount_is_refused_by_the_stall_as_the_server_cannot_project_it(ends):
+    # Found by this contract: each payment is within MAX_AMOUNT, so a sale of two or more
+    # payments could reach a total the server refuses to project (stored, never on the
+    # dashboard). The stall now refuses it as a bad request, before any journal entry.
+    request = {"lines": [{"name": "Trâu", "unit_price": 600_000_000_000, "quantity": 2}],
+               "payments": [{"method": "cash", "amount": 600_000_000_000},
+                            {"method": "cash", "amount": 600_000_000_000}]}
+    before = ends.conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0]
+    with pytest.raises(InvalidInput) as caught:
+        sales.record_sale(ends.conn, ends.device, request, "owner")
+    assert caught.value.code == "total_too_large"
+    assert ends.conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0] == before
+    payload = _good_sale(ends)
+    payload["total"] = 2 * 600_000_000_000
+    with pytest.raises(PayloadError, match="total"):
+        validate_payload("sale", payload, lenient=True)
