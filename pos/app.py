@@ -6,22 +6,24 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, jsonify, render_template, request, session
+from flask import Flask, jsonify, render_template, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from sync import localtime, money
 from sync.web import add_security_headers, select_locale, translation_directories, wants_json
 
 from . import db, settings, stall
+from .views import (api, api_qr, auth, bank, day, printer, products, sales, sell, setup,
+                    sync as sync_view, tax)
+from .views.guards import csrf
 from sync.errors import AppError
 
 logger = logging.getLogger(__name__)
 PACKAGE_DIR = Path(__file__).resolve().parent
-csrf = CSRFProtect()
 babel = Babel()
 
 
@@ -29,23 +31,6 @@ def _asset_folder(name: str) -> str:
     """The installed copy (pos/templates, pos/static) if present, else the repository's top level."""
     installed = PACKAGE_DIR / name
     return str(installed if installed.is_dir() else PACKAGE_DIR.parent / name)
-
-
-def get_db() -> sqlite3.Connection:
-    """The request's connection to the stall's database, from the app's pool (pos/db.py
-    ConnectionPool: kept open, the last one used first) and back to it when the request ends."""
-    if "db" not in g:
-        from flask import current_app
-        g.db = current_app.extensions["market_pos_connections"].take()
-    return g.db
-
-
-def _close_db(_exc: BaseException | None) -> None:
-    conn = g.pop("db", None)
-    if conn is not None:
-        from flask import current_app
-        # a request never leaves a transaction open for the next one (give_back rolls it back)
-        current_app.extensions["market_pos_connections"].give_back(conn)
 
 
 def error_response(status: int, code: str, message: str) -> Any:
@@ -121,7 +106,7 @@ def _register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
         try:
-            stall_details = settings.stall_settings(get_db())
+            stall_details = settings.stall_settings(db.get_db())
         except sqlite3.Error:  # the error page must render even when the database cannot
             logger.exception("cannot read the stall settings")
             stall_details = {key: "" for key in settings.STALL_FIELDS}
@@ -163,12 +148,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     app.extensions["market_pos_connections"] = db.ConnectionPool(app.config["DATABASE"])
-    app.teardown_appcontext(_close_db)
+    app.teardown_appcontext(db.close_db)
 
-    from .views import api, auth, bank, day, printer, products, sales, sell, setup, tax
-    for module in (auth, sell, sales, day, products, setup, bank, printer, api, tax):
+    # Every blueprint of the stall, in one place.
+    for module in (auth, sell, sync_view, sales, day, products, setup, bank, printer, api, api_qr,
+                   tax):
         app.register_blueprint(module.bp)
-    csrf.exempt(api.bp)  # the API checks CSRF itself for cookie sessions; bearer tokens need none
+    for module in (api, api_qr):  # the API checks CSRF itself for cookie sessions (api_base)
+        csrf.exempt(module.bp)
     _register_error_handlers(app)
     _register_template_helpers(app)
     app.after_request(add_security_headers)

@@ -22,7 +22,7 @@ from typing import Any
 
 from . import journal, projections, qrpay
 from .db import write_transaction
-from .sales import current_business_day
+from .business_days import current_business_day
 from sync.protocol import utc_timestamp
 from sync.qrref import find_reference
 

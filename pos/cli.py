@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import stall
+from . import migrations, stall
 
 if TYPE_CHECKING:
     import subprocess
@@ -26,10 +26,9 @@ def _data_dir(data_dir: Path | None) -> Path:
 
 def _prepare(data_dir: Path) -> str:
     """stall.prepare, with a migration that cannot run here told as a message, not a trace."""
-    from . import db
     try:
         return stall.prepare(data_dir)
-    except db.MigrationError as exc:
+    except migrations.MigrationError as exc:
         raise click.ClickException(str(exc))
 
 
@@ -73,7 +72,7 @@ def _serve(data_dir: Path, host: str, port: int) -> None:
     from .printing.worker import PrintWorker
     from .printouts import render_job
     from .sync.worker import SyncWorker
-    from .db import MigrationError
+    from .migrations import MigrationError
     try:
         app = create_app({"DATA_DIR": data_dir})  # prepares the stall: migrations run here
     except MigrationError as exc:

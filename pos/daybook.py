@@ -15,7 +15,8 @@ from . import journal, projections
 from .db import write_transaction
 from sync.errors import Conflict, InvalidInput, NotFound
 from sync.money import parse_amount
-from .sales import current_business_day, day_totals
+from .business_days import current_business_day
+from .sales import day_totals
 from .text import clean_text
 from sync.protocol import utc_timestamp
 

@@ -1,27 +1,21 @@
-"""The stall's SQLite database: connections with the durability pragmas, and the runner of the
-schema migrations (one file each in pos/migrations/).
+"""The stall's SQLite database: connections with the durability pragmas, the pool the web app
+takes them from, and `get_db` for the request's connection (migrations: pos/migrations/).
 
 Every write that must be all-or-nothing goes through `write_transaction`, which takes the write lock
 up front (BEGIN IMMEDIATE) so that concurrent sales queue on the busy timeout instead of failing.
 """
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
+from flask import current_app, g
+
 
 BUSY_TIMEOUT_MS = 10_000
-migrations = Migrations("market-pos")
-
-
-class MigrationError(RuntimeError):
-    """A schema migration that cannot run on this machine now; the message says what to do."""
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
@@ -86,41 +80,17 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("COMMIT")
 
 
-def migrate(path: str | Path, *, stop_before: str | None = None) -> None:
-    """Apply every pending migration (or those before `stop_before`, for tests of old versions)."""
-    conn = connect(path)
-    try:
-        migrations.apply(sqlite_utils.Database(conn), stop_before=stop_before)
-    finally:
-        conn.close()
+def get_db() -> sqlite3.Connection:
+    """The request's connection to the stall's database, from the app's pool (`ConnectionPool`:
+    kept open, the last one used first) and back to it when the request ends (`close_db`)."""
+    if "db" not in g:
+        g.db = current_app.extensions["market_pos_connections"].take()
+    return g.db
 
 
-def migration_names() -> list[str]:
-    """Names of all migrations, oldest first."""
-    return [m.name for m in migrations._migrations]
-
-
-def require_room_to_rewrite(conn: sqlite3.Connection) -> None:
-    """Refuse, with a message a person can act on, a rewrite of the database's big tables when
-    the disk cannot hold it: the rewrite goes through the write-ahead log and then into the file,
-    so it may need about twice the database's size until the log is checkpointed. Refused, the
-    migration has changed nothing and runs at the next start."""
-    path = Path(conn.execute("PRAGMA database_list").fetchone()[2] or ".")
-    size = conn.execute("SELECT page_count * page_size FROM pragma_page_count(),"
-                        " pragma_page_size()").fetchone()[0]
-    needed = 2 * size + 2**20
-    free = shutil.disk_usage(path.parent).free
-    if free < needed:
-        raise MigrationError(
-            f"Not enough free disk space to upgrade the stall's database ({path}): the upgrade"
-            f" needs about {needed // 2**20} MB free and {free // 2**20} MB are. Nothing was"
-            " changed. Free some space (or move old backups away), then start again. / Không"
-            " đủ chỗ trống để nâng cấp dữ liệu của sạp; chưa có gì thay đổi. Hãy dọn bớt rồi"
-            " mở lại.")
-
-
-# The migrations, one file each in pos/migrations/, in order. Imported last: they use
-# write_transaction and require_room_to_rewrite above.
-from .migrations import register_all  # noqa: E402
-
-register_all(migrations)
+def close_db(_exc: BaseException | None) -> None:
+    """Give the request's connection back; a request never leaves a transaction open for the
+    next one (give_back rolls it back)."""
+    conn = g.pop("db", None)
+    if conn is not None:
+        current_app.extensions["market_pos_connections"].give_back(conn)

@@ -17,38 +17,13 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from . import bank_accounts, sales, settings, vietqr
+from . import bank_accounts, sales, vietqr
+from .qr_references import next_reference
 from .db import write_transaction
 from sync.errors import Conflict, InvalidInput, NotFound
 from sync.protocol import utc_timestamp
-from sync.qrref import UNPAIRED_CODE, format_reference, stall_id_of
 
-KEY_STALL_CODE = "payment_code"       # from the provincial server, e.g. "SAP12"
-KEY_LAST_NUMBER = "qr_last_number"
 STATES = ("pending", "recorded", "cancelled")
-
-
-def stall_code(conn: sqlite3.Connection) -> str:
-    """This stall's code from the provincial server, or SAP0 before pairing."""
-    code = settings.read(conn, KEY_STALL_CODE) or ""
-    return code if stall_id_of(code) else UNPAIRED_CODE
-
-
-def next_reference(conn: sqlite3.Connection) -> str:
-    """Take the next payment reference; call inside a write transaction."""
-    number = int(settings.read(conn, KEY_LAST_NUMBER) or "0") + 1
-    settings.write(conn, KEY_LAST_NUMBER, str(number))
-    return format_reference(stall_code(conn), number)
-
-
-def reference_and_account(conn: sqlite3.Connection, reference: str | None) -> dict[str, Any]:
-    """For a QR payment recorded through the API without a code on screen: its reference (the
-    caller's, or the next one) and the default account, if the vendor has one."""
-    details: dict[str, Any] = {"reference": reference or next_reference(conn)}
-    account = bank_accounts.default_account(conn)
-    if account:
-        details.update(bank_bin=account["bank_bin"], account=account["account"])
-    return details
 
 
 def _qr_part(payments: list[dict[str, Any]]) -> int:

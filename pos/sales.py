@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from . import journal, projections
+from .business_days import current_business_day, day_is_closed
+from .qr_references import reference_and_account
 from .db import write_transaction
 from sync.errors import Conflict, InvalidInput, NotFound
-from sync.localtime import business_day
 from sync.money import line_amount, parse_amount, parse_quantity, quantity_text
 from .tax import invoices as tax_invoices
 from .text import clean_text
@@ -136,23 +136,6 @@ def _check_payments(raw_payments: Any, total: int) -> list[dict[str, Any]]:
     return payments
 
 
-def current_business_day(conn: sqlite3.Connection, at: str) -> str:
-    """The business day an entry made at `at` belongs to: its calendar day in Vietnam, or the day
-    after the last closed day once the vendor has closed today (sales after a Z go to tomorrow)."""
-    day = business_day(at)
-    row = conn.execute("SELECT MAX(business_day) FROM day_closes").fetchone()
-    last_closed = row[0] if row else None
-    if last_closed and day <= last_closed:
-        day = (date.fromisoformat(last_closed) + timedelta(days=1)).isoformat()
-    return day
-
-
-def day_is_closed(conn: sqlite3.Connection, day: str) -> bool:
-    """Whether the day has its Z report."""
-    return conn.execute("SELECT 1 FROM day_closes WHERE business_day = ?", (day,)).fetchone() \
-        is not None
-
-
 def prepare_sale(conn: sqlite3.Connection, request: Any) -> dict[str, Any]:
     """Check a sale request against the catalogue without writing anything: its lines, total
     and payments, or InvalidInput. A QR code is shown only for a sale that would be accepted."""
@@ -208,12 +191,11 @@ def write_sale(conn: sqlite3.Connection, device_id: str, request: Any, sold_by: 
 def _qr_details(conn: sqlite3.Connection, payment: dict[str, Any],
                 qr: dict[str, Any] | None) -> dict[str, Any]:
     """Reference, bank and account of a QR payment, and who confirmed the money arrived."""
-    from . import qrpay  # qrpay builds on this module
     if qr is not None:
         details = {k: qr[k] for k in ("reference", "bank_bin", "account") if qr.get(k)}
         details["confirmed_by"] = qr.get("confirmed_by", "vendor")
         return details
-    return {**qrpay.reference_and_account(conn, payment.get("reference")),
+    return {**reference_and_account(conn, payment.get("reference")),
             "confirmed_by": "vendor"}
 
 

@@ -6,7 +6,7 @@ import secrets
 import uuid
 from pathlib import Path
 
-from . import db, settings
+from . import db, migrations, settings
 
 DATABASE_NAME = "pos.sqlite3"
 
@@ -36,7 +36,7 @@ def prepare(data_dir: Path) -> str:
     if not secret_file.exists():
         secret_file.write_text(secrets.token_hex(32))
         secret_file.chmod(0o600)
-    db.migrate(database_path(data_dir))
+    migrations.migrate(database_path(data_dir))
     conn = db.connect(database_path(data_dir))
     try:
         with db.write_transaction(conn):

@@ -33,7 +33,7 @@ from tests.conftest import OWNER_PIN, connect  # noqa: E402
 from tests.test_browser import (  # noqa: E402,F401  (browser, dialogs, page are fixtures)
     BY_UNIT, HEIGHT, SCREENSHOTS, WIDTH, all_sales, browser, dialogs, page, products_by_name,
     record_sale_in_db, unlock, vnd)
-from pos import daybook, printouts, sales  # noqa: E402
+from pos import business_days, daybook, printouts, sales  # noqa: E402
 from pos.printing import queue as print_queue  # noqa: E402
 from pos.printing.config import PrinterConfig  # noqa: E402
 from pos.printing.escpos import DLE_EOT_PAPER  # noqa: E402
@@ -83,7 +83,7 @@ def day_text(day: str) -> str:
 def current_day(app: Any) -> str:
     conn = connect(app)
     try:
-        return sales.current_business_day(conn, utc_timestamp())
+        return business_days.current_business_day(conn, utc_timestamp())
     finally:
         conn.close()
 
@@ -235,7 +235,7 @@ def test_close_day_with_shortfall_then_next_day(app: Any, live_server: str,
         assert (z["business_day"], z["z_number"], z["counted_cash"], z["difference"]) == (
             day, 1, counted, -5_000)
         assert z["cash_drawer"]["expected"] == expected and z["closed_by"] == "owner"
-        assert sales.current_business_day(conn, utc_timestamp()) == next_day
+        assert business_days.current_business_day(conn, utc_timestamp()) == next_day
     finally:
         conn.close()
 

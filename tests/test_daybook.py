@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from pos import daybook, journal, sales
+from pos import business_days, daybook, journal, sales
 from sync.errors import Conflict, InvalidInput
 from sync.protocol import utc_timestamp
 
@@ -23,7 +23,7 @@ def device(app):
 
 
 def test_x_report_and_expected_cash(conn, device):
-    day = sales.current_business_day(conn, utc_timestamp())
+    day = business_days.current_business_day(conn, utc_timestamp())
     daybook.record_cash_move(conn, device, "float", 200000, "", "owner")
     _sell(conn, device, tendered=50000)                 # 20.000, change 30.000
     _sell(conn, device, method="qr")                    # 20.000 by transfer
@@ -44,7 +44,7 @@ def test_x_report_and_expected_cash(conn, device):
 
 
 def test_close_day_freezes_a_numbered_z(conn, device, app):
-    day = sales.current_business_day(conn, utc_timestamp())
+    day = business_days.current_business_day(conn, utc_timestamp())
     daybook.record_cash_move(conn, device, "float", 100000, "", "owner")
     _sell(conn, device, tendered=20000)
     z = daybook.close_day(conn, device, day, 118000, "owner")
@@ -89,7 +89,7 @@ def test_bad_cash_moves(conn, device, move, amount, reason):
 
 
 def test_z_report_is_stored_in_the_journal(conn, device):
-    day = sales.current_business_day(conn, utc_timestamp())
+    day = business_days.current_business_day(conn, utc_timestamp())
     z = daybook.close_day(conn, device, day, 0, "owner")
     payload = json.loads(conn.execute("SELECT payload FROM journal WHERE seq = ?",
                                       (z["seq"],)).fetchone()[0])

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from pos import db, journal, sales
+from pos import migrations
 from pos.migrations import migration_modules
 from sync.localtime import business_day
 from tests.harness import stall_schema
@@ -18,7 +19,7 @@ SHIPPED = ["0001_journal", "0002_catalog_and_sales", "0003_access", "0004_day_to
 
 
 def test_migrations_are_append_only():
-    assert db.migration_names()[:len(SHIPPED)] == SHIPPED
+    assert migrations.migration_names()[:len(SHIPPED)] == SHIPPED
 
 
 def test_the_schema_is_what_the_inline_migrations_made():
@@ -31,16 +32,16 @@ def test_the_schema_is_what_the_inline_migrations_made():
 
 
 def test_migration_files_are_found_in_order():
-    assert db.migration_names() == migration_modules()
-    assert db.migration_names()[-2:] == ["0013_pin_guard_lockouts", "0014_api_token_ids"]
-    transactional = {m.name: m.transactional for m in db.migrations._migrations}
+    assert migrations.migration_names() == migration_modules()
+    assert migrations.migration_names()[-2:] == ["0013_pin_guard_lockouts", "0014_api_token_ids"]
+    transactional = {m.name: m.transactional for m in migrations.RUNNER._migrations}
     assert [name for name, yes in transactional.items() if not yes] == [
         "0007_catalogue_from_server", "0011_lines_and_payments_without_rowid",
         "0012_sale_rows_keyed_by_seq"]
 
 
 def test_pragmas(tmp_path):
-    db.migrate(tmp_path / "x.db")
+    migrations.migrate(tmp_path / "x.db")
     conn = db.connect(tmp_path / "x.db")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
@@ -50,15 +51,15 @@ def test_pragmas(tmp_path):
 
 def test_migrating_twice_changes_nothing(tmp_path):
     path = tmp_path / "x.db"
-    db.migrate(path)
+    migrations.migrate(path)
     schema = db.connect(path).execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
-    db.migrate(path)
+    migrations.migrate(path)
     assert db.connect(path).execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() \
         == schema
 
 
 def test_strict_tables_check_values(tmp_path):
-    db.migrate(tmp_path / "x.db")
+    migrations.migrate(tmp_path / "x.db")
     conn = db.connect(tmp_path / "x.db")
     with pytest.raises(sqlite3.IntegrityError):
         conn.execute("INSERT INTO payments (sale_seq, line_no, method, amount, tendered,"
@@ -101,18 +102,18 @@ def _write_version_data(conn, applied):
                          (business_day(entry.at),))
 
 
-@pytest.mark.parametrize("stop_before", db.migration_names()[1:])
+@pytest.mark.parametrize("stop_before", migrations.migration_names()[1:])
 def test_migrating_from_every_earlier_version(tmp_path, stop_before):
     path = tmp_path / "old.db"
-    db.migrate(path, stop_before=stop_before)
+    migrations.migrate(path, stop_before=stop_before)
     conn = db.connect(path)
     applied = {r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")}
     assert stop_before not in applied
     _write_version_data(conn, applied)
     entries_before = conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0]
-    db.migrate(path)
+    migrations.migrate(path)
     assert {r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")} \
-        == set(db.migration_names())
+        == set(migrations.migration_names())
     assert conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0] == entries_before
     assert journal.verify(conn, DEVICE).ok
     assert conn.execute("SELECT value FROM settings WHERE key = 'vendor_name'").fetchone()[0] \
@@ -148,21 +149,21 @@ def test_a_rewrite_the_disk_cannot_hold_is_refused_and_changes_nothing(tmp_path,
     from collections import namedtuple
 
     path = tmp_path / "old.db"
-    db.migrate(path, stop_before="0012_sale_rows_keyed_by_seq")
+    migrations.migrate(path, stop_before="0012_sale_rows_keyed_by_seq")
     conn = db.connect(path)
     _write_version_data(conn, {r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")})
     schema = conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
     conn.close()
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda _path: usage(10**9, 10**9 - 4096, 4096))
-    with pytest.raises(db.MigrationError, match="Not enough free disk space"):
-        db.migrate(path)
+    with pytest.raises(migrations.MigrationError, match="Not enough free disk space"):
+        migrations.migrate(path)
     conn = db.connect(path)
     assert conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == schema
     assert "0012_sale_rows_keyed_by_seq" not in {
         r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")}
     monkeypatch.undo()
-    db.migrate(path)
+    migrations.migrate(path)
     assert journal.verify(conn, DEVICE).ok
     assert conn.execute("SELECT COUNT(*) FROM sale_lines WHERE sale_seq > 0").fetchone()[0] == 2
 
@@ -176,7 +177,7 @@ def test_the_cli_tells_a_refused_migration_plainly(tmp_path, monkeypatch):
     from pos import cli, stall
     stall_dir = tmp_path / "stall"
     stall_dir.mkdir()
-    db.migrate(stall.database_path(stall_dir), stop_before="0012_sale_rows_keyed_by_seq")
+    migrations.migrate(stall.database_path(stall_dir), stop_before="0012_sale_rows_keyed_by_seq")
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda _path: usage(10**9, 10**9 - 4096, 4096))
     for command in (["verify"], ["serve", "--port", "0"]):   # serve stops before it serves

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from pos import bankcheck, catalog, daybook, db, journal, sales
+from pos import bankcheck, business_days, catalog, daybook, db, journal, sales
 from pos.app import create_app
 from sync.errors import Conflict, InvalidInput
 from sync.numbers import MAX_AMOUNT
@@ -209,7 +209,7 @@ def run(ends: Ends, plan: list[tuple[Any, ...]]) -> None:
         elif kind == "cash_move":
             daybook.record_cash_move(conn, device, action[1], action[2], "Tiền lẻ", "owner")
         elif kind == "day_close":
-            day = sales.current_business_day(conn, utc_timestamp())
+            day = business_days.current_business_day(conn, utc_timestamp())
             daybook.close_day(conn, device, day, action[1], "owner")
         elif kind == "product":
             catalog.save_product(conn, device, {"name": f"{action[1]} {number}", "unit": "kg",

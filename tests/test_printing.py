@@ -21,6 +21,7 @@ import pytest
 from PIL import Image
 
 from pos import db, sales, settings
+from pos import migrations
 from sync.errors import Conflict, InvalidInput, NotFound
 from pos.printing import queue as print_queue
 from pos.printing.backends import Rendered
@@ -233,7 +234,7 @@ def wait_for(predicate: Any, timeout: float = DEADLINE) -> bool:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     path = tmp_path / "pos.sqlite3"
-    db.migrate(path)
+    migrations.migrate(path)
     return path
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pos import daybook, sales
+from pos import business_days, daybook, sales
 from pos.printing import queue as print_queue
 from pos.printing.backends import Rendered
 from pos.printing.config import PrinterConfig
@@ -113,7 +113,7 @@ def test_worker_prints_a_real_receipt_through_lp(app, conn, tmp_path, monkeypatc
     sale = sales.record_sale(conn, app.config["DEVICE_ID"], CASH_SALE, "owner")
     print_queue.enqueue(conn, "receipt", sale["id"])
     print_queue.enqueue(conn, "selftest")
-    day = sales.current_business_day(conn, sale["at"])
+    day = business_days.current_business_day(conn, sale["at"])
     print_queue.enqueue(conn, "report", f"x:{day}")
     worker = PrintWorker(app.config["DATABASE"], render_job)
     try:
@@ -141,7 +141,7 @@ def test_report_pdfs(owner, app, conn, tmp_path):
     assert x.status_code == 200 and abs(page_width_mm(x.data, tmp_path) - 80) < 0.2
     text = pdf_text(x.data, tmp_path)
     assert "BÁO CÁO X" in text and "Tiền lẻ đầu ngày" in text and "445.000 ₫" in text
-    day = sales.current_business_day(conn, sales.list_sales(conn, since_seq=0)[0]["at"])
+    day = business_days.current_business_day(conn, sales.list_sales(conn, since_seq=0)[0]["at"])
     z = daybook.close_day(conn, device, day, 440000, "owner")
     a4 = owner.get(f"/day/report.pdf?z={z['z_number']}&paper=A4&lang=en")
     assert abs(page_width_mm(a4.data, tmp_path) - 210) < 0.5

@@ -241,13 +241,13 @@ def test_bad_statement_is_refused_and_changes_nothing(api, account, conn):
 
 
 def test_reference_numbers_follow_the_stall_code(conn):
-    from pos import settings
+    from pos import qr_references, settings
     from pos.db import write_transaction
     with write_transaction(conn):
-        settings.write(conn, qrpay.KEY_STALL_CODE, "SAP12")
-        settings.write(conn, qrpay.KEY_LAST_NUMBER, "9999")
-        assert qrpay.next_reference(conn) == "SAP12 0001"   # cycles after 9999
-        assert qrpay.next_reference(conn) == "SAP12 0002"
+        settings.write(conn, qr_references.KEY_STALL_CODE, "SAP12")
+        settings.write(conn, qr_references.KEY_LAST_NUMBER, "9999")
+        assert qr_references.next_reference(conn) == "SAP12 0001"   # cycles after 9999
+        assert qr_references.next_reference(conn) == "SAP12 0002"
 
 
 def test_day_report_lists_qr_payments_by_state(app, api, owner, account, conn, tmp_path):

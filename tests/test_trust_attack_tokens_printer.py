@@ -25,6 +25,7 @@ from flask.testing import FlaskClient
 from PIL import Image
 
 from pos import access, db, stall
+from pos import migrations
 from pos.printing import queue as print_queue
 from pos.printing.backends import Rendered
 from pos.printing.config import PrinterConfig
@@ -109,7 +110,7 @@ def test_cli_revoking_a_token_twice_says_it_is_already_revoked(data_dir: Path) -
 
 def test_tokens_issued_before_the_upgrade_keep_working_and_can_be_revoked(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
-    db.migrate(path, stop_before="0014_api_token_ids")
+    migrations.migrate(path, stop_before="0014_api_token_ids")
     conn = db.connect(path)
     try:
         old = {}
@@ -120,7 +121,7 @@ def test_tokens_issued_before_the_upgrade_keep_working_and_can_be_revoked(tmp_pa
                          (hashlib.sha256(token.encode()).hexdigest(), label,
                           f"2026-01-0{len(old)}T00:00:00.000Z"))
         conn.commit()
-        db.migrate(path)
+        migrations.migrate(path)
         assert [t["label"] for t in access.list_tokens(conn)] == ["first", "second"]
         assert access.token_is_valid(conn, old["first"])
         access.revoke_token(conn, access.list_tokens(conn)[0]["id"])

@@ -23,6 +23,7 @@ import pytest
 import requests
 
 from pos import access, backup, db, journal, sales, stall
+from pos import migrations
 from sync.localtime import business_day
 from sync.money import line_amount, parse_quantity
 from tests import payload_examples as examples
@@ -131,7 +132,7 @@ DEVICE = "7d1e3c2a-0000-4000-8000-00000000c0de"
 
 def old_stall(path: Path, sales_count: int) -> None:
     """A stall database of the version before the day counters, with many sales to migrate."""
-    db.migrate(path, stop_before="0004_day_totals")
+    migrations.migrate(path, stop_before="0004_day_totals")
     conn = db.connect(path)
     with db.write_transaction(conn):
         conn.execute("INSERT INTO settings VALUES ('device_id', ?)", (DEVICE,))
@@ -169,7 +170,7 @@ import sys, time
 from pathlib import Path
 from pos import db, stall
 target = sys.argv[2]
-for migration in db.migrations._migrations:
+for migration in migrations.RUNNER._migrations:
     if migration.name == target:
         work = migration.fn
         def paused(database, work=work):
@@ -185,7 +186,7 @@ print("finished", flush=True)
 def test_sigkill_inside_each_schema_migration(tmp_path: Path) -> None:
     template = tmp_path / "old.sqlite3"
     old_stall(template, 5000)
-    pending = db.migration_names()[3:]
+    pending = migrations.migration_names()[3:]
     for name in pending:
         data = tmp_path / name
         data.mkdir()
@@ -201,13 +202,13 @@ def test_sigkill_inside_each_schema_migration(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         applied = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
         conn.close()
-        assert name not in applied and applied == db.migration_names()[:len(applied)]
+        assert name not in applied and applied == migrations.migration_names()[:len(applied)]
         market_pos("verify", "--data", str(data))   # the restart finishes the migrations
         assert whole_database_problems(path, {}) == []
         conn = db.connect(path)
         assert conn.execute("SELECT COUNT(*) FROM sales").fetchone()[0] == 5000
         assert [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")] \
-            == db.migration_names()
+            == migrations.migration_names()
         conn.close()
     write_figures("crash_migration", {"kills": len(pending), "migrations_killed": pending,
                                       "sales_migrated_each_time": 5000, "lost": 0})

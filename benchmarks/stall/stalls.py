@@ -21,6 +21,7 @@ from typing import Any, Iterator
 import requests
 
 from pos import access, catalog, db, demo, settings, stall
+from pos import migrations
 from sync.money import line_amount
 from sync.protocol import GENESIS_HASH, canonical_json, entry_hash_canonical, new_entry_id
 
@@ -104,7 +105,7 @@ def cached_journal(sales: int) -> Path:
     and brought up to the current schema (a new migration changes what a sale stores)."""
     path = CACHE / f"journal-{sales}-v{BUILDER_VERSION}.sqlite3"
     if path.exists():
-        db.migrate(path)
+        migrations.migrate(path)
         return path
     CACHE.mkdir(parents=True, exist_ok=True)
     folder = CACHE / f"building-{sales}-{os.getpid()}"

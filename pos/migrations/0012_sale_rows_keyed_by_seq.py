@@ -8,7 +8,8 @@ import sqlite3
 
 import sqlite_utils
 
-from ..db import require_room_to_rewrite, write_transaction
+from ..db import write_transaction
+from . import require_room_to_rewrite
 
 
 # It runs its own transaction (a table rebuild with foreign keys off, which SQLite

@@ -6,7 +6,7 @@ import logging
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from pos import catalog, qrpay, settings
+from pos import catalog, qr_references, settings
 from sync.qrref import stall_id_of
 
 from .errors import SyncRefused, SyncRetryable
@@ -64,4 +64,4 @@ def store_stall_details(conn: sqlite3.Connection, stall: dict[str, Any]) -> None
             settings.write(conn, setting, value)
     code = stall.get("payment_code")
     if isinstance(code, str) and stall_id_of(code):
-        settings.write(conn, qrpay.KEY_STALL_CODE, code)
+        settings.write(conn, qr_references.KEY_STALL_CODE, code)

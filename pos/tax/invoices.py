@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import journal
 from .. import settings as stall_settings
+from ..business_days import current_business_day
 from ..db import write_transaction
 from sync.errors import Conflict, InvalidInput, NotFound
 from sync.money import line_amount, parse_amount, parse_quantity
@@ -236,7 +237,6 @@ def issue_correction(conn: sqlite3.Connection, device_id: str, code: str, reques
     total = sum(line["amount"] for line in lines)
     if abs(total) > MAX_AMOUNT:  # the payload contract's bound (sync/payloads)
         raise InvalidInput(_l("The amount is too large."), field="lines", code="total_too_large")
-    from ..sales import current_business_day  # sales builds on this module
     with write_transaction(conn):
         at = utc_timestamp()
         business_day = current_business_day(conn, at)

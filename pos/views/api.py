@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, session
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_babel import gettext as _
 
-from .. import access, catalog, daybook, openapi, printouts, sales, settings
+from .. import business_days, catalog, daybook, openapi, printouts, sales, settings
 from ..printing import queue as print_queue
 from ..printing.config import PrinterConfig
 from ..printing.messages import message_text
@@ -15,62 +15,16 @@ from ..printing.status import printer_status
 from ..tax import invoices as tax_invoices
 from ..tax import settings as tax_settings
 from ..sync.state import read_state
-from sync.numbers import NumberRefused, loads_json, whole_number
+from sync.numbers import NumberRefused, whole_number
 from sync.protocol import utc_timestamp
-from ..app import csrf, get_db
+from ..db import get_db
 from ..db import write_transaction
-from sync.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
-from .guards import is_owner_now
+from sync.errors import Conflict, InvalidInput
+from .api_base import authenticate, json_object, read_json, require_owner
 from .sync import trigger as trigger_sync
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-
-def read_json() -> Any:
-    """Parse the body exactly: decimals as Decimal (never float), every number bounded by its text
-    before it is built (sync.numbers); malformed JSON or a refused number is a clear 400."""
-    raw = request.get_data(cache=False)
-    try:
-        return loads_json(raw.decode("utf-8"))
-    except NumberRefused:
-        raise InvalidInput(_("A number in the request is too long or too large: amounts are whole "
-                             "đồng, such as 15000, and quantities such as 1.5."),
-                           code="bad_number") from None
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise InvalidInput(_("The request body is not valid JSON."), code="malformed_json")
-
-
-def _json_object() -> dict[str, Any]:
-    """The body as a JSON object, or a clear 400."""
-    body = read_json()
-    if not isinstance(body, dict):
-        raise InvalidInput(_("The request must be a JSON object."))
-    return body
-
-
-@bp.before_request
-def authenticate() -> None:
-    """Accept a bearer token, or an unlocked session (with its CSRF token for writes)."""
-    if request.endpoint == "api.openapi_document":
-        return
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        if not access.token_is_valid(get_db(), header[7:].strip()):
-            raise NotAuthenticated(_("The API token is not valid."), code="bad_token")
-        g.api_role, g.api_owner = "api", True
-        return
-    if session.get("role") in access.ROLES:
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            csrf.protect()
-        g.api_role, g.api_owner = session["role"], is_owner_now()
-        return
-    raise NotAuthenticated(_("Unlock the stall or send an API token."))
-
-
-def _require_owner() -> None:
-    if not g.api_owner:
-        raise Forbidden(_("Only the owner can do this. Ask the owner to enter the PIN."),
-                        code="owner_required")
+bp.before_request(authenticate)
 
 
 def _device_id() -> str:
@@ -137,7 +91,7 @@ def print_receipt(sale_id: str) -> Any:
     """Queue the sale's receipt for the printer (copy=true for a reprint, marked BẢN SAO)."""
     conn = get_db()
     sales.get_sale(conn, sale_id)
-    body = _json_object() if request.content_length else {}
+    body = json_object() if request.content_length else {}
     copy = body.get("copy", False)
     if not isinstance(copy, bool):
         raise InvalidInput(_("copy must be true or false."), field="copy")
@@ -162,8 +116,8 @@ def printer_state() -> Any:
 @bp.post("/sales/<sale_id>/void")
 def void_sale(sale_id: str) -> Any:
     """Void a sale with a reason."""
-    _require_owner()
-    body = _json_object()
+    require_owner()
+    body = json_object()
     return jsonify(sales.void_sale(get_db(), _device_id(), sale_id, body.get("reason"),
                                    voided_by=g.api_role))
 
@@ -177,8 +131,8 @@ def list_products() -> Any:
 @bp.post("/products")
 def create_product() -> Any:
     """Add a product."""
-    _require_owner()
-    body = _json_object()
+    require_owner()
+    body = json_object()
     return jsonify(catalog.save_product(get_db(), _device_id(), body)), 201
 
 
@@ -191,8 +145,8 @@ def get_product(product_id: int) -> Any:
 @bp.patch("/products/<int:product_id>")
 def update_product(product_id: int) -> Any:
     """Change a product (price, name, active...)."""
-    _require_owner()
-    body = _json_object()
+    require_owner()
+    body = json_object()
     return jsonify(catalog.save_product(get_db(), _device_id(), body, product_id))
 
 
@@ -206,8 +160,8 @@ def get_settings() -> Any:
 @bp.patch("/settings")
 def patch_settings() -> Any:
     """Change some stall settings."""
-    _require_owner()
-    body = _json_object()
+    require_owner()
+    body = json_object()
     tax_changes = body.pop("tax", None)
     clean = settings.validate_stall(body)
     conn = get_db()
@@ -224,8 +178,8 @@ def patch_settings() -> Any:
 @bp.post("/cash-moves")
 def create_cash_move() -> Any:
     """Record an opening float, cash in or cash out."""
-    _require_owner()
-    body = _json_object()
+    require_owner()
+    body = json_object()
     move = daybook.record_cash_move(get_db(), _device_id(), body.get("type"), body.get("amount"),
                                     body.get("reason"), g.api_role)
     return jsonify(move), 201
@@ -235,7 +189,7 @@ def create_cash_move() -> Any:
 def x_report() -> Any:
     """The figures of a business day so far (today's by default)."""
     conn = get_db()
-    day = request.args.get("day") or sales.current_business_day(conn, utc_timestamp())
+    day = request.args.get("day") or business_days.current_business_day(conn, utc_timestamp())
     try:
         date.fromisoformat(day)
     except ValueError:
@@ -246,10 +200,10 @@ def x_report() -> Any:
 @bp.post("/day-close")
 def close_day() -> Any:
     """Close the current business day with the counted cash (Z report)."""
-    _require_owner()
-    body = _json_object()
+    require_owner()
+    body = json_object()
     conn = get_db()
-    day = sales.current_business_day(conn, utc_timestamp())
+    day = business_days.current_business_day(conn, utc_timestamp())
     return jsonify(daybook.close_day(conn, _device_id(), day, body.get("counted_cash"),
                                      g.api_role)), 201
 
@@ -272,5 +226,3 @@ def sync_now() -> Any:
     started = trigger_sync(current_app.config["DATABASE"])
     return jsonify({"sync": started, **read_state(get_db()).to_dict()}), 202
 
-
-from . import api_qr  # noqa: E402,F401  (QR-transfer routes on this blueprint)

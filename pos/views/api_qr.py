@@ -1,21 +1,24 @@
 """The JSON API of QR transfers: pending codes, confirming, the bank's word, receiving accounts.
 
-These routes belong to the `api` blueprint (same authentication: a bearer token, or an unlocked
-session with its CSRF token); they live here to keep pos/views/api.py about sales and settings.
+Their own blueprint under /api, with the same authentication as pos/views/api.py (a bearer
+token, or an unlocked session with its CSRF token: api_base.authenticate).
 """
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_babel import gettext as _
 
 from .. import bank_accounts, bankcheck, printouts, qrpay, statement, vietqr
 from ..printing import queue as print_queue
 from ..printing.config import PrinterConfig
-from ..app import get_db
+from ..db import get_db
 from sync.errors import InvalidInput
-from .api import _json_object, _require_owner, bp, read_json
+from .api_base import authenticate, json_object, read_json, require_owner
+
+bp = Blueprint("api_qr", __name__, url_prefix="/api")
+bp.before_request(authenticate)
 
 
 def _device_id() -> str:
@@ -85,8 +88,8 @@ def list_bank_accounts() -> Any:
 @bp.post("/bank-accounts")
 def add_bank_account() -> Any:
     """Add a receiving account (owner)."""
-    _require_owner()
-    body = _json_object()
+    require_owner()
+    body = json_object()
     for key in ("is_card", "default"):
         if not isinstance(body.get(key, False), bool):
             raise InvalidInput(_("%(name)s must be true or false.", name=key), field=key)
@@ -105,7 +108,7 @@ def bank_checks() -> Any:
 @bp.post("/bank/statement")
 def import_statement() -> Any:
     """Reconcile QR payments from a bank statement CSV (the body, or a file field `statement`)."""
-    _require_owner()
+    require_owner()
     upload = request.files.get("statement")
     data = upload.read(statement.MAX_BYTES + 1) if upload else request.get_data(cache=False)
     return jsonify(reconcile(data)), 200

@@ -9,7 +9,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from .. import access
 from sync.web import LANGUAGES
 
-from ..app import get_db
+from ..db import get_db
 from sync.errors import AppError
 from .guards import OWNER_OVERRIDE_SECONDS, safe_next
 

@@ -8,7 +8,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from .. import bank_accounts, bankcheck, settings, standee
-from ..app import get_db
+from ..db import get_db
 from sync.errors import AppError, InvalidInput
 from .api_qr import reconcile
 from .guards import owner_required

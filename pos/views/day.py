@@ -5,8 +5,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
-from .. import daybook, sales
-from ..app import get_db
+from .. import business_days, daybook
+from ..db import get_db
 from sync.errors import AppError
 from .guards import owner_required
 from sync.protocol import utc_timestamp
@@ -15,7 +15,7 @@ bp = Blueprint("day", __name__, url_prefix="/day")
 
 
 def _current_day() -> str:
-    return sales.current_business_day(get_db(), utc_timestamp())
+    return business_days.current_business_day(get_db(), utc_timestamp())
 
 
 def _actor() -> str:

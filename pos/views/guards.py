@@ -7,11 +7,14 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from flask import redirect, request, session, url_for
+from flask_wtf.csrf import CSRFProtect
 
 from .. import access
-from ..app import get_db
+from ..db import get_db
 
 OWNER_OVERRIDE_SECONDS = 120
+# Forms carry a CSRF token (the factory initialises this; the API checks it for cookie sessions).
+csrf = CSRFProtect()
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

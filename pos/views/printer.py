@@ -7,12 +7,12 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import daybook, printouts, qrpay, sales, settings
+from .. import business_days, daybook, printouts, qrpay, sales, settings
 from ..printing import queue as print_queue
 from ..printing.config import BACKENDS, PrinterConfig
 from ..printing.messages import message_text
 from ..printing.status import printer_status
-from ..app import get_db
+from ..db import get_db
 from ..db import write_transaction
 from sync.errors import AppError, InvalidInput
 from sync.numbers import whole_number_or_none
@@ -129,7 +129,7 @@ def print_view(sale_id: str) -> Any:
 def bill_print_view(pending_id: str) -> Any:
     """An unpaid bill with its transfer code, for the browser's print dialog."""
     qrpay.get(get_db(), pending_id)
-    pdf_url = url_for("api.qr_payment_bill", pending_id=pending_id)
+    pdf_url = url_for("api_qr.qr_payment_bill", pending_id=pending_id)
     return render_template("pos/print_view.html", pdf_url=pdf_url,
                            back=safe_next(request.args.get("back"), url_for("sell.index")))
 
@@ -184,7 +184,7 @@ def _report_ref(conn: Any) -> str:
             raise InvalidInput(_("Unknown report."))
         daybook.z_report(conn, number)  # 404 for an unknown number
         return f"z:{number}"
-    day = request.values.get("day") or sales.current_business_day(conn, utc_timestamp())
+    day = request.values.get("day") or business_days.current_business_day(conn, utc_timestamp())
     try:
         date.fromisoformat(day)
     except ValueError:

@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from .. import catalog
-from ..app import get_db
+from ..db import get_db
 from sync.errors import AppError
 from .guards import is_owner_now, login_required, owner_required
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
-from .. import daybook, sales
+from .. import business_days, daybook, sales
 from sync.protocol import utc_timestamp
-from ..app import get_db
+from ..db import get_db
 from sync.errors import AppError
 from .guards import is_owner_now, login_required, owner_required
 
@@ -20,7 +20,7 @@ bp = Blueprint("sales", __name__, url_prefix="/sales")
 def day() -> Any:
     """List the sales of a business day (today by default) with its totals."""
     conn = get_db()
-    current = sales.current_business_day(conn, utc_timestamp())
+    current = business_days.current_business_day(conn, utc_timestamp())
     day = request.args.get("day") or current
     try:
         date.fromisoformat(day)
@@ -38,7 +38,7 @@ def detail(sale_id: str) -> Any:
     """Show one sale."""
     sale = sales.get_sale(get_db(), sale_id)
     return render_template("pos/sale.html", sale=sale, can_void=is_owner_now(),
-                           day_closed=sales.day_is_closed(get_db(), sale["business_day"]))
+                           day_closed=business_days.day_is_closed(get_db(), sale["business_day"]))
 
 
 @bp.route("/<sale_id>/void", methods=["GET", "POST"])

@@ -5,15 +5,14 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from .. import bankcheck, catalog, sales
+from .. import bankcheck, business_days, catalog, sales
 from sync.protocol import utc_timestamp
-from ..app import get_db
+from ..db import get_db
 from . import printer as printer_view
 from . import sync as sync_view
 from .guards import login_required
 
 bp = Blueprint("sell", __name__)
-bp.register_blueprint(sync_view.bp)  # /sync…: reached from the sell screen's sync indicator
 BANKNOTES = (10_000, 20_000, 50_000, 100_000, 200_000, 500_000)
 
 
@@ -24,7 +23,7 @@ def index() -> Any:
     conn = get_db()
     products = catalog.list_products(conn, active_only=True)
     categories = sorted({p["category"] for p in products if p["category"]})
-    day = sales.current_business_day(conn, utc_timestamp())
+    day = business_days.current_business_day(conn, utc_timestamp())
     return render_template("pos/sell.html", products=products, categories=categories,
                            banknotes=BANKNOTES, printer=printer_view.status_for_screen(),
                            sync=sync_view.current_screen_state(),

@@ -8,7 +8,7 @@ from flask import (Blueprint, current_app, flash, redirect, render_template, req
 from flask_babel import gettext as _
 
 from .. import access, settings
-from ..app import get_db
+from ..db import get_db
 from ..db import write_transaction
 from sync.errors import AppError, Forbidden, InvalidInput
 from . import sync as sync_view

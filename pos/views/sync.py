@@ -17,7 +17,7 @@ from .. import settings
 from sync.errors import Conflict
 from sync.web import wants_json
 
-from ..app import get_db
+from ..db import get_db
 from ..sync.bundles import export_bundle
 from ..sync.client import SyncClient
 from ..sync.errors import SyncError
@@ -203,7 +203,7 @@ def sync_now() -> Any:
     if wants_json():
         return jsonify({"sync": started, "state": current_screen_state()}), 202
     flash(_("Syncing…"))
-    return redirect(request.referrer or url_for("sell.sync.page"))
+    return redirect(request.referrer or url_for("sync.page"))
 
 
 @bp.post("/sync/bundle")

@@ -11,7 +11,7 @@ from flask import (Blueprint, Response, current_app, flash, jsonify, redirect,
 from flask_babel import gettext as _
 
 from .. import catalog
-from ..app import get_db
+from ..db import get_db
 from ..db import write_transaction
 from sync.errors import AppError, InvalidInput, NotFound
 from sync.localtime import format_day, today

@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pos import db
+from pos import migrations
 
 
 def _dump(path: Path) -> str:
@@ -33,12 +33,12 @@ def _dump(path: Path) -> str:
 
 def schema_text() -> str:
     """The schema after each migration in turn (a database migrated up to it, from empty)."""
-    names = db.migration_names()
+    names = migrations.migration_names()
     parts = []
     with tempfile.TemporaryDirectory() as folder:
         for i, stop_before in enumerate([*names[1:], None]):
             path = Path(folder) / f"{i}.sqlite3"
-            db.migrate(path, stop_before=stop_before)
+            migrations.migrate(path, stop_before=stop_before)
             parts.append(f"-- ===== after {names[i]} =====\n{_dump(path)}")
     return "\n".join(parts)
 

@@ -271,13 +271,14 @@ def test_staff_page_and_json(client, engine, stall):
 def test_the_stall_learns_which_invoices_are_still_out(client, engine, stall, live_server,
                                                         tmp_path):
     from pos import db as stall_db
+    from pos import migrations
     from pos import settings as stall_settings
     from pos.tax import status
     chain = Chain(stall.device_id)
     sold = mtt_sales(chain, 3)
     assert push(client, stall, chain.entries).status_code == 200
     path = tmp_path / "stall.db"
-    stall_db.migrate(path)
+    migrations.migrate(path)
     conn = stall_db.connect(path)
     try:
         with stall_db.write_transaction(conn):
