@@ -20,7 +20,7 @@ from sync.protocol import loads_without_floats
 from . import bank, store
 from sync.web import LANGUAGES, select_locale
 
-from .app import get_engine
+from .db import get_engine
 from .db import communes, devices, integrity_alerts, markets, provinces, read_transaction
 from .db import stalls as stall_table
 from .db import write_transaction
@@ -58,7 +58,7 @@ def _safe_next(target: str | None, default: str) -> str:
 @bp.before_app_request
 def _load_user() -> None:
     g.user = None
-    if session.get("user_id") is not None and request.blueprint in ("admin", "dashboard"):
+    if session.get("user_id") is not None and request.blueprint in ("admin", "catalogue_admin", "user_admin", "dashboard"):
         with read_transaction(get_engine()) as conn:
             g.user = session_user(conn, session["user_id"], session.get("session_key"))
 

@@ -6,10 +6,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, jsonify, make_response, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -18,6 +17,8 @@ from sync.web import add_security_headers, select_locale, translation_directorie
 
 from .db import default_database_url, make_engine, utcnow
 from sync.errors import AppError
+from . import admin, api, bank_api, catalogue_admin, dashboard, receipt_check, user_admin
+from .einvoice import views as einvoice_views
 from .errors import RateLimited
 from .ratelimit import RateLimiter
 from .server_secret import server_secret
@@ -34,11 +35,6 @@ def _asset_folder(name: str) -> str:
     the repository's top-level folder; either holds the server's files under `server/`."""
     installed = PACKAGE_DIR / name
     return str(installed if installed.is_dir() else REPO_DIR / name)
-
-
-def get_engine() -> Engine:
-    """The app's database engine (for views: `with db.write_transaction(get_engine()) as conn`)."""
-    return current_app.extensions["market_server"]["engine"]
 
 
 def error_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None
@@ -155,18 +151,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         response.headers["X-Server-Time"] = utc_timestamp(getattr(g, "now", None) or utcnow())
         return response
 
-    from . import admin, api, bank_api
-    app.register_blueprint(api.bp)
-    csrf.exempt(api.bp)  # bearer tokens, no cookies
-    app.register_blueprint(bank_api.bp)
-    csrf.exempt(bank_api.bp)  # a webhook secret or a device token, no cookies
-    from . import catalogue_admin, user_admin  # noqa: F401  (routes of admin.bp)
-    app.register_blueprint(admin.bp)
-    from . import dashboard, receipt_check
-    app.register_blueprint(dashboard.bp)
-    app.register_blueprint(receipt_check.bp)
-    from .einvoice import views as einvoice_views
-    app.register_blueprint(einvoice_views.bp)  # invoices not yet received (device token, staff)
+    # Every blueprint of the server, in one place. The sync API and the bank's webhook take
+    # bearer tokens or a webhook secret, no cookies: no CSRF token there.
+    for module in (api, bank_api, admin, catalogue_admin, user_admin, dashboard, receipt_check,
+                   einvoice_views):
+        app.register_blueprint(module.bp)
+    for module in (api, bank_api):
+        csrf.exempt(module.bp)
     _register_error_handlers(app)
     app.after_request(add_security_headers)
     return app

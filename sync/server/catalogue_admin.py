@@ -9,19 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from sync.money import parse_amount
 from sync.numbers import whole_number
 
-from .admin import admin_required, bp
-from .app import get_engine
+from .admin import admin_required
+from .db import get_engine
 from .catalogue import set_catalogue_product
 from .db import catalogue_products, communes, markets, provinces, read_transaction
 from .db import write_transaction
 from sync.errors import InvalidInput
+
+bp = Blueprint("catalogue_admin", __name__, url_prefix="/admin")
 
 FIELDS = ("province", "commune", "market", "name", "unit", "price", "category", "ocop_stars")
 
@@ -74,4 +76,4 @@ def save_reference_product() -> Any:
         return _page(form, _("OCOP rating is 3, 4 or 5 stars."), 400)
     flash(_("Saved: %(name)s (catalogue version %(version)d).", name=product["name"],
             version=product["version"]))
-    return redirect(url_for("admin.reference_catalogue"))
+    return redirect(url_for("catalogue_admin.reference_catalogue"))

@@ -5,35 +5,18 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import click
 
 from sync.protocol import canonical_json
 
-from .db import DATABASE_ENV, default_database_url, make_engine, utcnow, write_transaction
+from .cli_options import database_option, engine_for, migrated_engine
+from .db import default_database_url, utcnow, write_transaction
+from .einvoice.cli import COMMANDS as EINVOICE_COMMANDS
 from sync.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
-
-database_option = click.option(
-    "--database", "database", envvar=DATABASE_ENV, default=None, metavar="URL",
-    help="sqlite:///FILE or postgresql+psycopg://… (default: $MARKET_SERVER_DATABASE or"
-         " market-server.sqlite3 in ~/.local/share/market-server).")
-
-
-def _engine(database: str | None) -> Any:
-    return make_engine(database or default_database_url())
-
-
-def _migrated_engine(database: str | None) -> Any:
-    from . import migrations, rollups
-    engine = _engine(database)
-    migrations.upgrade(engine)
-    with write_transaction(engine) as conn:  # a database upgraded to the dashboard's rollups
-        rollups.fill_if_missing(conn)
-    return engine
-
 
 def _fail_on(exc: Exception) -> click.ClickException:
     message = getattr(exc, "message", None) or str(exc)
@@ -54,7 +37,7 @@ def main() -> None:
 def init(database: str | None) -> None:
     """Create or upgrade the database schema (safe to run again)."""
     from . import migrations
-    engine = _migrated_engine(database)
+    engine = migrated_engine(database)
     click.echo(f"Database ready at revision {migrations.current_revision(engine)}"
                f" ({engine.url.render_as_string(hide_password=True)}).")
     engine.dispose()
@@ -70,7 +53,7 @@ def serve(database: str | None, host: str, port: int, threads: int) -> None:
     from waitress import serve as waitress_serve
     from .app import create_app
     url = database or default_database_url()
-    _migrated_engine(url).dispose()
+    migrated_engine(url).dispose()
     app = create_app({"DATABASE_URL": url})
     click.echo(f"Serving the provincial server on http://{host}:{port}/")
     waitress_serve(app, host=host, port=port, threads=threads, ident="market-server")
@@ -90,7 +73,7 @@ def add_stall(database: str | None, province: str, commune: str, district: str |
     """Create a stall and print its device id and one-time pairing code (valid 24 h)."""
     from . import store
     from sync.errors import AppError
-    engine = _engine(database)
+    engine = engine_for(database)
     try:
         with write_transaction(engine) as conn:
             _, device_id, code = store.add_stall(conn, province, commune, market, name, vendor,
@@ -114,7 +97,7 @@ def issue_code(database: str | None, device_id: str, as_json: bool) -> None:
     from sqlalchemy import select
     from . import store
     from .db import devices
-    engine = _engine(database)
+    engine = engine_for(database)
     try:
         with write_transaction(engine) as conn:
             stall_id = conn.execute(select(devices.c.stall_id)
@@ -140,7 +123,7 @@ def export_journal(database: str | None, device_id: str | None, fmt: str,
     """Write every stored entry, one canonical JSON object a line."""
     from . import store
     from .db import read_transaction
-    engine = _engine(database)
+    engine = engine_for(database)
     stream: BinaryIO = output.open("wb") if output else sys.stdout.buffer
     count = 0
     try:
@@ -169,7 +152,7 @@ def import_bundle(database: str | None, bundle: BinaryIO) -> None:
         data = loads_without_floats(bundle.read())
     except ValueError as exc:
         raise click.ClickException(f"The bundle is not JSON: {exc}")
-    engine = _engine(database)
+    engine = engine_for(database)
     try:
         with write_transaction(engine) as conn:
             result = store.import_bundle(conn, data, utcnow())
@@ -190,7 +173,7 @@ def import_bundle(database: str | None, bundle: BinaryIO) -> None:
 def revoke_device(database: str | None, device_id: str) -> None:
     """Revoke every token of a device (it must pair again with a new code)."""
     from . import store
-    engine = _engine(database)
+    engine = engine_for(database)
     try:
         with write_transaction(engine) as conn:
             count = store.revoke_device(conn, device_id, utcnow())
@@ -204,7 +187,7 @@ def revoke_device(database: str | None, device_id: str) -> None:
 def rebuild_rollups(database: str | None) -> None:
     """Recompute the dashboard's rollup tables from the stored sales (a repair; safe to rerun)."""
     from . import rollups
-    engine = _engine(database)
+    engine = engine_for(database)
     try:
         with write_transaction(engine) as conn:
             counts = rollups.rebuild(conn)
@@ -221,7 +204,7 @@ def rebuild_rollups(database: str | None) -> None:
 def webhook_secret(database: str | None, name: str, revoke: bool) -> None:
     """Create (and print once) the shared secret of the bank notification webhook."""
     from . import bank
-    engine = _engine(database)
+    engine = engine_for(database)
     try:
         with write_transaction(engine) as conn:
             if revoke:
@@ -256,7 +239,7 @@ def set_product(database: str | None, province: str, commune: str | None, market
     """Create or change a product of the reference catalogue (matched by name in its scope)."""
     from . import store
     from sync.errors import AppError
-    engine = _engine(database)
+    engine = engine_for(database)
     try:
         with write_transaction(engine) as conn:
             product = store.set_catalogue_product(
@@ -278,7 +261,7 @@ def alerts(database: str | None, device_id: str | None, include_resolved: bool) 
     """List integrity alerts, one JSON object a line."""
     from . import store
     from .db import read_transaction
-    engine = _engine(database)
+    engine = engine_for(database)
     try:
         with read_transaction(engine) as conn:
             for alert in store.list_alerts(conn, device_id, include_resolved=include_resolved):
@@ -295,7 +278,7 @@ def alerts(database: str | None, device_id: str | None, include_resolved: bool) 
 def resolve_alert(database: str | None, alert_id: str, by: str, note: str | None) -> None:
     """Mark an integrity alert as resolved."""
     from . import store
-    engine = _engine(database)
+    engine = engine_for(database)
     try:
         with write_transaction(engine) as conn:
             done = store.resolve_alert(conn, alert_id, by, note, utcnow())
@@ -327,7 +310,7 @@ def create_user(database: str | None, username: str, password_stdin: bool, role:
         raise click.ClickException("User accounts are not available in this build.")
     from sync.errors import AppError
     password = sys.stdin.readline().rstrip("\r\n")
-    engine = _migrated_engine(database)
+    engine = migrated_engine(database)
     try:
         with write_transaction(engine) as conn:
             users.create_user(conn, username=username, password=password, role=role,
@@ -353,7 +336,7 @@ def demo_seed(database: str | None) -> None:
         products = list(seed.get("catalogue") or [])
     except (ValueError, KeyError, TypeError) as exc:
         raise click.ClickException(f"Not a demo seed: {exc!r}")
-    engine = _migrated_engine(database)
+    engine = migrated_engine(database)
     try:
         with write_transaction(engine) as conn:
             _, device_id, code = store.add_stall(conn, stall["province"], stall["commune"],
@@ -370,9 +353,8 @@ def demo_seed(database: str | None) -> None:
 
 
 # --- MTT e-invoices: sync/server/einvoice/cli.py ------------------------------------------------
-from .einvoice.cli import COMMANDS as _EINVOICE_COMMANDS  # noqa: E402  (needs database_option)
 
-for _command in _EINVOICE_COMMANDS:
+for _command in EINVOICE_COMMANDS:
     main.add_command(_command)
 
 

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sync.money import format_number, format_quantity, format_vnd
 
 from . import figures, scope
-from .app import get_engine
+from .db import get_engine
 from .charts import trend_svg
 from .db import read_transaction
 from sync.errors import InvalidInput

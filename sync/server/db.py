@@ -590,3 +590,9 @@ def insert_ignoring_duplicates(conn: Connection, table: Table,
 def utcnow() -> datetime:
     """The server's clock, as an aware UTC datetime."""
     return datetime.now(timezone.utc)
+
+
+def get_engine() -> Engine:
+    """The web app's database engine, for views: `with write_transaction(get_engine()) as conn`."""
+    from flask import current_app
+    return current_app.extensions["market_server"]["engine"]

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from sync.protocol import is_uuid
 
-from .app import get_engine
+from .db import get_engine
 from .db import devices, journal, markets, read_transaction, sales, stalls
 from .errors import RateLimited
 

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .admin import admin_required, bp
-from .app import get_engine
+from .admin import admin_required
+from .db import get_engine
 from .db import read_transaction, write_transaction
 from sync.errors import InvalidInput
 from .users import ROLES, UserError, create_user, delete_user, list_users, set_password
+
+bp = Blueprint("user_admin", __name__, url_prefix="/admin")
 
 FIELDS = ("username", "role", "province", "commune")
 
@@ -47,7 +49,7 @@ def add_user() -> Any:
     except InvalidInput as exc:
         return _page(form, _(exc.message), 400)
     flash(_("User %(name)s added.", name=form["username"].lower()))
-    return redirect(url_for("admin.users"))
+    return redirect(url_for("user_admin.users"))
 
 
 @bp.post("/users/<int:user_id>/password")
@@ -61,7 +63,7 @@ def reset_password(user_id: int) -> Any:
     except UserError as exc:
         return _page({"role": "viewer"}, str(exc.message), 400)
     flash(_("Password changed."))
-    return redirect(url_for("admin.users"))
+    return redirect(url_for("user_admin.users"))
 
 
 @bp.post("/users/<int:user_id>/delete")
@@ -74,4 +76,4 @@ def remove_user(user_id: int) -> Any:
         if not delete_user(conn, user_id):
             abort(404)
     flash(_("User removed."))
-    return redirect(url_for("admin.users"))
+    return redirect(url_for("user_admin.users"))

@@ -4,31 +4,21 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any
 
 import click
 from sqlalchemy import and_, select
 
 from sync.protocol import Entry
 
+from ..cli_options import database_option, migrated_engine
 from ..db import einvoice_queue, journal, read_transaction, write_transaction
 
 PROVIDER_URL_ENV = "MARKET_EINVOICE_URL"
 PROVIDER_KEY_ENV = "MARKET_EINVOICE_KEY"
 
 
-def _database_option(f: Any) -> Any:
-    from ..cli import database_option
-    return database_option(f)
-
-
-def _engine(database: str | None) -> Any:
-    from ..cli import _migrated_engine
-    return _migrated_engine(database)
-
-
 @click.command("einvoice-send")
-@_database_option
+@database_option
 @click.option("--provider-url", envvar=PROVIDER_URL_ENV, required=True, metavar="URL",
               help=f"The provider's base URL (or ${PROVIDER_URL_ENV}).")
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 1000))
@@ -40,7 +30,7 @@ def send(database: str | None, provider_url: str, batch_size: int, interval: int
     The API key is read from $MARKET_EINVOICE_KEY (never from the command line)."""
     from .adapter import HttpAdapter
     from .sender import run_once
-    engine = _engine(database)
+    engine = migrated_engine(database)
     adapter = HttpAdapter(provider_url, os.environ.get(PROVIDER_KEY_ENV, ""))
     try:
         while True:
@@ -57,13 +47,13 @@ def send(database: str | None, provider_url: str, batch_size: int, interval: int
 
 
 @click.command("einvoice-status")
-@_database_option
+@database_option
 @click.option("--device", default=None, help="Only this device.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object.")
 def status(database: str | None, device: str | None, as_json: bool) -> None:
     """Invoices by state, and those not yet received by the tax authority."""
     from . import queue
-    engine = _engine(database)
+    engine = migrated_engine(database)
     try:
         with read_transaction(engine) as conn:
             counts = queue.counts(conn, device)
@@ -83,7 +73,7 @@ def status(database: str | None, device: str | None, as_json: bool) -> None:
 
 
 @click.command("einvoice-export")
-@_database_option
+@database_option
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
               help="The ZIP to write.")
 @click.option("--device", default=None, help="Only this device.")
@@ -91,7 +81,7 @@ def status(database: str | None, device: str | None, as_json: bool) -> None:
 def export(database: str | None, output: str, device: str | None, again: bool) -> None:
     """Write queued invoices as XML files in a ZIP for upload by hand (they leave the queue)."""
     from .export import export_batch
-    engine = _engine(database)
+    engine = migrated_engine(database)
     try:
         with open(output, "wb") as out:
             count = export_batch(engine, out, device_id=device, again=again)
@@ -101,14 +91,14 @@ def export(database: str | None, output: str, device: str | None, again: bool) -
 
 
 @click.command("einvoice-received")
-@_database_option
+@database_option
 @click.option("--seller", "seller_tax_code", default=None, metavar="TAX_CODE",
               help="The seller's tax code (needed when two sellers' invoices share a code).")
 @click.argument("codes", nargs=-1, required=True)
 def received(database: str | None, seller_tax_code: str | None, codes: tuple[str, ...]) -> None:
     """Record that the tax authority received invoices uploaded by hand (status 8)."""
     from .queue import AmbiguousCode, mark_received_by_hand
-    engine = _engine(database)
+    engine = migrated_engine(database)
     try:
         with write_transaction(engine) as conn:
             count = mark_received_by_hand(conn, list(codes), seller_tax_code=seller_tax_code)
@@ -123,7 +113,7 @@ def received(database: str | None, seller_tax_code: str | None, codes: tuple[str
 
 
 @click.command("einvoice-holder")
-@_database_option
+@database_option
 @click.option("--by", "officer", required=True, metavar="NAME",
               help="Who confirmed the holder (kept with the binding).")
 @click.argument("tax_code")
@@ -134,7 +124,7 @@ def holder(database: str | None, officer: str, tax_code: str, device_id: str) ->
     from datetime import datetime, timezone
 
     from .holders import bind
-    engine = _engine(database)
+    engine = migrated_engine(database)
     try:
         with write_transaction(engine) as conn:
             requeued = bind(conn, tax_code.strip(), device_id.strip(), officer.strip()[:100],
@@ -148,11 +138,11 @@ def holder(database: str | None, officer: str, tax_code: str, device_id: str) ->
 
 
 @click.command("einvoice-requeue")
-@_database_option
+@database_option
 def requeue(database: str | None) -> None:
     """Queue the invoices of entries stored before the e-invoice queue existed (safe to repeat)."""
     from .queue import INVOICE_KINDS, insert, rows_for
-    engine = _engine(database)
+    engine = migrated_engine(database)
     queued = 0
     try:
         with write_transaction(engine) as conn:
