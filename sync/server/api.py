@@ -16,7 +16,8 @@ from sync.protocol import (MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, Entry, ProtocolEr
 
 from . import openapi, store
 from .db import journal, read_transaction, write_transaction
-from sync.errors import InvalidInput, NotAuthenticated, TooLarge
+from .device_auth import authenticated_device, bearer_token
+from sync.errors import InvalidInput, TooLarge
 from .errors import RateLimited, WrongDevice
 
 logger = logging.getLogger(__name__)
@@ -51,24 +52,6 @@ def json_body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInput("The body must be a JSON object.")
     return data
-
-
-def bearer_token() -> str:
-    """The request's bearer token as sent; 401 when there is none (not checked here)."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthenticated("Send the device token as Authorization: Bearer <token>.")
-    return token.strip()
-
-
-def authenticated_device() -> str:
-    """The device of the request's bearer token; 401 when missing, unknown or revoked."""
-    with read_transaction(_engine()) as conn:
-        device_id = store.device_for_token(conn, bearer_token())
-    if device_id is None:
-        raise NotAuthenticated("This device token is unknown or revoked.", code="bad_token")
-    return device_id
 
 
 @bp.post("/pair")

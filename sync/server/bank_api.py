@@ -7,7 +7,8 @@ from sync.numbers import NumberRefused, whole_number
 from sync.protocol import ProtocolError, loads_without_floats
 
 from . import bank
-from .api import answer, authenticated_device
+from .api import answer
+from .device_auth import authenticated_device
 from .db import read_transaction, write_transaction
 from sync.errors import InvalidInput, NotAuthenticated
 

@@ -7,10 +7,8 @@ Every function takes a SQLAlchemy `Connection` inside a transaction the caller o
 """
 from __future__ import annotations
 
-import json
 import logging
 import unicodedata
-import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Iterator
@@ -19,7 +17,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Connection
 
 from sync.protocol import (BUNDLE_FORMAT, LEGACY_BUNDLE_FORMAT, Entry, ProtocolError,
-                           bundle_signed_by, canonical_json, canonical_text, entry_from_dict,
+                           bundle_signed_by, canonical_text, entry_from_dict,
                            is_uuid, parse_timestamp, utc_timestamp)
 
 from . import projection
@@ -27,6 +25,7 @@ from .catalogue import catalogue, set_catalogue_product  # noqa: F401  (re-expor
 from .db import devices, integrity_alerts, journal, stalls, utcnow
 from sync.errors import InvalidInput, NotFound
 from .errors import BadBundle, WrongDevice
+from .alerts import alert_on_stored_entries, raise_alert, row_entry, stored_entry
 from .pairing import (add_stall, device_for_token, display_code,  # noqa: F401  (re-exported)
                       issue_pairing_code, issue_token, pair, register_signing_key,
                       revoke_device, signing_keys)
@@ -102,21 +101,6 @@ class PushResult:
                 "stored": self.stored, "duplicates": self.duplicates}
 
 
-def _entry_json(entry: Entry) -> str:
-    return canonical_json(entry.to_dict()).decode("utf-8")
-
-
-def _row_entry(row: Any) -> Entry:
-    return Entry(row.device_id, row.seq, row.id, row.kind, row.at, json.loads(row.payload),
-                 row.prev_hash, row.hash)
-
-
-def _stored_entry(conn: Connection, device_id: str, seq: int) -> Entry | None:
-    row = conn.execute(select(journal).where(journal.c.device_id == device_id,
-                                             journal.c.seq == seq)).first()
-    return _row_entry(row) if row else None
-
-
 def _stored_hashes(conn: Connection, device_id: str, seqs: list[int]) -> dict[int, str]:
     """The stored hashes of these seqs, in one query per 1,000 (a resent batch is one query)."""
     known: dict[int, str] = {}
@@ -125,39 +109,6 @@ def _stored_hashes(conn: Connection, device_id: str, seqs: list[int]) -> dict[in
             journal.c.device_id == device_id,
             journal.c.seq.in_(seqs[start:start + 1000]))).all())
     return known
-
-
-def _raise_alert(conn: Connection, device_id: str, seq: int, kind: str, message: str,
-                 received: Entry, stored: Entry | None, now: datetime) -> None:
-    """Record an integrity alert with both versions, unless the same one is already open."""
-    received_json = _entry_json(received)
-    t = integrity_alerts
-    if conn.execute(select(t.c.id).where(
-            t.c.device_id == device_id, t.c.seq == seq, t.c.kind == kind,
-            t.c.resolved_at.is_(None), t.c.received_entry == received_json)).first():
-        return
-    conn.execute(t.insert().values(
-        device_id=device_id, id=str(uuid.uuid4()), seq=seq, kind=kind, message=message,
-        stored_entry=_entry_json(stored) if stored else None, received_entry=received_json,
-        created_at=now))
-    logger.warning("integrity alert %s for device %s seq %s: %s", kind, device_id, seq, message)
-
-
-def alert_on_stored_entries(conn: Connection, kind: str, message: str, at: tuple[str, int],
-                            beside: tuple[str, int], now: datetime) -> None:
-    """An alert on a stored entry `at` (device, seq), shown with the stored entry `beside` it;
-    once while the same alert (device, kind and message) is open, so every later entry of the
-    same story does not bury the administrator in alerts."""
-    t = integrity_alerts
-    if conn.execute(select(t.c.id).where(t.c.device_id == at[0], t.c.kind == kind,
-                                         t.c.resolved_at.is_(None),
-                                         t.c.message == message)).first():
-        return
-    entry = _stored_entry(conn, *at)
-    if entry is None:
-        logger.error("no stored entry %s/%s for a %s alert", at[0], at[1], kind)
-        return
-    _raise_alert(conn, at[0], at[1], kind, message, entry, _stored_entry(conn, *beside), now)
 
 
 def _clock_flag(entry: Entry, ahead_of: str, behind: str) -> str | None:
@@ -205,10 +156,10 @@ def push(conn: Connection, device_id: str, entries: list[Entry], now: datetime,
             if stored_hash == entry.hash:
                 duplicates += 1
                 continue
-            stored = batch_entries.get(entry.seq) or _stored_entry(conn, device_id, entry.seq)
+            stored = batch_entries.get(entry.seq) or stored_entry(conn, device_id, entry.seq)
             refusal = Refusal("conflict", f"seq {entry.seq} is already stored with another hash",
                               entry.seq)
-            _raise_alert(conn, device_id, entry.seq, "conflict", refusal.message, entry, stored,
+            raise_alert(conn, device_id, entry.seq, "conflict", refusal.message, entry, stored,
                          now)
             break
         if entry.seq > cur_seq + 1:
@@ -223,8 +174,8 @@ def push(conn: Connection, device_id: str, entries: list[Entry], now: datetime,
                               entry.seq)
         if refusal:
             previous = batch_entries.get(cur_seq) or (
-                _stored_entry(conn, device_id, cur_seq) if cur_seq else None)
-            _raise_alert(conn, device_id, entry.seq, refusal.code, refusal.message, entry,
+                stored_entry(conn, device_id, cur_seq) if cur_seq else None)
+            raise_alert(conn, device_id, entry.seq, refusal.code, refusal.message, entry,
                          previous, now)
             break
         accepted.append(entry)
@@ -265,7 +216,7 @@ def _clock_alert(conn: Connection, device_id: str, flag: str, flagged: list[Entr
     message = _CLOCK_MESSAGES[flag].format(at=first.at)
     if len(flagged) > 1:
         message += f" (and {len(flagged) - 1} later entries of the same push)"
-    _raise_alert(conn, device_id, first.seq, "clock", message, first, None, now)
+    raise_alert(conn, device_id, first.seq, "clock", message, first, None, now)
 
 
 def _store(conn: Connection, device_id: str, accepted: list[Entry], now: datetime,
@@ -310,7 +261,7 @@ def export_journal(conn: Connection, device_id: str | None = None) -> Iterator[d
     result = conn.execute(query.order_by(journal.c.device_id, journal.c.seq)
                           .execution_options(yield_per=1000))
     for row in result:
-        yield _row_entry(row).to_dict()
+        yield row_entry(row).to_dict()
 
 
 def import_bundle(conn: Connection, data: Any, now: datetime) -> PushResult:

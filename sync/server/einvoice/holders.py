@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Connection
 
+from ..alerts import alert_on_stored_entries
 from ..db import devices, einvoice_queue, insert_ignoring_duplicates, tax_code_holders
 
 FIRST_USE = "first use"
@@ -46,7 +47,6 @@ def alert_other_devices(conn: Connection, rows: list[dict[str, Any]],
                         holders: dict[str, tuple[str, int]], now: datetime) -> None:
     """An `einvoice_seller` alert on both stalls for each device using a tax code it does not
     hold (once while open: the message names the tax code and both devices)."""
-    from ..store import alert_on_stored_entries   # store → projection → queue → this module
     seen: set[tuple[str, str]] = set()
     for row in rows:
         holder = holders.get(row["seller_tax_code"])

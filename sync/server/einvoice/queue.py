@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from sync.protocol import Entry
 
+from ..alerts import alert_on_stored_entries
 from ..db import einvoice_queue, insert_ignoring_duplicates, utcnow
 from . import holders
 
@@ -96,7 +97,6 @@ def insert(conn: Connection, rows: list[dict[str, Any]], now: datetime | None = 
 def _alert_shared_ranges(conn: Connection, rows: list[dict[str, Any]], now: datetime) -> None:
     """An integrity alert on both stalls when a range (form, year and the tax authority's range)
     carries invoices of two tax codes: a stall has typed in another seller's range."""
-    from ..store import alert_on_stored_entries   # store → projection → this module
     q = einvoice_queue
     firsts: dict[tuple[str, str], tuple[str, int]] = {}
     for row in rows:

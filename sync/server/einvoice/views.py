@@ -7,6 +7,7 @@ from typing import Any
 from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_template, request,
                    session, url_for)
 
+from ..device_auth import authenticated_device
 from ..db import read_transaction, utcnow
 from . import queue
 
@@ -20,7 +21,6 @@ def _engine() -> Any:
 @bp.get("/api/v1/einvoices/pending")
 def device_pending() -> Any:
     """A stall's invoices that the tax authority has not received yet (device token)."""
-    from ..api import authenticated_device
     device_id = authenticated_device()
     with read_transaction(_engine()) as conn:
         codes = queue.pending_codes(conn, device_id)
