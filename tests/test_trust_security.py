@@ -135,7 +135,8 @@ SECRET_MODULES = ["pos/access.py", "pos/views/api.py", "pos/views/auth.py",
                   "sync/server/pairing.py", "sync/server/users.py", "sync/server/store.py",
                   "sync/server/api.py", "sync/protocol.py", "pos/sync/http.py", "pos/sync/pairing.py",
                   "pos/sync/push.py", "pos/sync/bundles.py", "pos/sync/client.py",
-                  "pos/sync/recover.py", "pos/sync/state.py", "pos/tax/status.py"]
+                  "pos/sync/recover.py", "pos/sync/state.py",
+                  "pos/sync/einvoice_status.py"]
 
 
 def _names(node: ast.AST) -> set[str]:

@@ -4,15 +4,20 @@
 - `lockfile`  one sync per stall across processes (a `flock` in the data directory)
 - `http`      the stall's one HTTP client for the provincial server (base URL, token,
               timeouts, bounded JSON, error mapping, sockets cut from another thread); sync,
-              recover and the tax status (pos/tax/status.py) all use it
+              recover and the e-invoice status all use it
 - `state`     the sync settings keys, `read_state` / `SyncState`, `SyncResult` (imports nothing
               of the client or of tax, so anything may read the state)
+- `session`   `SyncSession`: what the parts of one sync share (connection, HTTP client, lock,
+              clock, short write transactions); the parts below take one
 - `pairing`   a one-time code becomes the stall's token
 - `push`      the journal push and the server's cursor
 - `bank`      bank notifications pulled and applied
 - `catalogue` the province's catalogue pulled and merged, stall details that flow down
 - `bundles`   the bundle signing key and USB bundles
-- `client`    `SyncClient`: one sync of one stall, the parts above in order
+- `einvoice_status` which e-invoices the tax authority has received (asked of the server after a
+              sync; reads the tax settings, while nothing in pos/tax imports this package)
+- `client`    `SyncClient` (a `SyncSession`): one sync of one stall, the parts above in order;
+              the only module that imports the parts, and none of them imports it
 - `backoff`   the stall's one back-off formula (sync worker and print worker)
 - `worker`    `SyncWorker`, the background thread, and its watchdog
 - `recover`   rebuild a dead stall from the server's copy of its journal
@@ -20,4 +25,8 @@
 No Flask here: the `market-pos` CLI, the worker thread in `market-pos serve` and the tests use it
 directly. Importing this package imports none of its modules (the print worker takes `backoff`
 alone).
+
+Dependency order (each imports only modules before it; nothing imports `client` but `worker`
+and `recover`): errors, lockfile, backoff, state; http; session; catalogue, push, bank,
+einvoice_status; bundles (push); pairing (catalogue, push); client; worker, recover.
 """

@@ -10,13 +10,13 @@ from .errors import SyncRefused, SyncRetryable
 from .state import KEY_BANK_CURSOR, SyncState, as_int
 
 if TYPE_CHECKING:
-    from .client import SyncClient
+    from .session import SyncSession
 
 logger = logging.getLogger(__name__)
 BANK_PAGES_PER_SYNC = 20
 
 
-def pull_bank(client: "SyncClient", state: SyncState) -> int:
+def pull_bank(client: "SyncSession", state: SyncState) -> int:
     """Apply the bank notifications the server routed to this stall. Each is applied once: the
     stall remembers every bank transaction id it has seen, so the cursor may lag behind after a
     crash without anything being counted twice. Returns how many were new."""

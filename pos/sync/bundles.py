@@ -20,12 +20,12 @@ from .state import (KEY_BUNDLE_AT, KEY_BUNDLE_SEQ, KEY_SIGNING, KEY_SIGNING_REGI
                     KEY_TOKEN, SyncState, read_state)
 
 if TYPE_CHECKING:
-    from .client import SyncClient
+    from .session import SyncSession
 
 logger = logging.getLogger(__name__)
 
 
-def register_signing_key(client: "SyncClient", state: SyncState) -> None:
+def register_signing_key(client: "SyncSession", state: SyncState) -> None:
     """Make sure the server holds this stall's bundle key (stalls paired before keys had none):
     make one if needed and register it with the token, once."""
     http = client.http

@@ -14,7 +14,7 @@ from .http import error_of
 from .state import KEY_CATALOGUE_VERSION, KEY_ETAG
 
 if TYPE_CHECKING:
-    from .client import SyncClient
+    from .session import SyncSession
 
 logger = logging.getLogger(__name__)
 # Stall details that flow down: the server's key -> the stall's setting.
@@ -22,7 +22,7 @@ STALL_DETAILS = {"name": "stall_name", "market": "market", "commune": "commune",
                  "province": "province"}
 
 
-def pull_catalogue(client: "SyncClient") -> str:
+def pull_catalogue(client: "SyncSession") -> str:
     """"updated" or "unchanged" (the server answered 304 to the stored ETag)."""
     http = client.http
     etag = settings.read(client.conn, KEY_ETAG)

@@ -1,108 +1,37 @@
-"""`SyncClient`: one stall database, one sync at a time. It holds what the parts share (the
-database connection, the HTTP client, the sync lock, the device clock) and runs them in order:
-bundle key, bank notifications, journal push, catalogue pull, then the tax status hook.
+"""`SyncClient`: one stall database, one sync at a time. The orchestrator, on top of the package:
+it is a `SyncSession` (what the parts share: the database connection, the HTTP client, the sync
+lock, the device clock) and runs the parts in order: bundle key, bank notifications, journal
+push, catalogue pull, then the e-invoice status refresh. The parts take the session and never
+import this module.
 
-Rules kept throughout:
-- no database transaction is ever open while waiting on the network (reads are single SELECTs,
-  writes short transactions after the answer);
-- once aborted (watchdog or stop), a client writes nothing more (`writing` refuses).
+Rules kept throughout (see `session`): no database transaction open while waiting on the
+network; once aborted, a client writes nothing more.
 """
 from __future__ import annotations
 
 import logging
 import sqlite3
-import time
-from contextlib import contextmanager
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
-import requests
+from pos import settings
+from sync.protocol import utc_timestamp
 
-from pos import db, settings
-from pos.tax import status as tax_status
-from sync.protocol import CLIENT_BATCH_BYTES, CLIENT_BATCH_ENTRIES, utc_timestamp
-
-from . import bank, bundles, catalogue, pairing, push
+from . import bank, bundles, catalogue, einvoice_status, pairing, push
 from .errors import PairingError, SyncCancelled, SyncError
-from .http import DEFAULT_TIMEOUT, ServerHttp
-from .lockfile import SyncLock, lock_path
+from .session import SyncSession
 from .state import (KEY_LAST_AT, KEY_LAST_ERROR, KEY_LAST_ERROR_AT, KEY_LAST_ERROR_CODE,
-                    KEY_OFFSET, KEY_TOKEN, SyncResult, SyncState, read_state)
+                    KEY_TOKEN, SyncResult)
 
 logger = logging.getLogger(__name__)
 
 
-class SyncClient:
+class SyncClient(SyncSession):
     """Pair with the provincial server, push the journal, pull the catalogue: one stall database.
+    The shared resources (connection, HTTP client, lock, clock, `writing`) are `SyncSession`'s;
+    this class runs the parts in order.
 
     `clock` gives the device's time (seconds since the epoch): tests move it. `session` replaces
     the HTTP session (then `abort()` can only close it, not cut its sockets)."""
-
-    def __init__(self, db_path: str | Path, *, session: requests.Session | None = None,
-                 clock: Callable[[], float] = time.time,
-                 timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-                 batch_entries: int = CLIENT_BATCH_ENTRIES,
-                 batch_bytes: int = CLIENT_BATCH_BYTES):
-        self.db_path = Path(db_path)
-        self.clock = clock
-        self.timeout = timeout
-        self.batch_entries = min(batch_entries, CLIENT_BATCH_ENTRIES)
-        self.batch_bytes = min(batch_bytes, CLIENT_BATCH_BYTES)
-        self.http = ServerHttp(session=session, timeout=timeout, clock=clock)
-        self.lock = SyncLock(lock_path(self.db_path))
-        self._conn: sqlite3.Connection | None = None
-
-    # life cycle
-
-    @property
-    def heartbeat(self) -> Callable[[], None]:
-        """Called on every answer (the worker's watchdog)."""
-        return self.http.heartbeat
-
-    @heartbeat.setter
-    def heartbeat(self, beat: Callable[[], None]) -> None:
-        self.http.heartbeat = beat
-
-    @property
-    def session(self) -> requests.Session:
-        return self.http.session
-
-    def close(self) -> None:
-        """Close the database connection and the HTTP session."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        self.http.close()
-
-    def abort(self) -> None:
-        """Stop this client from another thread: cut its sockets, write nothing more, and give
-        up the sync lock so that a fresh sync can start."""
-        self.http.abort()
-        self.lock.release()
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        if self._conn is None:
-            self._conn = db.connect(self.db_path)
-        return self._conn
-
-    def state(self) -> SyncState:
-        """The stall's sync state now."""
-        return read_state(self.conn)
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock(), timezone.utc)
-
-    @contextmanager
-    def writing(self) -> Iterator[sqlite3.Connection]:
-        """A short write transaction, refused once this client has been aborted."""
-        self.http.check_cancelled()
-        with db.write_transaction(self.conn) as conn:
-            offset = self.http.take_offset()
-            if offset is not None:   # the clock of every answer, with the next write
-                settings.write(conn, KEY_OFFSET, str(offset))
-            yield conn
 
     # pairing
 
@@ -155,7 +84,7 @@ class SyncClient:
         else:
             result.status, result.needs_attention = "needs_attention", state.needs_attention
         result.catalogue = catalogue.pull_catalogue(self)
-        tax_status.after_sync(self.conn, self.http)   # which e-invoices the tax office holds
+        einvoice_status.after_sync(self.conn, self.http)   # which e-invoices the tax office holds
         with self.writing() as conn:
             settings.write(conn, KEY_LAST_AT, utc_timestamp(self.now()))
             for key in (KEY_LAST_ERROR, KEY_LAST_ERROR_CODE, KEY_LAST_ERROR_AT):

@@ -1,4 +1,4 @@
-"""The stall's one HTTP client for the provincial server (sync, recover, tax status).
+"""The stall's one HTTP client for the provincial server (sync, recover, e-invoice status).
 
 `ServerHttp` knows the base URL and the bearer token, applies the timeouts, parses every answer
 with `sync.numbers.loads_json` (numbers bounded by their text before they are built), notes the

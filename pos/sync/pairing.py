@@ -16,7 +16,7 @@ from .state import (KEY_ATTENTION, KEY_CATALOGUE_VERSION, KEY_DEVICE, KEY_ETAG, 
                     KEY_SERVER, KEY_SIGNING, KEY_SIGNING_REGISTERED, KEY_TOKEN, head_seq)
 
 if TYPE_CHECKING:
-    from .client import SyncClient
+    from .session import SyncSession
 
 
 def normalise_server_url(url: str) -> str:
@@ -38,7 +38,7 @@ def normalise_code(code: str) -> str:
     return f"{letters[:4]}-{letters[4:]}"
 
 
-def pair(client: "SyncClient", server_url: str, code: str) -> dict[str, Any]:
+def pair(client: "SyncSession", server_url: str, code: str) -> dict[str, Any]:
     """Exchange the code for a token (the caller holds the sync lock); returns the server's
     answer without the token."""
     conn = client.conn

@@ -17,7 +17,7 @@ from .http import error_of
 from .state import KEY_ACKED, KEY_ATTENTION, KEY_HEAD_HASH, SyncResult, SyncState, head_seq
 
 if TYPE_CHECKING:
-    from .client import SyncClient
+    from .session import SyncSession
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
-def push(client: "SyncClient", state: SyncState, result: SyncResult,
+def push(client: "SyncSession", state: SyncState, result: SyncResult,
          progress: Callable[[int, int], None] | None) -> None:
     """Send the journal after the server's cursor; fills `result` (pushed, acked, attention)."""
     http = client.http
@@ -123,7 +123,7 @@ def push(client: "SyncClient", state: SyncState, result: SyncResult,
         progress(acked, result.head_seq)
 
 
-def check_head(client: "SyncClient", acked: int) -> tuple[int, dict[str, Any] | None]:
+def check_head(client: "SyncSession", acked: int) -> tuple[int, dict[str, Any] | None]:
     """How far the server holds the journal (GET /api/v1/journal/head), stored as the cursor."""
     answer = client.http.get("/api/v1/journal/head")
     client.http.raise_for_transient(answer)
@@ -139,7 +139,7 @@ def check_head(client: "SyncClient", acked: int) -> tuple[int, dict[str, Any] | 
     return stored, problem
 
 
-def batch(client: "SyncClient", device_id: str, acked: int, max_entries: int) -> bytes | None:
+def batch(client: "SyncSession", device_id: str, acked: int, max_entries: int) -> bytes | None:
     """The next batch after `acked` as a request body, within the entry and byte caps."""
     parts: list[bytes] = []
     size = 64
@@ -163,7 +163,7 @@ def acked_from(data: dict[str, Any]) -> int:
     return acked
 
 
-def save_answer(client: "SyncClient", data: dict[str, Any], server_acked: int,
+def save_answer(client: "SyncSession", data: dict[str, Any], server_acked: int,
                 head: int) -> tuple[int, dict[str, Any] | None]:
     """Store the server's cursor and clock; returns the stored cursor and any problem."""
     with client.writing() as conn:

@@ -1,5 +1,5 @@
 """The stall's sync state: the settings keys sync keeps, `read_state` (what the screen, the API
-and the tax status read) and `SyncResult` (what one sync did). Imports nothing of the client, the
+and the e-invoice status read) and `SyncResult` (what one sync did). Imports nothing of the client, the
 network or tax: anything may read the state."""
 from __future__ import annotations
 

@@ -19,7 +19,8 @@ from sync.money import parse_amount
 from ..paper import render_pdf
 from sync import invoice_xml
 
-from ..tax import books, invoices, rates, status, thresholds
+from ..sync import einvoice_status as status
+from ..tax import books, invoices, rates, thresholds
 from ..tax import receipt as tax_receipt
 from ..tax import settings as tax_settings
 from .api import read_json

@@ -273,7 +273,7 @@ def test_the_stall_learns_which_invoices_are_still_out(client, engine, stall, li
     from pos import db as stall_db
     from pos import migrations
     from pos import settings as stall_settings
-    from pos.tax import status
+    from pos.sync import einvoice_status as status
     chain = Chain(stall.device_id)
     sold = mtt_sales(chain, 3)
     assert push(client, stall, chain.entries).status_code == 200

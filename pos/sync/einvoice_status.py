@@ -5,6 +5,9 @@ Two reasons an invoice is still out: its journal entry has not reached the provi
 tax authority") from the e-invoice provider. The second comes from the server's
 `GET /api/v1/einvoices/pending` (sync/server/einvoice), asked after a sync; the answer is kept as a
 local setting, never journalled: it is a fact of the province, not of the stall.
+
+An HTTP client of the server like the rest of `pos/sync/` (it was pos/tax/status.py): it reads the
+tax settings (`pos.tax.settings`), and nothing in `pos/tax/` imports the sync package.
 """
 from __future__ import annotations
 
@@ -14,13 +17,14 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from .. import settings as stall_settings
-from ..db import write_transaction
-from ..sync.errors import SyncError
-from ..sync.http import ServerHttp
-from ..sync.state import KEY_TOKEN, read_state
+from pos import settings as stall_settings
+from pos.db import write_transaction
+from pos.tax import settings as tax_settings
 from sync.protocol import utc_timestamp
-from . import settings as tax_settings
+
+from .errors import SyncError
+from .http import ServerHttp
+from .state import KEY_TOKEN, read_state
 
 logger = logging.getLogger(__name__)
 REMOTE_KEY = "tax.remote_pending"
