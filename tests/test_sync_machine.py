@@ -24,7 +24,8 @@ from pos import sales, stall
 from pos.sync.client import SyncClient
 from pos.sync.errors import SyncError
 from sync.server import migrations, store
-from sync.server.app import create_app, get_engine
+from sync.server.app import create_app
+from sync.server.db import get_engine
 from sync.server.db import journal as server_journal
 from sync.server.db import read_transaction, write_transaction
 from sync.server.db import sales as server_sales
