@@ -168,7 +168,7 @@ def kill_after(args: list[str], delay: float) -> int:
 MIGRATE_AND_WAIT = """
 import sys, time
 from pathlib import Path
-from pos import db, stall
+from pos import migrations, stall
 target = sys.argv[2]
 for migration in migrations.RUNNER._migrations:
     if migration.name == target:
