@@ -135,8 +135,7 @@ class DemoServer:
 
 def _market_server(*args: str) -> list[str]:
     """`market-server ARGS`, run by this Python (the same `sync` package as this stall)."""
-    return [sys.executable, "-c", "import sys; from sync.server.cli import main;"
-            " sys.argv[0] = 'market-server'; sys.exit(main())", *args]
+    return [sys.executable, "-m", "sync.server.cli", *args]
 
 
 def _server_env(folder: Path) -> dict[str, str]:
