@@ -27,7 +27,8 @@ from pos.app import create_app
 from sync.errors import Conflict, InvalidInput
 from sync.numbers import MAX_AMOUNT
 from sync.protocol import utc_timestamp
-from sync.payloads import KINDS, SCHEMAS, PayloadError, payload_errors, validate_payload
+from sync.payloads import (KINDS, SCHEMAS, PayloadError, conforms, payload_errors,
+                           validate_payload)
 from sync.server import migrations, store
 from sync.server import db as server_db
 from sync.server.db import make_engine, read_transaction, utcnow, write_transaction
@@ -236,6 +237,7 @@ def test_the_stall_and_the_server_read_the_same_journal_the_same_way(stall_templ
         for entry in entries:
             assert payload_errors(entry.kind, entry.payload) == [], (entry.kind, entry.payload)
             validate_payload(entry.kind, entry.payload, lenient=True)
+            assert conforms(entry.kind, entry.payload)
         result = ends.push_all()
         assert result.refusal is None and result.acked_seq == entries[-1].seq
         ours, theirs = stall_view(ends.conn), server_view(ends.engine, ends.device)
@@ -348,3 +350,72 @@ def test_a_sale_past_max_amount_is_refused_by_the_stall_as_the_server_cannot_pro
     payload["total"] = 2 * 600_000_000_000
     with pytest.raises(PayloadError, match="total"):
         validate_payload("sale", payload, lenient=True)
+
+
+# --- the compiled check and jsonschema agree ----------------------------------------------------
+# The stall and the server decide with fastjsonschema's compiled check (sync.payloads.conforms)
+# and name the field with jsonschema; the two must never disagree on a verdict.
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12)
+    | st.sampled_from(["cash", "qr", "2026-12-05", "05/12/2026", "owner", ""]),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=8)
+
+GOOD_SALE = {"number": 3, "business_day": "2026-12-05", "total": 30000, "sold_by": "owner",
+             "lines": [{"product_id": 1, "name": "Sả", "unit": "bó", "quantity_milli": 1500,
+                        "unit_price": 20000, "amount": 30000}],
+             "payments": [{"method": "cash", "amount": 30000, "tendered": 50000,
+                           "change": 20000}]}
+
+
+def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every place inside a payload a mutation can hit: dict keys and list indexes."""
+    out = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            out += _paths(item, (*prefix, index))
+    return out
+
+
+def _replace(payload: Any, path: tuple, new: Any) -> Any:
+    if not path:
+        return new
+    out = copy.deepcopy(payload)
+    target = out
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = new
+    return out
+
+
+def _agree(kind: str, payload: Any) -> None:
+    for lenient in (False, True):
+        fast = payload_errors(kind, payload, lenient=lenient) == []
+        assert conforms(kind, payload, lenient=lenient) == fast, (kind, lenient, payload)
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+def test_the_compiled_check_and_jsonschema_give_the_same_verdict(data):
+    kind = data.draw(st.sampled_from(KINDS))
+    base = GOOD_SALE if kind == "sale" else data.draw(json_values)
+    path = data.draw(st.sampled_from(_paths(base)))
+    payload = _replace(base, path, data.draw(json_values))
+    _agree(kind, payload)
+
+
+@pytest.mark.parametrize("breakage", sorted(BREAKAGES))
+def test_the_compiled_check_refuses_every_breakage(breakage):
+    payload = copy.deepcopy(GOOD_SALE)
+    _agree("sale", payload)
+    assert conforms("sale", payload)
+    BREAKAGES[breakage](payload)
+    _agree("sale", payload)
+    assert not conforms("sale", payload)
+    assert not conforms("sale", {**GOOD_SALE, "total": True})   # a bool is not an integer
