@@ -1,7 +1,7 @@
 """Receipts: one sale as a paper document, printed as a PDF or as a raster image for ESC/POS.
 
-The words are literal here per language, not in the gettext catalogue: a receipt is a printed
-document in the buyer's language, chosen at print time, not a piece of the vendor's interface.
+A receipt is printed in the buyer's language, chosen at print time, so its words come from the
+stall's catalogue with that language named (pos/paper_language.py), not the interface's.
 """
 from __future__ import annotations
 
@@ -12,41 +12,47 @@ from PIL import Image
 
 from sync.localtime import format_datetime
 from sync.money import format_quantity, format_vnd
+from .paper_language import decimal_mark, paper_translations
 from .paper import (HUGE, LARGE, QR, Block, Document, Item, Row, Rule, Space, Text, Total,
                     render_pdf, render_raster, small)
 
-WORDS: dict[str, dict[str, str]] = {
-    "vi": {
-        "title": "HÓA ĐƠN BÁN HÀNG", "copy": "BẢN SAO", "voided": "ĐÃ HỦY",
-        "reason": "Lý do: {}", "voided_at": "Hủy lúc: {}", "number": "Số: {}",
-        "stall": "sạp {}", "phone": "ĐT: {}", "tax": "MST: {}", "total": "TỔNG CỘNG",
-        "cash": "Tiền mặt", "tendered": "Khách đưa", "change": "Tiền thối",
-        "qr": "Chuyển khoản", "sale_ref": "Mã GD: {}", "hash": "Mã kiểm tra: {}",
-        "check_caption": "Mã xác thực hóa đơn", "pay_caption": "Quét mã để chuyển khoản",
-        "thanks": "Cảm ơn quý khách!", "decimal": ",",
-        "qr_ref": "Mã CK: {}", "vendor_confirmed": "Người bán xác nhận đã nhận",
-        "bank_confirmed": "Ngân hàng đã xác nhận", "mismatch": "CHƯA KHỚP với ngân hàng",
-        "bill_title": "PHIẾU TẠM TÍNH", "unpaid": "CHƯA THANH TOÁN",
-        "due_qr": "Cần chuyển khoản", "paid_cash": "Đã trả tiền mặt",
-        "bank": "Ngân hàng: {}", "account": "Số TK: {}", "holder": "Chủ TK: {}",
-        "write_ref": "Nội dung chuyển khoản: {}",
-    },
-    "en": {
-        "title": "SALES RECEIPT", "copy": "COPY", "voided": "VOIDED",
-        "reason": "Reason: {}", "voided_at": "Voided at: {}", "number": "No. {}",
-        "stall": "stall {}", "phone": "Tel: {}", "tax": "Tax code (MST): {}", "total": "TOTAL",
-        "cash": "Cash", "tendered": "Tendered", "change": "Change",
-        "qr": "Bank transfer", "sale_ref": "Sale ref: {}", "hash": "Check: {}",
-        "check_caption": "Receipt verification code", "pay_caption": "Scan to pay by bank transfer",
-        "thanks": "Thank you!", "decimal": ".",
-        "qr_ref": "Transfer ref: {}", "vendor_confirmed": "Confirmed by the vendor",
-        "bank_confirmed": "Confirmed by the bank", "mismatch": "NOT MATCHED by the bank",
-        "bill_title": "BILL", "unpaid": "NOT PAID YET",
-        "due_qr": "To pay by transfer", "paid_cash": "Paid in cash",
-        "bank": "Bank: {}", "account": "Account: {}", "holder": "Holder: {}",
-        "write_ref": "Transfer message: {}",
-    },
-}
+def words(lang: str) -> dict[str, Any]:
+    """The words of a receipt or a bill in `lang` (en, else Vietnamese), from the stall's catalogue."""
+    pgettext = paper_translations(lang).pgettext
+    return {
+        "title": pgettext("paper", "SALES RECEIPT"),
+        "copy": pgettext("paper", "COPY"),
+        "voided": pgettext("paper", "VOIDED"),
+        "reason": pgettext("paper", "Reason: {}"),
+        "voided_at": pgettext("paper", "Voided at: {}"),
+        "number": pgettext("paper", "No. {}"),
+        "stall": pgettext("paper", "stall {}"),
+        "phone": pgettext("paper", "Tel: {}"),
+        "tax": pgettext("paper", "Tax code (MST): {}"),
+        "total": pgettext("paper", "TOTAL"),
+        "cash": pgettext("paper", "Cash"),
+        "tendered": pgettext("paper", "Tendered"),
+        "change": pgettext("paper", "Change"),
+        "qr": pgettext("paper", "Bank transfer"),
+        "sale_ref": pgettext("paper", "Sale ref: {}"),
+        "hash": pgettext("paper", "Check: {}"),
+        "check_caption": pgettext("paper", "Receipt verification code"),
+        "pay_caption": pgettext("paper", "Scan to pay by bank transfer"),
+        "thanks": pgettext("paper", "Thank you!"),
+        "decimal": decimal_mark(lang),
+        "qr_ref": pgettext("paper", "Transfer ref: {}"),
+        "vendor_confirmed": pgettext("paper", "Confirmed by the vendor"),
+        "bank_confirmed": pgettext("paper", "Confirmed by the bank"),
+        "mismatch": pgettext("paper", "NOT MATCHED by the bank"),
+        "bill_title": pgettext("paper", "BILL"),
+        "unpaid": pgettext("paper", "NOT PAID YET"),
+        "due_qr": pgettext("paper", "To pay by transfer"),
+        "paid_cash": pgettext("paper", "Paid in cash"),
+        "bank": pgettext("paper", "Bank: {}"),
+        "account": pgettext("paper", "Account: {}"),
+        "holder": pgettext("paper", "Holder: {}"),
+        "write_ref": pgettext("paper", "Transfer message: {}"),
+    }
 
 
 def check_code(sale: dict[str, Any], device_id: str, server_url: str | None = None) -> str:
@@ -105,7 +111,7 @@ def receipt_document(sale: dict[str, Any], stall: dict[str, str], device_id: str
     `lang` is "vi" or "en" (anything else prints Vietnamese); `qr_payload`, if given, replaces
     the verification code (check_code) with another QR, such as a VietQR for a balance due.
     """
-    w = WORDS["en" if lang == "en" else "vi"]
+    w = words(lang)
     name = stall.get("stall_name") or stall.get("vendor_name") or ""
     blocks = stall_header(name, stall, w)
     blocks += [Space(1.5), Text(w["title"], LARGE, bold=True, align="center")]
@@ -141,7 +147,7 @@ def bill_document(bill: dict[str, Any], stall: dict[str, str], *,
                   lang: str = "vi") -> Document:
     """A bill not yet paid (a pending QR payment, pos/qrpay.py) carrying its dynamic VietQR code,
     so that the buyer can pay from the paper; its reference lets the vendor match the transfer."""
-    w = WORDS["en" if lang == "en" else "vi"]
+    w = words(lang)
     name = stall.get("stall_name") or stall.get("vendor_name") or ""
     blocks = stall_header(name, stall, w)
     blocks += [Space(1.5), Text(w["bill_title"], LARGE, bold=True, align="center"),

@@ -1,7 +1,7 @@
 """Printed day reports (X: the day so far; Z: the closed day) and the printer's self-test page.
 
-Like receipts, the words are literal per language: a report is a paper document in the language
-the vendor prints it in. The figures come from pos.daybook; a Z prints what its entry froze.
+Like receipts, a report is a paper document in the language the vendor prints it in
+(pos/paper_language.py). The figures come from pos.daybook; a Z prints what its entry froze.
 """
 from __future__ import annotations
 
@@ -9,52 +9,60 @@ from typing import Any
 
 from sync.localtime import format_datetime, format_day
 from sync.money import format_vnd
+from .paper_language import decimal_mark, paper_translations
 from .paper import HUGE, LARGE, Block, Document, Row, Rule, Space, Text, Total, small
 from .receipts import stall_header
 
-WORDS: dict[str, dict[str, str]] = {
-    "vi": {
-        "x": "BÁO CÁO X (TẠM TÍNH)", "z": "BÁO CÁO Z SỐ {}", "day": "Ngày kinh doanh: {}",
-        "printed": "In lúc: {}", "closed": "Chốt lúc: {}", "sales": "Số đơn bán",
-        "revenue": "DOANH THU", "cash": "Tiền mặt ({})", "qr": "Chuyển khoản ({})",
-        "bank": "  ngân hàng xác nhận ({})", "vendor": "  người bán xác nhận ({})",
-        "mismatch": "  không khớp ({})", "voids": "Đơn đã hủy ({})", "drawer": "KÉT TIỀN",
-        "float": "Tiền lẻ đầu ngày", "tendered": "+ Tiền khách đưa", "change": "− Tiền thối",
-        "in": "+ Nộp thêm", "out": "− Rút ra", "expected": "Két phải có", "counted": "Đếm được",
-        "difference": "Chênh lệch", "entry": "Bút toán {} · {}",
-        "selftest": "TRANG IN THỬ", "selftest_line": "Đơn giá • Thành tiền • Cảm ơn quý khách",
-        "selftest_ok": "Máy in hoạt động tốt.", "stall": "sạp {}", "phone": "ĐT: {}",
-        "tax": "MST: {}", "qr_check": "CHUYỂN KHOẢN CẦN KIỂM TRA",
-        "qr_line": "Số {} · {}", "state_vendor_confirmed": "người bán xác nhận",
-        "state_mismatch": "không khớp", "bank_line": "{} · nhận {}",
-        "reason_underpaid": "thiếu tiền", "reason_overpaid": "thừa tiền",
-        "reason_paid_twice": "trả hai lần", "reason_unknown_reference": "mã lạ",
-    },
-    "en": {
-        "x": "X REPORT (DAY SO FAR)", "z": "Z REPORT NO. {}", "day": "Business day: {}",
-        "printed": "Printed: {}", "closed": "Closed: {}", "sales": "Sales",
-        "revenue": "REVENUE", "cash": "Cash ({})", "qr": "Bank transfer ({})",
-        "bank": "  bank-confirmed ({})", "vendor": "  vendor-confirmed only ({})",
-        "mismatch": "  mismatched ({})", "voids": "Voided sales ({})", "drawer": "CASH DRAWER",
-        "float": "Opening float", "tendered": "+ Cash received", "change": "− Change given",
-        "in": "+ Cash in", "out": "− Cash out", "expected": "Expected in drawer",
-        "counted": "Counted", "difference": "Difference", "entry": "Entry {} · {}",
-        "selftest": "PRINTER SELF-TEST", "selftest_line": "Đơn giá • Thành tiền • Cảm ơn quý khách",
-        "selftest_ok": "The printer works.", "stall": "stall {}", "phone": "Tel: {}",
-        "qr_check": "TRANSFERS TO CHECK", "qr_line": "No. {} · {}",
-        "state_vendor_confirmed": "vendor-confirmed", "state_mismatch": "mismatched",
-        "bank_line": "{} · received {}", "reason_underpaid": "underpaid",
-        "reason_overpaid": "overpaid", "reason_paid_twice": "paid twice",
-        "reason_unknown_reference": "unknown reference",
-        "tax": "Tax code (MST): {}",
-    },
-}
+def words(lang: str) -> dict[str, Any]:
+    """The words of an X/Z report or the self-test page in `lang` (en, else Vietnamese), from the stall's catalogue."""
+    pgettext = paper_translations(lang).pgettext
+    return {
+        "x": pgettext("paper", "X REPORT (DAY SO FAR)"),
+        "z": pgettext("paper", "Z REPORT NO. {}"),
+        "day": pgettext("paper", "Business day: {}"),
+        "printed": pgettext("paper", "Printed: {}"),
+        "closed": pgettext("paper", "Closed: {}"),
+        "sales": pgettext("paper", "Sales"),
+        "revenue": pgettext("paper", "REVENUE"),
+        "cash": pgettext("paper", "Cash ({})"),
+        "qr": pgettext("paper", "Bank transfer ({})"),
+        "bank": pgettext("paper", "  bank-confirmed ({})"),
+        "vendor": pgettext("paper", "  vendor-confirmed only ({})"),
+        "mismatch": pgettext("paper", "  mismatched ({})"),
+        "voids": pgettext("paper", "Voided sales ({})"),
+        "drawer": pgettext("paper", "CASH DRAWER"),
+        "float": pgettext("paper", "Opening float"),
+        "tendered": pgettext("paper", "+ Cash received"),
+        "change": pgettext("paper", "− Change given"),
+        "in": pgettext("paper", "+ Cash in"),
+        "out": pgettext("paper", "− Cash out"),
+        "expected": pgettext("paper", "Expected in drawer"),
+        "counted": pgettext("paper", "Counted"),
+        "difference": pgettext("paper", "Difference"),
+        "entry": pgettext("paper", "Entry {} · {}"),
+        "selftest": pgettext("paper", "PRINTER SELF-TEST"),
+        # Printed as it is in every language: it tests the printer's diacritics.
+        "selftest_line": "Đơn giá • Thành tiền • Cảm ơn quý khách",
+        "selftest_ok": pgettext("paper", "The printer works."),
+        "stall": pgettext("paper", "stall {}"),
+        "phone": pgettext("paper", "Tel: {}"),
+        "qr_check": pgettext("paper", "TRANSFERS TO CHECK"),
+        "qr_line": pgettext("paper", "No. {} · {}"),
+        "state_vendor_confirmed": pgettext("paper", "vendor-confirmed"),
+        "state_mismatch": pgettext("paper", "mismatched"),
+        "bank_line": pgettext("paper", "{} · received {}"),
+        "reason_underpaid": pgettext("paper", "underpaid"),
+        "reason_overpaid": pgettext("paper", "overpaid"),
+        "reason_paid_twice": pgettext("paper", "paid twice"),
+        "reason_unknown_reference": pgettext("paper", "unknown reference"),
+        "tax": pgettext("paper", "Tax code (MST): {}"),
+    }
 
 
 def report_document(report: dict[str, Any], stall: dict[str, str], *, lang: str = "vi",
                     printed_at: str | None = None) -> Document:
     """An X report (no z_number) or a Z report (from its frozen entry), ready for any paper."""
-    w = WORDS.get(lang, WORDS["vi"])
+    w = words(lang)
     name = stall.get("stall_name") or stall.get("vendor_name") or ""
     closed = "z_number" in report
     title = w["z"].format(report["z_number"]) if closed else w["x"]
@@ -121,7 +129,7 @@ def _transfers_to_check(report: dict[str, Any], w: dict[str, str]) -> list[Block
 def selftest_document(stall: dict[str, str], paper: str, *, lang: str = "vi") -> Document:
     """A self-test page: Vietnamese with every tricky diacritic, rules, a total and a QR."""
     from .paper import QR
-    w = WORDS.get(lang, WORDS["vi"])
+    w = words(lang)
     name = stall.get("stall_name") or stall.get("vendor_name") or "Market 4.0"
     return Document([
         Text(w["selftest"], LARGE, bold=True, align="center"),

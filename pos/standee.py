@@ -4,23 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from .paper_language import paper_translations
 from .paper import HUGE, LARGE, QR, Document, Space, Text, render_pdf
 from .qrpay import static_payload
 
-WORDS = {
-    "vi": {"stall": "sạp {}", "scan": "Quét mã để chuyển khoản", "bank": "Ngân hàng: {}", "account": "Số TK: {}",
-           "holder": "Chủ TK: {}", "check": "Kiểm tra tên chủ tài khoản trước khi chuyển",
-           "show": "Chuyển xong, đưa người bán xem tin báo"},
-    "en": {"stall": "stall {}", "scan": "Scan to pay by bank transfer", "bank": "Bank: {}", "account": "Account: {}",
-           "holder": "Holder: {}", "check": "Check the holder's name before you send",
-           "show": "After paying, show the vendor your confirmation"},
-}
+def words(lang: str) -> dict[str, Any]:
+    """The words of the QR standee in `lang` (en, else Vietnamese), from the stall's catalogue."""
+    pgettext = paper_translations(lang).pgettext
+    return {
+        "stall": pgettext("paper", "stall {}"),
+        "scan": pgettext("paper", "Scan to pay by bank transfer"),
+        "bank": pgettext("paper", "Bank: {}"),
+        "account": pgettext("paper", "Account: {}"),
+        "holder": pgettext("paper", "Holder: {}"),
+        "check": pgettext("paper", "Check the holder's name before you send"),
+        "show": pgettext("paper", "After paying, show the vendor your confirmation"),
+    }
 
 
 def standee_document(account: dict[str, Any], stall: dict[str, str], *,
                      lang: str = "vi") -> Document:
     """The card's content: who is paid, the code, and how to check it is the right account."""
-    w = WORDS["en" if lang == "en" else "vi"]
+    w = words(lang)
     name = stall.get("stall_name") or stall.get("vendor_name") or ""
     number = w["stall"].format(stall["stall_number"]) if stall.get("stall_number") else ""
     place = ", ".join(filter(None, [stall.get("market", ""), number]))

@@ -13,7 +13,8 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
+            "pgettext": ((1, "c"), 2)}   # pgettext("paper", ...): pos/paper_language.py
 CATALOGUES = {   # folder: the sources whose strings it translates (babel/*.cfg say the same)
     "pos/translations": [("pos/**.py", "python"), ("templates/pos/**.html", "jinja2")],
     "sync/server/translations": [("sync/server/**.py", "python"),
@@ -26,11 +27,12 @@ def _po(folder: str) -> Path:
     return ROOT / folder / "vi" / "LC_MESSAGES" / "messages.po"
 
 
-def _source_messages(method_map: list[tuple[str, str]]) -> set[str]:
+def _source_messages(method_map: list[tuple[str, str]]) -> set[tuple[str | None, str]]:
+    """(context, msgid) of every string the sources mark: printed paper's have context "paper"."""
     found = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
+    for _file, _line, message, _comments, context in extract_from_dir(
             str(ROOT), method_map=method_map, keywords=KEYWORDS):
-        found.add(message if isinstance(message, str) else message[0])
+        found.add((context, message if isinstance(message, str) else message[0]))
     return found
 
 
@@ -45,7 +47,7 @@ def test_the_babel_configs_name_the_same_sources():
 def test_every_string_is_translated_to_vietnamese(folder: str) -> None:
     with _po(folder).open("rb") as f:
         catalog = read_po(f, locale="vi")
-    translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    translated = {(m.context, m.id) for m in catalog if m.id and m.string and not m.fuzzy}
     missing = sorted(_source_messages(CATALOGUES[folder]) - translated)
     assert not missing, f"untranslated in {folder} (see README, Translations): {missing}"
 
@@ -53,7 +55,8 @@ def test_every_string_is_translated_to_vietnamese(folder: str) -> None:
 @pytest.mark.parametrize("folder", sorted(CATALOGUES))
 def test_compiled_catalogue_matches_the_po_file(folder: str) -> None:
     with _po(folder).open("rb") as f:
-        po = {m.id: m.string for m in read_po(f, locale="vi") if m.id and not m.fuzzy}
+        po = {(m.context, m.id): m.string for m in read_po(f, locale="vi")
+              if m.id and not m.fuzzy}
     with _po(folder).with_suffix(".mo").open("rb") as f:
-        mo = {m.id: m.string for m in read_mo(BytesIO(f.read())) if m.id}
+        mo = {(m.context, m.id): m.string for m in read_mo(BytesIO(f.read())) if m.id}
     assert mo == po, f"messages.mo is stale: run pybabel compile -d {folder}"

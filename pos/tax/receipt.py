@@ -4,7 +4,7 @@ Seller name, address, tax code and business-location code; each item's name, uni
 unit price and amount; the total (and in words); the time of issue; the tax authority's code;
 the buyer's tax code or ID number only when she asked; and, as providers print it, a lookup QR.
 Everything comes from the invoice's journal entry, frozen when it was issued. Like receipts, the
-words are literal per language: the paper is in the buyer's language, not the vendor's.
+paper is in the buyer's language, not the vendor's (pos/paper_language.py).
 """
 from __future__ import annotations
 
@@ -14,44 +14,48 @@ from typing import Any
 from ..journal import get as get_entry
 from sync.localtime import to_local
 from sync.money import format_quantity, format_vnd
+from ..paper_language import decimal_mark, paper_translations
 from ..paper import HUGE, LARGE, QR, Block, Document, Item, Row, Rule, Space, Text, Total, small
 from sync.invoice_xml import lookup_qr
 from sync.amount_words import amount_in_words
 
-WORDS: dict[str, dict[str, str]] = {
-    "vi": {
-        "title": {1: "HÓA ĐƠN GIÁ TRỊ GIA TĂNG", 2: "HÓA ĐƠN BÁN HÀNG"},
-        "subtitle": "(Khởi tạo từ máy tính tiền)", "form": "Mẫu số: {} · Ký hiệu: {}",
-        "number": "Số: {}", "issued": "Thời điểm lập: {}", "tax": "MST: {}",
-        "location": "Mã điểm kinh doanh: {}", "phone": "ĐT: {}", "buyer": "Người mua: {}",
-        "buyer_tax": "MST người mua: {}", "buyer_id": "Số định danh người mua: {}",
-        "buyer_address": "Địa chỉ: {}", "total": "TỔNG CỘNG", "in_words": "Bằng chữ: {}",
-        "cash": "Tiền mặt", "qr": "Chuyển khoản", "code": "Mã của cơ quan thuế:",
-        "lookup": "Tra cứu hóa đơn tại hoadondientu.gdt.gov.vn", "copy": "BẢN SAO",
-        "voided": "GIAO DỊCH ĐÃ HỦY TẠI QUẦY", "adjustment": "HÓA ĐƠN ĐIỀU CHỈNH",
-        "replacement": "HÓA ĐƠN THAY THẾ", "related": "cho hóa đơn {} ngày {}",
-        "reason": "Lý do: {}", "thanks": "Cảm ơn quý khách!", "decimal": ",",
-    },
-    "en": {
-        "title": {1: "VAT INVOICE", 2: "SALES INVOICE"},
-        "subtitle": "(generated from a cash register)", "form": "Form: {} · Symbol: {}",
-        "number": "No. {}", "issued": "Issued: {}", "tax": "Tax code (MST): {}",
-        "location": "Business location: {}", "phone": "Tel: {}", "buyer": "Buyer: {}",
-        "buyer_tax": "Buyer's tax code: {}", "buyer_id": "Buyer's ID number: {}",
-        "buyer_address": "Address: {}", "total": "TOTAL", "in_words": "In words: {}",
-        "cash": "Cash", "qr": "Bank transfer", "code": "Tax authority code:",
-        "lookup": "Look the invoice up at hoadondientu.gdt.gov.vn", "copy": "COPY",
-        "voided": "SALE VOIDED AT THE STALL", "adjustment": "ADJUSTMENT INVOICE",
-        "replacement": "REPLACEMENT INVOICE", "related": "for invoice {} of {}",
-        "reason": "Reason: {}", "thanks": "Thank you!", "decimal": ".",
-    },
-}
+def words(lang: str) -> dict[str, Any]:
+    """The words of a printed e-invoice in `lang` (en, else Vietnamese), from the stall's catalogue."""
+    pgettext = paper_translations(lang).pgettext
+    return {
+        "title": {1: pgettext("paper", "VAT INVOICE"), 2: pgettext("paper", "SALES INVOICE")},
+        "subtitle": pgettext("paper", "(generated from a cash register)"),
+        "form": pgettext("paper", "Form: {} · Symbol: {}"),
+        "number": pgettext("paper", "No. {}"),
+        "issued": pgettext("paper", "Issued: {}"),
+        "tax": pgettext("paper", "Tax code (MST): {}"),
+        "location": pgettext("paper", "Business location: {}"),
+        "phone": pgettext("paper", "Tel: {}"),
+        "buyer": pgettext("paper", "Buyer: {}"),
+        "buyer_tax": pgettext("paper", "Buyer's tax code: {}"),
+        "buyer_id": pgettext("paper", "Buyer's ID number: {}"),
+        "buyer_address": pgettext("paper", "Address: {}"),
+        "total": pgettext("paper", "TOTAL"),
+        "in_words": pgettext("paper", "In words: {}"),
+        "cash": pgettext("paper", "Cash"),
+        "qr": pgettext("paper", "Bank transfer"),
+        "code": pgettext("paper", "Tax authority code:"),
+        "lookup": pgettext("paper", "Look the invoice up at hoadondientu.gdt.gov.vn"),
+        "copy": pgettext("paper", "COPY"),
+        "voided": pgettext("paper", "SALE VOIDED AT THE STALL"),
+        "adjustment": pgettext("paper", "ADJUSTMENT INVOICE"),
+        "replacement": pgettext("paper", "REPLACEMENT INVOICE"),
+        "related": pgettext("paper", "for invoice {} of {}"),
+        "reason": pgettext("paper", "Reason: {}"),
+        "thanks": pgettext("paper", "Thank you!"),
+        "decimal": decimal_mark(lang),
+    }
 
 
 def invoice_document(kind: str, payload: dict[str, Any], at: str, *, lang: str = "vi",
                      copy: bool = False, void: dict[str, Any] | None = None) -> Document:
     """The printed invoice of a `sale` or `invoice_correction` entry's payload."""
-    w = WORDS["en" if lang == "en" else "vi"]
+    w = words(lang)
     invoice, seller = payload["invoice"], payload["invoice"]["seller"]
     blocks: list[Block] = [Text(seller["store"] or seller["name"], HUGE, bold=True,
                                 align="center")]
