@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request, session
+from flask import Flask, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_babel import gettext as _
@@ -14,83 +14,61 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from sync import localtime, money
-from sync.web import add_security_headers, select_locale, translation_directories, wants_json
+from sync.web import (ErrorAnswers, add_security_headers, asset_folder, error_response,
+                      register_error_handlers, select_locale, translation_directories,
+                      unexpected_error)
 
 from . import db, settings, stall
 from .views import (api, api_qr, auth, bank, day, printer, products, sales, sell, setup,
                     sync as sync_view, tax)
 from .views.guards import csrf
-from sync.errors import AppError
 
 logger = logging.getLogger(__name__)
 PACKAGE_DIR = Path(__file__).resolve().parent
 babel = Babel()
 
 
-def _asset_folder(name: str) -> str:
-    """The installed copy (pos/templates, pos/static) if present, else the repository's top level."""
-    installed = PACKAGE_DIR / name
-    return str(installed if installed.is_dir() else PACKAGE_DIR.parent / name)
+def _http_message(exc: HTTPException) -> str:
+    messages = {
+        404: _("This page does not exist."),
+        405: _("This action is not allowed here."),
+        413: _("The request is too large (at most 1 MB)."),
+    }
+    return messages.get(exc.code or 500, _("The request could not be handled."))
 
 
-def error_response(status: int, code: str, message: str) -> Any:
-    """One error answer, as JSON or as a page depending on who asked."""
-    if wants_json():
-        return jsonify({"error": {"code": code, "message": message}}), status
-    return render_template("pos/error.html", status=status, message=message), status
+def _csrf_error(exc: CSRFError) -> Any:
+    return error_response(400, {"code": "csrf", "message": _(
+        "The form has expired. Go back, reload the page and try again.")})
 
 
-def _register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(AppError)
-    def _pos_error(exc: AppError) -> Any:
-        if wants_json():
-            return jsonify(exc.to_dict()), exc.status
-        return error_response(exc.status, exc.code, str(exc.message))
+def _number_too_large(exc: OverflowError) -> Any:
+    # An id in the address beyond SQLite's 64-bit integers names nothing: 404, not a 500.
+    if any(isinstance(v, int) and not -2**63 <= v < 2**63
+           for v in (request.view_args or {}).values()):
+        return error_response(404, {"code": "not_found", "message": _("This page does not exist.")})
+    return unexpected_error(exc)
 
-    @app.errorhandler(CSRFError)
-    def _csrf_error(exc: CSRFError) -> Any:
-        return error_response(400, "csrf", _("The form has expired. Go back, reload the page"
-                                             " and try again."))
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Any:
-        messages = {
-            404: _("This page does not exist."),
-            405: _("This action is not allowed here."),
-            413: _("The request is too large (at most 1 MB)."),
-        }
-        code = exc.code or 500
-        return error_response(code, (exc.name or "error").lower().replace(" ", "_"),
-                              messages.get(code, _("The request could not be handled.")))
+def _storage_error(exc: sqlite3.OperationalError) -> Any:
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):  # disk full, or the card failing
+        logger.error("cannot write the database on %s %s: %s", request.method, request.path, exc)
+        return error_response(507, {"code": "storage_full", "message": _(
+            "Nothing was saved: the stall's storage is full or failing. Free some space"
+            " (old files or backups) and try again.")})
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        logger.warning("database busy on %s %s: %s", request.method, request.path, exc)
+        return error_response(503, {"code": "busy", "message": _(
+            "The stall is busy; nothing was saved. Please try again.")})
+    return unexpected_error(exc)
 
-    @app.errorhandler(OverflowError)
-    def _number_too_large(exc: OverflowError) -> Any:
-        # An id in the address beyond SQLite's 64-bit integers names nothing: 404, not a 500.
-        if any(isinstance(v, int) and not -2**63 <= v < 2**63
-               for v in (request.view_args or {}).values()):
-            return error_response(404, "not_found", _("This page does not exist."))
-        return _unexpected(exc)
 
-    @app.errorhandler(sqlite3.OperationalError)
-    def _storage_error(exc: sqlite3.OperationalError) -> Any:
-        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-        if code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):  # disk full, or the card failing
-            logger.error("cannot write the database on %s %s: %s", request.method, request.path,
-                         exc)
-            return error_response(507, "storage_full", _(
-                "Nothing was saved: the stall's storage is full or failing. Free some space"
-                " (old files or backups) and try again."))
-        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-            logger.warning("database busy on %s %s: %s", request.method, request.path, exc)
-            return error_response(503, "busy", _("The stall is busy; nothing was saved. Please"
-                                                 " try again."))
-        return _unexpected(exc)
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Any:
-        logger.exception("unexpected error on %s %s", request.method, request.path)
-        return error_response(500, "internal", _("Something went wrong. Nothing was saved;"
-                                                 " please try again."))
+ERROR_ANSWERS = ErrorAnswers(
+    page="pos/error.html", http_message=_http_message,
+    unexpected_message=lambda: _("Something went wrong. Nothing was saved; please try again."),
+    handlers={CSRFError: _csrf_error, OverflowError: _number_too_large,
+              sqlite3.OperationalError: _storage_error})
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -129,8 +107,8 @@ class CookieSessions(SecureCookieSessionInterface):
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the stall app for a data directory (config DATA_DIR, else MARKET_POS_DATA)."""
-    app = Flask(__name__, template_folder=_asset_folder("templates"),
-                static_folder=_asset_folder("static"))
+    app = Flask(__name__, template_folder=asset_folder(PACKAGE_DIR, "templates", PACKAGE_DIR.parent),
+                static_folder=asset_folder(PACKAGE_DIR, "static", PACKAGE_DIR.parent))
     config = dict(config or {})
     data_dir = Path(config.pop("DATA_DIR", None) or stall.default_data_dir())
     device_id = stall.prepare(data_dir)
@@ -156,7 +134,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     for module in (api, api_qr):  # the API checks CSRF itself for cookie sessions (api_base)
         csrf.exempt(module.bp)
-    _register_error_handlers(app)
+    register_error_handlers(app, ERROR_ANSWERS)
     _register_template_helpers(app)
     app.after_request(add_security_headers)
     return app

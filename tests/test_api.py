@@ -129,6 +129,7 @@ def test_body_over_one_megabyte(api, conn):
     response = api.post("/api/sales", data=body, content_type="application/json")
     assert response.status_code == 413
     assert "1 MB" in response.get_json()["error"]["message"]
+    assert response.get_json()["error"]["code"] == "too_large"   # as the server's, sync/web.py
     assert snapshot(conn) == before
 
 

@@ -1,4 +1,4 @@
-"""The provincial server's Flask application factory and its one place for error answers."""
+"""The provincial server's Flask application factory, and what its error answers say."""
 from __future__ import annotations
 
 import logging
@@ -6,14 +6,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, jsonify, make_response, render_template, request
+from flask import Flask, g, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from sync.protocol import utc_timestamp
-from sync.web import add_security_headers, select_locale, translation_directories, wants_json
+from sync.web import (ErrorAnswers, add_security_headers, asset_folder, error_response,
+                      register_error_handlers, select_locale, translation_directories)
 
 from .db import default_database_url, make_engine, utcnow
 from sync.errors import AppError
@@ -30,33 +31,6 @@ csrf = CSRFProtect()
 babel = Babel()
 
 
-def _asset_folder(name: str) -> str:
-    """The server's installed copy (sync/server/templates, sync/server/static) if present, else
-    the repository's top-level folder; either holds the server's files under `server/`."""
-    installed = PACKAGE_DIR / name
-    return str(installed if installed.is_dir() else REPO_DIR / name)
-
-
-def error_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-                   ) -> Any:
-    """One error answer, JSON (with server_time) or a page, depending on who asked."""
-    now = getattr(g, "now", None) or utcnow()
-    if wants_json():
-        response = jsonify({**body, "server_time": utc_timestamp(now)})
-    else:
-        try:
-            response = make_response(render_template(
-                "server/error.html", status=status, message=body["error"]["message"]))
-        except Exception:  # the error page must not fail in turn
-            logger.exception("cannot render the error page")
-            response = make_response(body["error"]["message"])
-            response.mimetype = "text/plain"
-    response.status_code = status
-    for key, value in (headers or {}).items():
-        response.headers[key] = value
-    return response
-
-
 _HTTP_MESSAGES = {
     404: "There is nothing at this address.",
     405: "This method is not allowed here.",
@@ -64,40 +38,37 @@ _HTTP_MESSAGES = {
 }
 
 
-def _register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(AppError)
-    def _server_error(exc: AppError) -> Any:
-        headers = {}
-        if isinstance(exc, RateLimited):
-            headers["Retry-After"] = str(exc.retry_after)
-        if exc.status == 401:
-            headers["WWW-Authenticate"] = 'Bearer realm="market-server"'
-        return error_response(exc.status, exc.to_dict(), headers)
+def _http_message(exc: HTTPException) -> str:
+    """Plain English for the sync API's clients; a bad request says what werkzeug found."""
+    status = exc.code or 500
+    if status == 400 and exc.description:
+        return exc.description
+    return _HTTP_MESSAGES.get(status, exc.description or "The request was refused.")
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Any:
-        status = exc.code or 500
-        code = "too_large" if status == 413 else (exc.name or "error").lower().replace(" ", "_")
-        message = _HTTP_MESSAGES.get(status, exc.description or "The request was refused.")
-        if code == "bad_request" and exc.description:
-            message = exc.description
-        return error_response(status, {"error": {"code": code, "message": message}})
 
-    @app.errorhandler(OperationalError)
-    def _database_unavailable(exc: OperationalError) -> Any:
-        logger.warning("database unavailable on %s %s: %s", request.method, request.path,
-                       exc.orig)
-        return error_response(503, {"error": {"code": "unavailable", "message":
-                                              "The database is busy or unavailable; nothing was"
-                                              " stored. Try again shortly."}},
-                              {"Retry-After": "5"})
+def _refusal_headers(exc: AppError) -> dict[str, str]:
+    headers = {}
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="market-server"'
+    return headers
 
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Any:
-        logger.exception("unexpected error on %s %s", request.method, request.path)
-        return error_response(500, {"error": {"code": "internal", "message":
-                                              "Something went wrong on the server; nothing was"
-                                              " stored. Try again later."}})
+
+def _database_unavailable(exc: OperationalError) -> Any:
+    logger.warning("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+    return error_response(503, {"code": "unavailable", "message":
+                                "The database is busy or unavailable; nothing was stored. Try"
+                                " again shortly."}, {"Retry-After": "5"})
+
+
+ERROR_ANSWERS = ErrorAnswers(
+    page="server/error.html", http_message=_http_message,
+    unexpected_message=lambda: ("Something went wrong on the server; nothing was stored. Try"
+                                " again later."),
+    # Every JSON answer carries the server's clock, errors too (stalls correct their own by it).
+    json_extra=lambda: {"server_time": utc_timestamp(getattr(g, "now", None) or utcnow())},
+    headers=_refusal_headers, handlers={OperationalError: _database_unavailable})
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -108,8 +79,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     folder), PAIR_RATE_LIMIT per PAIR_RATE_WINDOW seconds and address, PROXY_COUNT (trusted
     reverse proxies in front, else MARKET_SERVER_PROXY_COUNT).
     """
-    app = Flask(__name__, template_folder=_asset_folder("templates"),
-                static_folder=_asset_folder("static"))
+    # The server's own templates and static files, under `server/` in either place.
+    app = Flask(__name__, template_folder=asset_folder(PACKAGE_DIR, "templates", REPO_DIR),
+                static_folder=asset_folder(PACKAGE_DIR, "static", REPO_DIR))
     config = dict(config or {})
     app.config.update(
         DATABASE_URL=default_database_url(), MAX_CONTENT_LENGTH=64 * 1024 * 1024,
@@ -158,6 +130,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     for module in (api, bank_api):
         csrf.exempt(module.bp)
-    _register_error_handlers(app)
+    register_error_handlers(app, ERROR_ANSWERS)
     app.after_request(add_security_headers)
     return app
