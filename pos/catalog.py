@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from . import journal, projections
+from . import journal, limits, projections
 from .db import write_transaction
 from sync.errors import InvalidInput, NotFound
 from sync.money import parse_amount
@@ -34,16 +34,18 @@ def validate_product(data: dict[str, Any], existing: dict[str, Any] | None = Non
     merged = dict(existing or {})
     merged.update(data)
     clean: dict[str, Any] = {
-        "name": clean_text(merged.get("name"), field="name", label=_l("Name"), max_length=120),
-        "unit": clean_text(merged.get("unit"), field="unit", label=_l("Unit"), max_length=16),
+        "name": clean_text(merged.get("name"), field="name", label=_l("Name"),
+                           max_length=limits.NAME_CHARS),
+        "unit": clean_text(merged.get("unit"), field="unit", label=_l("Unit"),
+                           max_length=limits.UNIT_CHARS),
         "category": clean_text(merged.get("category"), field="category", label=_l("Category"),
-                               max_length=40, required=False),
+                               max_length=limits.CATEGORY_CHARS, required=False),
     }
     if merged.get("price") in (None, ""):
         raise InvalidInput(_l("Price is required."), field="price")
     clean["price"] = parse_amount(merged.get("price"), field="price")
     barcode = clean_text(merged.get("barcode"), field="barcode", label=_l("Barcode"),
-                         max_length=32, required=False)
+                         max_length=limits.BARCODE_CHARS, required=False)
     if barcode and not _BARCODE.match(barcode):
         raise InvalidInput(_l("A barcode has 4 to 32 letters or digits."), field="barcode")
     clean["barcode"] = barcode or None
@@ -57,7 +59,7 @@ def validate_product(data: dict[str, Any], existing: dict[str, Any] | None = Non
             raise InvalidInput(_l("OCOP rating is 3, 4 or 5 stars."), field="ocop_stars")
         clean["ocop_stars"] = stars
     url = clean_text(merged.get("trace_url"), field="trace_url", label=_l("Traceability link"),
-                     max_length=300, required=False)
+                     max_length=limits.TRACE_URL_CHARS, required=False)
     if url and not _URL.match(url):
         raise InvalidInput(_l("The traceability link must start with http:// or https://."),
                            field="trace_url")

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from . import journal, projections
+from . import journal, limits, projections
 from .db import write_transaction
 from sync.errors import Conflict, InvalidInput, NotFound
 from sync.money import parse_amount
@@ -30,7 +30,8 @@ def record_cash_move(conn: sqlite3.Connection, device_id: str, move_type: Any, a
     if move_type not in CASH_MOVE_TYPES:
         raise InvalidInput(_l("Unknown kind of cash movement."), field="type")
     amount = parse_amount(amount, field="amount", allow_zero=False)
-    reason = clean_text(reason, field="reason", label=_l("Reason"), max_length=200,
+    reason = clean_text(reason, field="reason", label=_l("Reason"),
+                        max_length=limits.REASON_CHARS,
                         required=move_type != "float")
     with write_transaction(conn):
         at = utc_timestamp()

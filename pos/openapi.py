@@ -1,14 +1,28 @@
-"""The OpenAPI 3.1 document of the stall's JSON API, kept next to the code it describes."""
+"""The OpenAPI 3.1 document of the stall's JSON API, kept next to the code it describes; its
+bounds come from the names the validators use (pos/limits.py, sync.numbers.MAX_AMOUNT)."""
 from __future__ import annotations
 
 from typing import Any
 
+from sync.numbers import MAX_AMOUNT
+
+from . import limits
+from .tax.settings import MAX_BLOCK
+
 _INT = {"type": "integer"}
 _STR = {"type": "string"}
-_MONEY = {"type": "integer", "minimum": 0, "maximum": 10**12, "description": "whole đồng"}
+_MONEY = {"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT, "description": "whole đồng"}
 _QUANTITY = {"oneOf": [{"type": "string", "pattern": r"^\d{1,7}(\.\d{1,3})?$"},
                        {"type": "number", "exclusiveMinimum": 0}],
              "description": "units, at most three decimals, e.g. \"0.75\""}
+
+
+def _text(most: int, *, min_length: int = 0, null: bool = False) -> dict[str, Any]:
+    """A string field bounded as its validator bounds it (pos/limits.py)."""
+    schema: dict[str, Any] = {"type": ["string", "null"] if null else "string", "maxLength": most}
+    if min_length:
+        schema["minLength"] = min_length
+    return schema
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -35,9 +49,9 @@ SCHEMAS: dict[str, Any] = {
          "properties": {"product_id": _INT, "quantity": _QUANTITY}},
         {"type": "object", "required": ["name", "unit_price", "quantity"],
          "additionalProperties": False,
-         "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 120},
+         "properties": {"name": _text(limits.NAME_CHARS, min_length=1),
                         "unit_price": _MONEY, "quantity": _QUANTITY,
-                        "unit": {"type": "string", "maxLength": 16}}}]},
+                        "unit": _text(limits.UNIT_CHARS)}}]},
     "PaymentInput": {"type": "object", "required": ["method", "amount"],
                      "additionalProperties": False,
                      "properties": {"method": {"enum": ["cash", "qr"]}, "amount": _MONEY,
@@ -47,24 +61,25 @@ SCHEMAS: dict[str, Any] = {
                                                   "description": "QR only; else the next one"}}},
     "SaleInput": {"type": "object", "required": ["lines", "payments"],
                   "additionalProperties": False,
-                  "properties": {"lines": {"type": "array", "minItems": 1, "maxItems": 200,
+                  "properties": {"lines": {"type": "array", "minItems": 1, "maxItems": limits.MAX_LINES,
                                            "items": _ref("SaleLineInput")},
-                                 "payments": {"type": "array", "minItems": 1, "maxItems": 4,
+                                 "payments": {"type": "array", "minItems": 1,
+                                              "maxItems": limits.MAX_PAYMENTS,
                                               "items": _ref("PaymentInput")},
                                  "buyer": _ref("Buyer")}},
     "Buyer": {"type": "object", "additionalProperties": False,
               "description": "only in MTT e-invoice mode, when the buyer asks for her tax code"
                              " or ID number on the invoice",
               "properties": {"tax_code": {"type": "string", "pattern": r"^\d{10}(-\d{3})?$|^\d{12}$"},
-                             "id_number": {"type": "string", "maxLength": 12},
-                             "name": {"type": "string", "maxLength": 100},
-                             "address": {"type": "string", "maxLength": 200}}},
+                             "id_number": _text(limits.BUYER_ID_CHARS),
+                             "name": _text(limits.BUYER_NAME_CHARS),
+                             "address": _text(limits.BUYER_ADDRESS_CHARS)}},
     "TaxSettings": {"type": "object", "properties": {
         "mode": {"enum": ["receipt", "mtt"]}, "tax_code": _STR, "invoice_form": {"enum": [1, 2]},
         "symbol": {"type": "string", "pattern": r"^$|^C\d{2}M[A-Z]{2}$"},
         "mtt_range": {"type": "string", "pattern": r"^$|^[A-Z0-9]{5}$"},
-        "location_code": {"type": "string", "maxLength": 20},
-        "device_block": {"type": "integer", "minimum": 0, "maximum": 99},
+        "location_code": _text(limits.LOCATION_CODE_CHARS),
+        "device_block": {"type": "integer", "minimum": 0, "maximum": MAX_BLOCK},
         "send_deadline": {"type": "string", "pattern": r"^\d{2}:\d{2}$"},
         "default_group": {"enum": ["goods", "services", "production", "other"]},
         "book": {"enum": ["s1a", "s2a"]}}},
@@ -98,12 +113,12 @@ SCHEMAS: dict[str, Any] = {
                                   "pattern": r"^M[1-6]-\d{2}-[A-Z0-9]{5}-\d{11}$",
                                   "description": "the MTT e-invoice code (MTT mode only)"}}},
     "ProductInput": {"type": "object", "additionalProperties": False, "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 120},
-        "unit": {"type": "string", "minLength": 1, "maxLength": 16}, "price": _MONEY,
-        "category": {"type": "string", "maxLength": 40},
-        "barcode": {"type": ["string", "null"], "maxLength": 32},
+        "name": _text(limits.NAME_CHARS, min_length=1),
+        "unit": _text(limits.UNIT_CHARS, min_length=1), "price": _MONEY,
+        "category": _text(limits.CATEGORY_CHARS),
+        "barcode": _text(limits.BARCODE_CHARS, null=True),
         "ocop_stars": {"oneOf": [{"type": "null"}, {"enum": [3, 4, 5]}]},
-        "trace_url": {"type": ["string", "null"], "maxLength": 300},
+        "trace_url": _text(limits.TRACE_URL_CHARS, null=True),
         "active": {"type": "boolean"}}},
     "Product": {"type": "object",
                 "required": ["id", "name", "unit", "price", "category", "barcode", "ocop_stars",
@@ -124,7 +139,7 @@ SCHEMAS: dict[str, Any] = {
         | {"tax": _ref("TaxSettings")}},
     "CashMoveInput": {"type": "object", "required": ["type", "amount"],
                       "properties": {"type": {"enum": ["float", "in", "out"]}, "amount": _MONEY,
-                                     "reason": {"type": "string", "maxLength": 200}}},
+                                     "reason": _text(limits.REASON_CHARS)}},
     "CashMove": {"type": "object",
                  "required": ["seq", "business_day", "type", "amount", "reason", "at"],
                  "properties": {"seq": _INT, "business_day": _STR,
@@ -223,7 +238,7 @@ def document() -> dict[str, Any]:
                 "get": {"operationId": "listSales", "parameters": [
                     {"name": "since_seq", "in": "query", "schema": {**_INT, "minimum": 0}},
                     {"name": "limit", "in": "query",
-                     "schema": {**_INT, "minimum": 1, "maximum": 500}}],
+                     "schema": {**_INT, "minimum": 1, "maximum": limits.MAX_PAGE}}],
                     "responses": {"200": _json({"type": "object", "required": ["sales"],
                                                 "properties": {"sales": {
                                                     "type": "array", "items": _ref("Sale")}}},
@@ -236,8 +251,7 @@ def document() -> dict[str, Any]:
                 "operationId": "voidSale", "parameters": [sale_id],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["reason"],
-                    "properties": {"reason": {"type": "string", "minLength": 1,
-                                              "maxLength": 200}}}}}},
+                    "properties": {"reason": _text(limits.REASON_CHARS, min_length=1)}}}}},
                 "responses": {"200": _json(_ref("Sale"), "The voided sale"),
                               **_errors(400, 401, 403, 404, 409)}}},
             "/api/sales/{sale_id}/receipt.pdf": {"get": {

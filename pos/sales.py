@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from . import journal, projections
+from . import journal, limits, projections
 from .business_days import current_business_day, day_is_closed
 from .qr_references import reference_and_account
 from .db import write_transaction
@@ -20,8 +20,6 @@ from sync.protocol import Entry, utc_timestamp
 from sync.qrref import find_reference
 
 PAYMENT_METHODS = ("cash", "qr")
-MAX_LINES = 200
-MAX_PAYMENTS = 4
 _LINE_KEYS = {"product_id", "quantity", "name", "unit_price", "unit"}
 _PAYMENT_KEYS = {"method", "amount", "tendered", "reference"}
 
@@ -55,7 +53,7 @@ def _catalogue_rows(conn: sqlite3.Connection, raw_lines: list[Any]) -> dict[int,
 
 
 def _resolve_lines(conn: sqlite3.Connection, raw_lines: Any) -> list[dict[str, Any]]:
-    raw_lines = _require_list(raw_lines, "lines", _l("Lines"), MAX_LINES)
+    raw_lines = _require_list(raw_lines, "lines", _l("Lines"), limits.MAX_LINES)
     if not raw_lines:
         raise InvalidInput(_l("A sale needs at least one item."), field="lines", code="empty_sale")
     catalogue = _catalogue_rows(conn, raw_lines)
@@ -79,9 +77,9 @@ def _resolve_lines(conn: sqlite3.Connection, raw_lines: Any) -> list[dict[str, A
         else:
             product_id = None
             name = clean_text(raw.get("name"), field=f"{field}.name", label=_l("Item name"),
-                              max_length=120)
+                              max_length=limits.NAME_CHARS)
             unit = clean_text(raw.get("unit", "cái"), field=f"{field}.unit", label=_l("Unit"),
-                              max_length=16)
+                              max_length=limits.UNIT_CHARS)
             if raw.get("unit_price") is None:
                 raise InvalidInput(_l("An item without a product needs a unit price."),
                                    field=f"{field}.unit_price")
@@ -93,7 +91,7 @@ def _resolve_lines(conn: sqlite3.Connection, raw_lines: Any) -> list[dict[str, A
 
 
 def _check_payments(raw_payments: Any, total: int) -> list[dict[str, Any]]:
-    raw_payments = _require_list(raw_payments, "payments", _l("Payments"), MAX_PAYMENTS)
+    raw_payments = _require_list(raw_payments, "payments", _l("Payments"), limits.MAX_PAYMENTS)
     if not raw_payments:
         raise InvalidInput(_l("Say how the buyer pays."), field="payments")
     payments = []
@@ -202,7 +200,8 @@ def _qr_details(conn: sqlite3.Connection, payment: dict[str, Any],
 def void_sale(conn: sqlite3.Connection, device_id: str, sale_id: str, reason: Any,
               voided_by: str) -> dict[str, Any]:
     """Cancel a sale with a new journal entry that references it; the original stays."""
-    reason = clean_text(reason, field="reason", label=_l("Reason"), max_length=200)
+    reason = clean_text(reason, field="reason", label=_l("Reason"),
+                        max_length=limits.REASON_CHARS)
     with write_transaction(conn):
         sale = conn.execute("SELECT * FROM sales WHERE id = ?", (sale_id,)).fetchone()
         if sale is None:

@@ -220,8 +220,11 @@ def run(ends: Ends, plan: list[tuple[Any, ...]]) -> None:
                               " ORDER BY sale_seq").fetchall()
             if qr:
                 reference, amount = qr[action[1] % len(qr)]
+                # A bank credit is at least 1 đồng: both real sources (pos/statement.py and
+                # pos/sync/bank.py) drop the rest before bankcheck sees them.
+                bank_amount = max(1, amount + action[2])
                 bankcheck.apply(conn, device, bankcheck.BankTransaction(
-                    f"FT{number:04d}", amount + action[2], f"MBVCB.8812.{reference}.CT tu A"),
+                    f"FT{number:04d}", bank_amount, f"MBVCB.8812.{reference}.CT tu A"),
                     "statement")
 
 
@@ -419,3 +422,23 @@ def test_the_compiled_check_refuses_every_breakage(breakage):
     _agree("sale", payload)
     assert not conforms("sale", payload)
     assert not conforms("sale", {**GOOD_SALE, "total": True})   # a bool is not an integer
+
+
+def test_the_payload_schemas_bound_fields_as_the_stall_validators_do():
+    # The stall's validators and its OpenAPI read pos/limits.py; the core's payload schemas are
+    # JSON files beside the core, which cannot import the stall: held equal here.
+    from pos import limits
+    sale = SCHEMAS["sale"]["properties"]
+    line = sale["lines"]["items"]["properties"]
+    assert sale["lines"]["maxItems"] == limits.MAX_LINES
+    assert sale["payments"]["maxItems"] == limits.MAX_PAYMENTS
+    assert line["name"]["maxLength"] == limits.NAME_CHARS
+    assert line["unit"]["maxLength"] == limits.UNIT_CHARS
+    assert sale["total"]["maximum"] == line["unit_price"]["maximum"] == MAX_AMOUNT
+    product = SCHEMAS["product"]["properties"]
+    for field, most in (("name", limits.NAME_CHARS), ("unit", limits.UNIT_CHARS),
+                        ("category", limits.CATEGORY_CHARS), ("trace_url", limits.TRACE_URL_CHARS)):
+        assert product[field]["maxLength"] == most, field
+    assert product["barcode"]["pattern"].endswith(f"{{4,{limits.BARCODE_CHARS}}}$")
+    assert SCHEMAS["void"]["properties"]["reason"]["maxLength"] == limits.REASON_CHARS
+    assert SCHEMAS["cash_move"]["properties"]["reason"]["maxLength"] == limits.REASON_CHARS

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from .. import journal
+from .. import journal, limits
 from .. import settings as stall_settings
 from ..business_days import current_business_day
 from ..db import write_transaction
@@ -49,10 +49,10 @@ def clean_buyer(raw: Any) -> dict[str, str]:
         raise InvalidInput(_l("Unknown field: %(name)s", name=unknown[0]),
                            field=f"buyer.{unknown[0]}")
     buyer = {}
-    for key, label, max_length in (("tax_code", _l("Buyer's tax code"), 14),
-                                   ("id_number", _l("Buyer's ID number"), 12),
-                                   ("name", _l("Buyer's name"), 100),
-                                   ("address", _l("Buyer's address"), 200)):
+    for key, label, max_length in (("tax_code", _l("Buyer's tax code"), limits.BUYER_TAX_CODE_CHARS),
+                                   ("id_number", _l("Buyer's ID number"), limits.BUYER_ID_CHARS),
+                                   ("name", _l("Buyer's name"), limits.BUYER_NAME_CHARS),
+                                   ("address", _l("Buyer's address"), limits.BUYER_ADDRESS_CHARS)):
         value = clean_text(raw.get(key), field=f"buyer.{key}", label=label,
                            max_length=max_length, required=False)
         if value:
@@ -182,7 +182,7 @@ def _adjustment_lines(raw_lines: Any) -> list[dict[str, Any]]:
         if not isinstance(raw, dict) or set(raw) - {"name", "amount"}:
             raise InvalidInput(_l("An adjustment line has a name and an amount."), field=field)
         name = clean_text(raw.get("name"), field=f"{field}.name", label=_l("Item name"),
-                          max_length=120)
+                          max_length=limits.NAME_CHARS)
         amount = raw.get("amount")
         negative = isinstance(amount, int) and not isinstance(amount, bool) and amount < 0
         value = parse_amount(-amount if negative else amount, field=f"{field}.amount",
@@ -204,9 +204,11 @@ def _replacement_lines(raw_lines: Any) -> list[dict[str, Any]]:
         quantity_milli = parse_quantity(raw.get("quantity"), field=f"{field}.quantity")
         unit_price = parse_amount(raw.get("unit_price"), field=f"{field}.unit_price")
         lines.append({"name": clean_text(raw.get("name"), field=f"{field}.name",
-                                         label=_l("Item name"), max_length=120),
+                                         label=_l("Item name"),
+                                         max_length=limits.NAME_CHARS),
                       "unit": clean_text(raw.get("unit", "cái"), field=f"{field}.unit",
-                                         label=_l("Unit"), max_length=16),
+                                         label=_l("Unit"),
+                                         max_length=limits.UNIT_CHARS),
                       "quantity_milli": quantity_milli, "unit_price": unit_price,
                       "amount": line_amount(quantity_milli, unit_price), "product_id": None})
     return lines
@@ -230,7 +232,7 @@ def issue_correction(conn: sqlite3.Connection, device_id: str, code: str, reques
     if kind not in CORRECTION_TYPES:
         raise InvalidInput(_l("The correction type is adjustment or replacement."), field="type")
     reason = clean_text(request.get("reason"), field="reason", label=_l("Reason"),
-                        max_length=200)
+                        max_length=limits.REASON_CHARS)
     lines = (_adjustment_lines if kind == "adjustment" else _replacement_lines)(
         request.get("lines"))
     buyer = clean_buyer(request["buyer"]) if request.get("buyer") is not None else None

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from .. import limits
 from .. import settings as stall_settings
 from sync.errors import InvalidInput
 from ..text import clean_text
@@ -99,7 +100,7 @@ def validate(changes: Any, current: TaxSettings) -> TaxSettings:
                 "default_group", "book"):
         if key in changes:
             merged[key] = clean_text(changes[key], field=f"tax.{key}", label=LABELS[key],
-                                     max_length=20, required=False)
+                                     max_length=limits.LOCATION_CODE_CHARS, required=False)
     for key in ("symbol", "mtt_range"):
         merged[key] = merged[key].upper()
     if "invoice_form" in changes:

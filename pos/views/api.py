@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_babel import gettext as _
 
-from .. import business_days, catalog, daybook, openapi, printouts, sales, settings
+from .. import business_days, catalog, daybook, limits, openapi, printouts, sales, settings
 from ..printing import queue as print_queue
 from ..printing.config import PrinterConfig
 from ..printing.messages import message_text
@@ -54,8 +54,9 @@ def list_sales() -> Any:
         limit = whole_number(request.args.get("limit", "100"))
     except NumberRefused:
         raise InvalidInput(_("since_seq and limit must be whole numbers."))
-    if since_seq < 0 or not 1 <= limit <= 500:
-        raise InvalidInput(_("since_seq must be 0 or more and limit between 1 and 500."))
+    if since_seq < 0 or not 1 <= limit <= limits.MAX_PAGE:
+        raise InvalidInput(_("since_seq must be 0 or more and limit between 1 and %(most)d.",
+                             most=limits.MAX_PAGE))
     return jsonify({"sales": sales.list_sales(get_db(), since_seq=since_seq, limit=limit)})
 
 
