@@ -92,6 +92,17 @@ def list_products(conn: sqlite3.Connection, *, active_only: bool = False) -> lis
     return [_row_to_product(row) for row in rows]
 
 
+def products_with_barcode(conn: sqlite3.Connection, code: Any) -> list[dict[str, Any]]:
+    """The products whose barcode is exactly `code` (a scanner's digits, or letters and dashes);
+    InvalidInput if it cannot be a barcode, so that a typo is told apart from an unknown code."""
+    text = code.strip() if isinstance(code, str) else ""
+    if not _BARCODE.match(text):
+        raise InvalidInput(_l("A barcode has 4 to 32 letters or digits."), field="barcode",
+                           code="bad_barcode")
+    rows = conn.execute("SELECT * FROM products WHERE barcode = ? ORDER BY id", (text,)).fetchall()
+    return [_row_to_product(row) for row in rows]
+
+
 def get_product(conn: sqlite3.Connection, product_id: int) -> dict[str, Any]:
     """One product, or NotFound."""
     row = conn.execute("SELECT * FROM products WHERE id = ?", (product_id,)).fetchone()

@@ -335,10 +335,14 @@ def document() -> dict[str, Any]:
             "/api/printer": {"get": {"operationId": "printerStatus", "responses": {
                 "200": _json(_ref("PrinterStatus"), "The printer's state"), **_errors(401)}}},
             "/api/products": {
-                "get": {"operationId": "listProducts", "responses": {
+                "get": {"operationId": "listProducts", "parameters": [
+                    {"name": "barcode", "in": "query", "required": False,
+                     "description": "only the products with exactly this barcode",
+                     "schema": {"type": "string", "pattern": r"^[0-9A-Za-z\-]{4,%d}$"
+                                % limits.BARCODE_CHARS}}], "responses": {
                     "200": _json({"type": "object", "required": ["products"], "properties": {
                         "products": {"type": "array", "items": _ref("Product")}}}, "Catalogue"),
-                    **_errors(401)}},
+                    **_errors(400, 401)}},
                 "post": {"operationId": "createProduct", "requestBody": body("ProductInput"),
                          "responses": {"201": _json(_ref("Product"), "The new product"),
                                        **_errors(400, 401, 403)}}},

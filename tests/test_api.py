@@ -236,6 +236,28 @@ def test_products(api, conn):
     assert api.post("/api/sales", json=sale).status_code == 400
 
 
+def test_products_by_barcode(api, conn):
+    found = api.get("/api/products?barcode=8936000000012")
+    assert found.status_code == 200
+    products = found.get_json()["products"]
+    assert len(products) == 1 and products[0]["barcode"] == "8936000000012"
+    schema_of("Product").validate(products[0])
+    # exactly that code: no prefix, no other product
+    assert api.get("/api/products?barcode=893600000001").get_json() == {"products": []}
+    assert api.get("/api/products?barcode=8936000000099").get_json() == {"products": []}
+    assert len(api.get("/api/products").get_json()["products"]) == 16
+
+
+@pytest.mark.parametrize("code", ["", "12", "89360000%27--", "x" * 33, "8936 0000"])
+def test_a_code_that_cannot_be_a_barcode_is_refused(api, conn, code):
+    before = snapshot(conn)
+    response = api.get("/api/products", query_string={"barcode": code})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_barcode"
+    assert response.get_json()["error"]["field"] == "barcode"
+    assert snapshot(conn) == before
+
+
 @pytest.mark.parametrize("body", [
     {"name": "", "unit": "kg", "price": 1}, {"name": "X", "unit": "kg", "price": 100.5},
     {"name": "X", "unit": "kg", "price": -1}, {"name": "X", "unit": "kg"},

@@ -125,7 +125,10 @@ def void_sale(sale_id: str) -> Any:
 
 @bp.get("/products")
 def list_products() -> Any:
-    """List the catalogue."""
+    """List the catalogue, or with `?barcode=CODE` the products with exactly that barcode."""
+    if "barcode" in request.args:
+        return jsonify({"products": catalog.products_with_barcode(get_db(),
+                                                                  request.args["barcode"])})
     return jsonify({"products": catalog.list_products(get_db())})
 
 
