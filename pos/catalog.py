@@ -18,7 +18,7 @@ from sync.numbers import MAX_AMOUNT, whole_number_or_none
 
 SUGGESTED_UNITS = ("kg", "lạng", "g", "bó", "gói", "cái", "hộp", "chai", "túi", "quả", "con", "lít")
 WEIGHED_UNITS = frozenset({"kg", "lạng", "g", "lít"})
-_BARCODE = re.compile(r"^[0-9A-Za-z\-]{4,32}$")
+BARCODE = re.compile(r"^[0-9A-Za-z\-]{4,32}$")
 _URL = re.compile(r"^https?://[^\s<>\"']{3,300}$")
 PRODUCT_FIELDS = ("name", "unit", "price", "category", "barcode", "ocop_stars", "trace_url",
                   "active")
@@ -46,7 +46,7 @@ def validate_product(data: dict[str, Any], existing: dict[str, Any] | None = Non
     clean["price"] = parse_amount(merged.get("price"), field="price")
     barcode = clean_text(merged.get("barcode"), field="barcode", label=_l("Barcode"),
                          max_length=limits.BARCODE_CHARS, required=False)
-    if barcode and not _BARCODE.match(barcode):
+    if barcode and not BARCODE.match(barcode):
         raise InvalidInput(_l("A barcode has 4 to 32 letters or digits."), field="barcode")
     clean["barcode"] = barcode or None
     stars = merged.get("ocop_stars")
@@ -96,7 +96,7 @@ def products_with_barcode(conn: sqlite3.Connection, code: Any) -> list[dict[str,
     """The products whose barcode is exactly `code` (a scanner's digits, or letters and dashes);
     InvalidInput if it cannot be a barcode, so that a typo is told apart from an unknown code."""
     text = code.strip() if isinstance(code, str) else ""
-    if not _BARCODE.match(text):
+    if not BARCODE.match(text):
         raise InvalidInput(_l("A barcode has 4 to 32 letters or digits."), field="barcode",
                            code="bad_barcode")
     rows = conn.execute("SELECT * FROM products WHERE barcode = ? ORDER BY id", (text,)).fetchall()

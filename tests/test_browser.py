@@ -545,3 +545,37 @@ def test_search_ignores_diacritics(app: Any, live_server: str, page: Page) -> No
 
     search.fill("")
     expect(page.locator(".tile:visible")).to_have_count(len(products))
+
+
+def test_a_scanned_barcode_adds_its_product(app: Any, live_server: str, page: Page) -> None:
+    """A keyboard-wedge scanner types digits fast and then Enter (as Playwright's keyboard does
+    here): the product with that barcode goes into the cart; an unknown code says so and offers
+    to add it, with the code filled in."""
+    scanned = next(p for p in products_by_name(app).values() if p["barcode"] == "8936000000012")
+    unlock(page, live_server, OWNER_PIN)
+    page.keyboard.type("8936000000012", delay=5)
+    page.keyboard.press("Enter")
+    if scanned["weighed"]:
+        expect(page.locator("#qty-dialog")).to_be_visible()
+        expect(page.locator("#qty-name")).to_have_text(scanned["name"])
+        page.click("#qty-cancel")
+    else:
+        expect(page.locator("#cart-lines .cart-line")).to_have_count(1)
+        expect(page.locator("#cart-lines .cart-line").first).to_contain_text(scanned["name"])
+        # Scanned into the search box, the same code adds one more.
+        page.locator("#search").fill("8936000000012")
+        page.locator("#search").press("Enter")
+        expect(page.locator("#cart-lines .cart-line")).to_contain_text("2")
+        expect(page.locator("#search")).to_have_value("")
+    shot(page, "scan-known")
+
+    page.locator("#search").blur()
+    page.keyboard.type("8930000000999", delay=5)
+    page.keyboard.press("Enter")
+    notice = page.locator("#scan-notice")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("8930000000999")
+    shot(page, "scan-unknown")
+    page.click("#scan-add")
+    expect(page.locator("input[name=barcode]")).to_have_value("8930000000999")
+    assert all_sales(app) == []

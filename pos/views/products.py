@@ -30,6 +30,12 @@ def _form_data() -> dict[str, Any]:
     return data
 
 
+def _scanned_code() -> str:
+    """The barcode the sell screen scanned and did not know (`?barcode=`), to fill in."""
+    code = request.args.get("barcode", "")
+    return code if catalog.BARCODE.match(code) else ""
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @bp.route("/<int:product_id>", methods=["GET", "POST"])
 @owner_required
@@ -37,8 +43,8 @@ def edit(product_id: int | None = None) -> Any:
     """Add a product, or change one."""
     conn = get_db()
     product = catalog.get_product(conn, product_id) if product_id is not None else {
-        "name": "", "unit": "kg", "price": "", "category": "", "barcode": "", "ocop_stars": None,
-        "trace_url": "", "active": True}
+        "name": "", "unit": "kg", "price": "", "category": "",
+        "barcode": _scanned_code(), "ocop_stars": None, "trace_url": "", "active": True}
     error, status = None, 200
     if request.method == "POST":
         data = _form_data()

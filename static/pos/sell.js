@@ -100,6 +100,54 @@
     render();
   });
 
+  // Barcodes: a keyboard-wedge scanner types the code's digits fast, then Enter. Typed into the
+  // search box or anywhere outside a field, digits + Enter look the product up by its barcode
+  // (GET /api/products?barcode=) and add it as a tap on its tile would.
+  var SCAN = /^[0-9]{4,32}$/, SCAN_GAP_MS = 100;
+  var scanBuffer = "", scanLast = 0;
+  function showScan(text, code) {
+    $("scan-text").textContent = text;
+    $("scan-add").hidden = !code;
+    if (code) $("scan-add").href = $("scan-add").href.split("?")[0] + "?barcode=" + encodeURIComponent(code);
+    $("scan-notice").hidden = false;
+  }
+  function scan(code) {
+    $("scan-notice").hidden = true;
+    api("GET", "/api/products?barcode=" + encodeURIComponent(code)).then(function (result) {
+      var product = result.status === 200 ? result.data.products[0] : null;
+      var tile = product && document.querySelector('.tile[data-id="' + product.id + '"]');
+      if (tile && product.active) {
+        $("search").value = "";
+        filter();
+        tile.click();
+      } else if (product) {
+        showScan(fill(TEXT.hidden_code, { code: code }), null);
+      } else {
+        showScan(fill(TEXT.unknown_code, { code: code }), result.status === 200 ? code : null);
+      }
+    }, function () { showScan(TEXT.scan_failed, null); });
+  }
+  $("scan-text").addEventListener("click", function () { $("scan-notice").hidden = true; });
+  document.addEventListener("keydown", function (event) {
+    if (document.querySelector("dialog[open]")) return;
+    var inSearch = event.target === $("search");
+    if (!inSearch && event.target.closest && event.target.closest("input, textarea, select")) return;
+    var now = Date.now();
+    if (event.key === "Enter") {
+      var code = inSearch ? $("search").value.trim() : scanBuffer;
+      scanBuffer = "";
+      if (SCAN.test(code)) { event.preventDefault(); scan(code); }
+      return;
+    }
+    if (inSearch) return;
+    if (event.key.length === 1 && /[0-9]/.test(event.key)) {
+      scanBuffer = (now - scanLast > SCAN_GAP_MS ? "" : scanBuffer) + event.key;
+      scanLast = now;
+    } else {
+      scanBuffer = "";
+    }
+  });
+
   // Quantity sheet
   function openQty(index, product) {
     editing = { index: index, product: product || cart[index] };
