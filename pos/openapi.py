@@ -46,7 +46,11 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"code": _STR, "message": _STR, "field": _STR}}}},
     "SaleLineInput": {"oneOf": [
         {"type": "object", "required": ["product_id", "quantity"], "additionalProperties": False,
-         "properties": {"product_id": _INT, "quantity": _QUANTITY}},
+         "properties": {"product_id": _INT, "quantity": _QUANTITY,
+                        "unit_price": {**_MONEY, "description": "haggled: the sold price (the"
+                                       " list price stays in the entry); a helper may cut it by"
+                                       " at most helper_price_limit %, beyond → 403"
+                                       " owner_required"}}},
         {"type": "object", "required": ["name", "unit_price", "quantity"],
          "additionalProperties": False,
          "properties": {"name": _text(limits.NAME_CHARS, min_length=1),
@@ -66,7 +70,13 @@ SCHEMAS: dict[str, Any] = {
                                  "payments": {"type": "array", "minItems": 1,
                                               "maxItems": limits.MAX_PAYMENTS,
                                               "items": _ref("PaymentInput")},
-                                 "buyer": _ref("Buyer")}},
+                                 "buyer": _ref("Buyer"), "discount": _ref("Discount")}},
+    "Discount": {"type": "object", "required": ["amount", "reason"], "additionalProperties": False,
+                 "description": "off the whole sale: total = lines − amount; a helper may give"
+                                " at most helper_price_limit % of the lines, beyond → 403"
+                                " owner_required",
+                 "properties": {"amount": {**_MONEY, "minimum": 1},
+                                "reason": _text(limits.REASON_CHARS, min_length=1)}},
     "Buyer": {"type": "object", "additionalProperties": False,
               "description": "only in MTT e-invoice mode, when the buyer asks for her tax code"
                              " or ID number on the invoice",
@@ -88,7 +98,8 @@ SCHEMAS: dict[str, Any] = {
                               "quantity_milli", "unit_price", "amount"],
                  "properties": {"line_no": _INT, "product_id": {"type": ["integer", "null"]},
                                 "name": _STR, "unit": _STR, "quantity": _STR,
-                                "quantity_milli": _INT, "unit_price": _MONEY, "amount": _MONEY}},
+                                "quantity_milli": _INT, "unit_price": _MONEY, "amount": _MONEY,
+                                "list_price": {**_MONEY, "description": "haggled lines only"}}},
     "Payment": {"type": "object", "required": ["method", "amount"],
                 "properties": {"method": {"enum": ["cash", "qr"]}, "amount": _MONEY,
                                "tendered": _MONEY, "change": _MONEY,
@@ -108,6 +119,7 @@ SCHEMAS: dict[str, Any] = {
                                     "at": {"type": ["string", "null"]}}}]},
                  "lines": {"type": "array", "items": _ref("SaleLine")},
                  "payments": {"type": "array", "items": _ref("Payment")},
+                 "discount": _ref("Discount"),
                  "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                  "invoice_code": {"type": ["string", "null"],
                                   "pattern": r"^M[1-6]-\d{2}-[A-Z0-9]{5}-\d{11}$",
@@ -136,7 +148,10 @@ SCHEMAS: dict[str, Any] = {
     "Settings": {"type": "object", "properties": {
         key: _STR for key in ("vendor_name", "stall_name", "stall_number", "market", "commune",
                               "province", "phone", "tax_code", "device_id")}
-        | {"tax": _ref("TaxSettings")}},
+        | {"tax": _ref("TaxSettings"),
+           "helper_price_limit": {"type": "integer", "minimum": 0, "maximum": 100,
+                                  "description": "the most (in %) a helper may take off a"
+                                                 " price or a sale without the owner's PIN"}}},
     "CashMoveInput": {"type": "object", "required": ["type", "amount"],
                       "properties": {"type": {"enum": ["float", "in", "out"]}, "amount": _MONEY,
                                      "reason": _text(limits.REASON_CHARS)}},

@@ -22,17 +22,19 @@ class UnknownKind(ValueError):
 
 def _sale(conn: sqlite3.Connection, entry: Entry) -> None:
     p = entry.payload
-    conn.execute("INSERT INTO sales (id, seq, number, at, business_day, total, sold_by)"
-                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
+    discount = p.get("discount") or {}
+    conn.execute("INSERT INTO sales (id, seq, number, at, business_day, total, sold_by, discount,"
+                 " discount_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  (entry.id, entry.seq, p["number"], entry.at, p["business_day"], p["total"],
-                  p["sold_by"]))
+                  p["sold_by"], discount.get("amount", 0), discount.get("reason")))
     # A line's product may be one of the province's catalogue, which is not journalled: a stall
     # rebuilt from its journal (recover) has not pulled it yet, so the link is then left empty.
     conn.executemany(
         "INSERT INTO sale_lines (sale_seq, line_no, product_id, name, unit, quantity_milli,"
-        " unit_price, amount) VALUES (?, ?, (SELECT id FROM products WHERE id = ?), ?, ?, ?, ?, ?)",
+        " unit_price, amount, list_price)"
+        " VALUES (?, ?, (SELECT id FROM products WHERE id = ?), ?, ?, ?, ?, ?, ?)",
         [(entry.seq, line_no, line.get("product_id"), line["name"], line["unit"],
-          line["quantity_milli"], line["unit_price"], line["amount"])
+          line["quantity_milli"], line["unit_price"], line["amount"], line.get("list_price"))
          for line_no, line in enumerate(p["lines"], start=1)])
     conn.executemany(
         "INSERT INTO payments (sale_seq, line_no, method, amount, tendered, change, reference,"

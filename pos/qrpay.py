@@ -34,9 +34,12 @@ def _qr_part(payments: list[dict[str, Any]]) -> int:
     return qr[0]["amount"]
 
 
-def create(conn: sqlite3.Connection, request: Any, created_by: str) -> dict[str, Any]:
-    """Show a code for this sale: check it, take a reference, store it as pending."""
-    checked = sales.prepare_sale(conn, request)
+def create(conn: sqlite3.Connection, request: Any, created_by: str, *, owner: bool = True
+           ) -> dict[str, Any]:
+    """Show a code for this sale: check it, take a reference, store it as pending. Who may give
+    its price cuts is checked here (`owner`); recording it later, by the vendor's tap or the
+    bank's notification, does not ask again."""
+    checked = sales.prepare_sale(conn, request, owner=owner)
     amount = _qr_part(checked["payments"])
     account = bank_accounts.default_account(conn)
     if account is None:

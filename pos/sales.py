@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from . import journal, limits, projections
+from . import haggling, journal, limits, projections
 from .business_days import current_business_day, day_is_closed
 from .qr_references import reference_and_account
 from .db import write_transaction
@@ -60,20 +60,25 @@ def _resolve_lines(conn: sqlite3.Connection, raw_lines: Any) -> list[dict[str, A
     lines = []
     for index, raw in enumerate(raw_lines):
         field = f"lines[{index}]"
+        list_price = None
         _require_object(raw, field, _l("Each line must be an object."), _LINE_KEYS)
         quantity_milli = parse_quantity(raw.get("quantity"), field=f"{field}.quantity")
         if raw.get("product_id") is not None:
             product_id = raw["product_id"]
             if isinstance(product_id, bool) or not isinstance(product_id, int):
                 raise InvalidInput(_l("product_id must be a whole number."), field=field)
-            if {"name", "unit_price"} & set(raw):
-                raise InvalidInput(_l("A catalogue line takes its name and price from the"
+            if {"name", "unit"} & set(raw):
+                raise InvalidInput(_l("A catalogue line takes its name and unit from the"
                                       " catalogue."), field=field)
             row = catalogue.get(product_id)
             if row is None:
                 raise InvalidInput(_l("Unknown or inactive product: %(id)s", id=product_id),
                                    field=f"{field}.product_id", code="unknown_product")
             name, unit, unit_price = row["name"], row["unit"], row["price"]
+            if raw.get("unit_price") is not None:   # haggled: sold at another price than listed
+                unit_price = parse_amount(raw["unit_price"], field=f"{field}.unit_price")
+                if unit_price != row["price"]:
+                    list_price = row["price"]
         else:
             product_id = None
             name = clean_text(raw.get("name"), field=f"{field}.name", label=_l("Item name"),
@@ -84,9 +89,12 @@ def _resolve_lines(conn: sqlite3.Connection, raw_lines: Any) -> list[dict[str, A
                 raise InvalidInput(_l("An item without a product needs a unit price."),
                                    field=f"{field}.unit_price")
             unit_price = parse_amount(raw.get("unit_price"), field=f"{field}.unit_price")
-        lines.append({"line_no": index + 1, "product_id": product_id, "name": name, "unit": unit,
-                      "quantity_milli": quantity_milli, "unit_price": unit_price,
-                      "amount": line_amount(quantity_milli, unit_price)})
+        line = {"line_no": index + 1, "product_id": product_id, "name": name, "unit": unit,
+                "quantity_milli": quantity_milli, "unit_price": unit_price,
+                "amount": line_amount(quantity_milli, unit_price)}
+        if list_price is not None:
+            line["list_price"] = list_price
+        lines.append(line)
     return lines
 
 
@@ -134,35 +142,44 @@ def _check_payments(raw_payments: Any, total: int) -> list[dict[str, Any]]:
     return payments
 
 
-def prepare_sale(conn: sqlite3.Connection, request: Any) -> dict[str, Any]:
-    """Check a sale request against the catalogue without writing anything: its lines, total
-    and payments, or InvalidInput. A QR code is shown only for a sale that would be accepted."""
+def prepare_sale(conn: sqlite3.Connection, request: Any, *, owner: bool = True
+                 ) -> dict[str, Any]:
+    """Check a sale request against the catalogue without writing anything: its lines, discount,
+    total and payments, or InvalidInput. A QR code is shown only for a sale that would be
+    accepted. `owner` is False for a helper without the owner's PIN: her price cuts and discounts
+    must stay within the owner's limit (pos/haggling.py), else Forbidden."""
     if not isinstance(request, dict):
         raise InvalidInput(_l("The sale must be a JSON object."))
-    unknown = sorted(set(request) - {"lines", "payments", "buyer"})
+    unknown = sorted(set(request) - {"lines", "payments", "buyer", "discount"})
     if unknown:
         raise InvalidInput(_l("Unknown field: %(name)s", name=unknown[0]), field=unknown[0])
     lines = _resolve_lines(conn, request.get("lines"))
-    total = sum(line["amount"] for line in lines)
-    if total <= 0:
+    subtotal = sum(line["amount"] for line in lines)
+    if subtotal <= 0:
         raise InvalidInput(_l("A sale must have a total above zero."), field="lines")
-    if total > MAX_AMOUNT:  # the payload contract's bound, which the server projects within
+    if subtotal > MAX_AMOUNT:  # the payload contract's bound, which the server projects within
         raise InvalidInput(_l("The amount is too large."), field="lines", code="total_too_large")
+    discount = haggling.clean_discount(request.get("discount"), subtotal)
+    total = subtotal - (discount["amount"] if discount else 0)
     payments = _check_payments(request.get("payments"), total)
-    return {"lines": lines, "total": total, "payments": payments}
+    haggling.check_authority(conn, lines, discount, owner)
+    return {"lines": lines, "discount": discount, "total": total, "payments": payments}
 
 
 def record_sale(conn: sqlite3.Connection, device_id: str, request: Any, sold_by: str,
-                qr: dict[str, Any] | None = None) -> dict[str, Any]:
+                qr: dict[str, Any] | None = None, *, owner: bool | None = None
+                ) -> dict[str, Any]:
     """Record one sale: all its lines and payments, in one transaction, or nothing. The answer is
-    the committed entry itself (`_sale_from_entry`), so the sale is not read back."""
+    the committed entry itself (`_sale_from_entry`), so the sale is not read back. `owner`
+    defaults to whether the seller is anyone but a helper (see `prepare_sale`)."""
     with write_transaction(conn):
-        entry = write_sale(conn, device_id, request, sold_by, qr)
+        entry = write_sale(conn, device_id, request, sold_by, qr,
+                           owner=sold_by != "helper" if owner is None else owner)
     return _sale_from_entry(entry)
 
 
 def write_sale(conn: sqlite3.Connection, device_id: str, request: Any, sold_by: str,
-               qr: dict[str, Any] | None = None) -> Entry:
+               qr: dict[str, Any] | None = None, *, owner: bool = True) -> Entry:
     """Write a sale inside the caller's write transaction; returns its journal entry.
 
     `qr` gives the QR payment's reference, bank and account and who confirmed it (a pending
@@ -171,7 +188,7 @@ def write_sale(conn: sqlite3.Connection, device_id: str, request: Any, sold_by: 
     """
     at = utc_timestamp()  # taken under the write lock, so time order follows seq order
     day = current_business_day(conn, at)
-    checked = prepare_sale(conn, request)
+    checked = prepare_sale(conn, request, owner=owner)
     lines, total, payments = checked["lines"], checked["total"], checked["payments"]
     for payment in payments:
         if payment["method"] == "qr":
@@ -180,6 +197,8 @@ def write_sale(conn: sqlite3.Connection, device_id: str, request: Any, sold_by: 
     payload = {"number": number, "business_day": day, "total": total, "sold_by": sold_by,
                "lines": [{k: v for k, v in line.items() if k != "line_no"} for line in lines],
                "payments": payments}
+    if checked["discount"]:
+        payload["discount"] = checked["discount"]
     payload.update(tax_invoices.fields_for_sale(conn, day, lines, total, request.get("buyer")))
     entry = journal.append(conn, device_id, "sale", payload, at=at)
     projections.project(conn, entry)
@@ -244,10 +263,13 @@ def _sale_from_entry(entry: Entry) -> dict[str, Any]:
     voided, and a QR payment starts vendor-confirmed. Tests hold the two equal (test_api.py,
     test_qrpay.py, test_tax.py)."""
     p = entry.payload
+    discount = p.get("discount") or {}
     sale = {"id": entry.id, "seq": entry.seq, "number": p["number"], "at": entry.at,
             "business_day": p["business_day"], "total": p["total"], "sold_by": p["sold_by"],
-            "hash": entry.hash, "invoice_code": (p.get("invoice") or {}).get("code")}
-    lines = [{"line_no": line_no, **line} for line_no, line in enumerate(p["lines"], start=1)]
+            "hash": entry.hash, "invoice_code": (p.get("invoice") or {}).get("code"),
+            "discount": discount.get("amount", 0), "discount_reason": discount.get("reason")}
+    lines = [{"line_no": line_no, "list_price": None, **line}
+             for line_no, line in enumerate(p["lines"], start=1)]
     payments = [{**_NO_PAYMENT_DETAILS, **payment} for payment in p["payments"]]
     return _sale_dict(sale, lines, payments, None)
 
@@ -280,15 +302,23 @@ def _sale_dict(sale: sqlite3.Row | Mapping[str, Any],
             payment.update({k: p[k] for k in ("reference", "bank_bin", "account") if p[k]})
             payment["state"] = p["state"] or "vendor_confirmed"
         payment_list.append(payment)
-    return {"id": sale["id"], "seq": sale["seq"], "number": sale["number"], "at": sale["at"],
-            "business_day": sale["business_day"], "total": sale["total"],
-            "sold_by": sale["sold_by"], "status": "voided" if void else "completed",
-            "void": void,
-            "lines": [{"line_no": l["line_no"], "product_id": l["product_id"], "name": l["name"],
-                       "unit": l["unit"], "quantity": quantity_text(l["quantity_milli"]),
-                       "quantity_milli": l["quantity_milli"], "unit_price": l["unit_price"],
-                       "amount": l["amount"]} for l in lines],
-            "payments": payment_list, "hash": sale["hash"], "invoice_code": sale["invoice_code"]}
+    line_list = []
+    for l in lines:
+        line = {"line_no": l["line_no"], "product_id": l["product_id"], "name": l["name"],
+                "unit": l["unit"], "quantity": quantity_text(l["quantity_milli"]),
+                "quantity_milli": l["quantity_milli"], "unit_price": l["unit_price"],
+                "amount": l["amount"]}
+        if l["list_price"] is not None:   # haggled: the price it was listed at
+            line["list_price"] = l["list_price"]
+        line_list.append(line)
+    answer = {"id": sale["id"], "seq": sale["seq"], "number": sale["number"], "at": sale["at"],
+              "business_day": sale["business_day"], "total": sale["total"],
+              "sold_by": sale["sold_by"], "status": "voided" if void else "completed",
+              "void": void, "lines": line_list, "payments": payment_list, "hash": sale["hash"],
+              "invoice_code": sale["invoice_code"]}
+    if sale["discount"]:
+        answer["discount"] = {"amount": sale["discount"], "reason": sale["discount_reason"]}
+    return answer
 
 
 def list_sales(conn: sqlite3.Connection, *, day: str | None = None, since_seq: int | None = None,

@@ -130,7 +130,16 @@ def build(kind: str, payload: dict[str, Any], at: str, entry_id: str) -> bytes:
     taxes = payload.get("tax_lines") or []
     for no, line in enumerate(payload["lines"], start=1):
         _line(items, no, line, taxes[no - 1] if no <= len(taxes) else None, invoice["form"])
+    discount = payload.get("discount")
+    if discount:   # a discount on the whole sale: a commercial-discount item (TChat 3)
+        item = _sub(items, "HHDVu")
+        _sub(item, "TChat", 3)
+        _sub(item, "STT", len(payload["lines"]) + 1)
+        _sub(item, "THHDVu", f"Chiết khấu thương mại ({discount['reason']})"[:500])
+        _sub(item, "ThTien", discount["amount"])
     totals = _sub(content, "TToan")
+    if discount:
+        _sub(totals, "TTCKTMai", discount["amount"])
     _sub(totals, "TgTTTBSo", payload["total"])
     _sub(totals, "TgTTTBChu", amount_in_words(payload["total"]))
     _sub(root, "DLQRCode", lookup_qr(invoice, issued_on, payload["total"]))

@@ -108,3 +108,27 @@ def format_quantity(quantity_milli: int, decimal_mark: str = ",") -> str:
 def quantity_text(quantity_milli: int) -> str:
     """The API's exact decimal string for a quantity: 750 → '0.75'."""
     return format_quantity(quantity_milli, ".")
+
+
+def share_out(amount: int, weights: list[int]) -> list[int]:
+    """Split `amount` over `weights` in proportion, in whole đồng, summing exactly to `amount`.
+
+    A sale's discount is shared out over its lines this way wherever revenue is counted per line
+    (the tax books by group, the dashboard by product): largest remainders first, ties to the
+    earlier line, so that both ends get the same split from the same entry.
+    """
+    whole = sum(weights)
+    if amount == 0 or whole == 0:
+        return [0] * len(weights)
+    shares = [amount * w // whole for w in weights]
+    remainders = sorted(range(len(weights)), key=lambda i: (-(amount * weights[i] % whole), i))
+    for i in remainders[:amount - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+def net_line_amounts(payload: dict) -> list[int]:
+    """Each line's revenue once the sale's discount (if any) is shared out over the lines."""
+    amounts = [line["amount"] for line in payload["lines"]]
+    discount = (payload.get("discount") or {}).get("amount", 0)
+    return [a - s for a, s in zip(amounts, share_out(discount, amounts))]

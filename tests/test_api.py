@@ -338,3 +338,126 @@ def test_cash_moves_x_and_z_over_the_api(api, conn):
     assert api.get("/api/reports/z/99").status_code == 404
     # Closing again closes the next business day (now current), numbered Z2.
     assert api.post("/api/day-close", json={"counted_cash": 0}).get_json()["z_number"] == 2
+
+
+# --- haggling: a line's own price, a discount, and the helper's limit ---------------------------
+
+def _helper_token(helper):
+    import re
+    return re.search(r'name="csrf-token" content="([^"]+)"',
+                     helper.get("/").get_data(as_text=True)).group(1)
+
+
+def _payload(conn, seq):
+    return json.loads(conn.execute("SELECT payload FROM journal WHERE seq = ?",
+                                   (seq,)).fetchone()[0])
+
+
+def test_a_haggled_price_keeps_the_list_price(api, conn):
+    body = {"lines": [{"product_id": 1, "quantity": "2", "unit_price": 100000}],
+            "payments": [{"method": "cash", "amount": 200000}]}
+    response = api.post("/api/sales", json=body)
+    assert response.status_code == 201, response.get_json()
+    sale = response.get_json()
+    schema_of("Sale").validate(sale)
+    assert sale["total"] == 200000
+    assert sale["lines"][0]["unit_price"] == 100000
+    assert sale["lines"][0]["list_price"] == 120000
+    assert _payload(conn, sale["seq"])["lines"][0]["list_price"] == 120000
+    assert api.get(f"/api/sales/{sale['id']}").get_json() == sale
+    # Sold at the list price: nothing to keep.
+    same = api.post("/api/sales", json={**body, "lines": [
+        {"product_id": 1, "quantity": "1", "unit_price": 120000}], "payments": [
+        {"method": "cash", "amount": 120000}]}).get_json()
+    assert "list_price" not in same["lines"][0]
+    # A catalogue line takes its name and unit from the catalogue, still.
+    renamed = api.post("/api/sales", json={"lines": [{"product_id": 1, "quantity": 1,
+                                                      "name": "Chè rẻ"}],
+                                           "payments": [{"method": "cash", "amount": 120000}]})
+    assert renamed.status_code == 400
+
+
+def test_a_discount_on_the_whole_sale(api, conn):
+    body = {"lines": [{"product_id": 1, "quantity": "2"},
+                      {"name": "Hàng khác", "unit_price": 15000, "quantity": "1"}],
+            "discount": {"amount": 55000, "reason": "Khách quen"},
+            "payments": [{"method": "cash", "amount": 200000, "tendered": 200000}]}
+    response = api.post("/api/sales", json=body)
+    assert response.status_code == 201, response.get_json()
+    sale = response.get_json()
+    schema_of("Sale").validate(sale)
+    assert sale["total"] == 240000 + 15000 - 55000
+    assert sale["discount"] == {"amount": 55000, "reason": "Khách quen"}
+    assert api.get(f"/api/sales/{sale['id']}").get_json() == sale
+    assert _payload(conn, sale["seq"])["discount"] == {"amount": 55000, "reason": "Khách quen"}
+    # Payments must add up to the total after the discount, not before.
+    before = snapshot(conn)
+    wrong = api.post("/api/sales", json={**body, "payments": [{"method": "cash",
+                                                               "amount": 255000}]})
+    assert wrong.status_code == 400
+    assert wrong.get_json()["error"]["code"] == "payments_mismatch"
+    assert snapshot(conn) == before
+
+
+@pytest.mark.parametrize("discount", [
+    {"amount": 0, "reason": "x"}, {"amount": -1, "reason": "x"}, {"amount": 120000, "reason": "x"},
+    {"amount": 130000, "reason": "x"}, {"amount": 1000}, {"amount": 1000, "reason": ""},
+    {"amount": 1000, "reason": "   "}, {"amount": "x", "reason": "x"}, {"amount": 1000.5, "reason": "x"},
+    {"amount": True, "reason": "x"}, {"amount": 1000, "reason": "x" * 201}, [], "10%",
+    {"amount": 1000, "reason": "x", "percent": 5}, {"amount": 10**30, "reason": "x"}])
+def test_a_bad_discount_is_refused(api, conn, discount):
+    before = snapshot(conn)
+    paid = 120000 - discount["amount"] if isinstance(discount, dict) and \
+        type(discount.get("amount")) is int and discount["amount"] < 10**13 else 120000
+    response = api.post("/api/sales", json={"lines": [{"product_id": 1, "quantity": "1"}],
+                                            "discount": discount,
+                                            "payments": [{"method": "cash", "amount": max(paid, 1)}]})
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["error"]["message"]
+    assert snapshot(conn) == before
+
+
+def test_a_helper_haggles_within_the_owners_limit(helper, api, conn):
+    token = {"X-CSRFToken": _helper_token(helper)}
+
+    def sell(unit_price, discount=None):
+        amount = unit_price - (discount or {}).get("amount", 0)
+        body = {"lines": [{"product_id": 1, "quantity": "1", "unit_price": unit_price}],
+                "payments": [{"method": "cash", "amount": amount}]}
+        if discount:
+            body["discount"] = discount
+        return helper.post("/api/sales", json=body, headers=token)
+
+    assert api.get("/api/settings").get_json()["helper_price_limit"] == 10
+    assert sell(108000).status_code == 201                          # 10 % off: hers to give
+    assert sell(125000).status_code == 201                          # dearer: always allowed
+    assert sell(120000, {"amount": 12000, "reason": "Khách quen"}).status_code == 201
+    before = snapshot(conn)
+    for response in (sell(107999), sell(120000, {"amount": 12001, "reason": "Khách quen"})):
+        assert response.status_code == 403
+        assert response.get_json()["error"]["code"] == "owner_required"
+        assert "PIN" in response.get_json()["error"]["message"]
+    assert snapshot(conn) == before
+    # The owner's API token has no limit; she can widen the helper's.
+    assert api.post("/api/sales", json={"lines": [{"product_id": 1, "quantity": "1",
+                                                   "unit_price": 1000}],
+                                        "payments": [{"method": "cash", "amount": 1000}]}
+                    ).status_code == 201
+    changed = api.patch("/api/settings", json={"helper_price_limit": 25})
+    assert changed.status_code == 200 and changed.get_json()["helper_price_limit"] == 25
+    assert sell(90000).status_code == 201
+    # The helper cannot widen it herself.
+    assert helper.patch("/api/settings", json={"helper_price_limit": 100},
+                        headers=token).status_code == 403
+
+
+@pytest.mark.parametrize("limit", [-1, 101, "abc", True, 10.5, None, "", [10]])
+def test_a_bad_helper_limit_is_refused(api, conn, limit):
+    before = snapshot(conn)
+    response = api.patch("/api/settings", json={"helper_price_limit": limit, "phone": "0911111111"})
+    if limit is None:   # absent is "no change"
+        assert response.status_code == 200
+        return
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["error"]["code"] == "bad_limit"
+    assert snapshot(conn) == before

@@ -166,7 +166,9 @@ actions = st.lists(st.one_of(
               st.integers(1, 400).map(lambda n: n * 1000)),
     st.tuples(st.just("day_close"), st.integers(0, 2_000_000)),
     st.tuples(st.just("product"), st.sampled_from(FREE_NAMES), st.integers(1, 300).map(lambda n: n * 1000)),
-    st.tuples(st.just("bank"), st.integers(0, 50), st.sampled_from((0, 0, -1000, 5000)))),
+    st.tuples(st.just("bank"), st.integers(0, 50), st.sampled_from((0, 0, -1000, 5000))),
+    # haggled: a catalogue line at price% of its list price, and discount% off the whole sale
+    st.tuples(st.just("haggled"), st.integers(0, 20), st.integers(1, 150), st.integers(0, 60))),
     min_size=1, max_size=12)
 
 
@@ -215,6 +217,22 @@ def run(ends: Ends, plan: list[tuple[Any, ...]]) -> None:
         elif kind == "product":
             catalog.save_product(conn, device, {"name": f"{action[1]} {number}", "unit": "kg",
                                                 "price": action[2]})
+        elif kind == "haggled":
+            products = conn.execute("SELECT id, price FROM products WHERE active = 1"
+                                    " ORDER BY id").fetchall()
+            if not products:
+                continue
+            product_id, price = products[action[1] % len(products)]
+            unit_price = price * action[2] // 100
+            discount = unit_price * action[3] // 100
+            if unit_price - discount <= 0:
+                continue
+            request = {"lines": [{"product_id": product_id, "quantity": "1",
+                                  "unit_price": unit_price}],
+                       "payments": [{"method": "cash", "amount": unit_price - discount}]}
+            if discount:
+                request["discount"] = {"amount": discount, "reason": "Khách quen"}
+            sales.record_sale(conn, device, request, "owner")
         elif kind == "bank":
             qr = conn.execute("SELECT reference, amount FROM payments WHERE method = 'qr'"
                               " ORDER BY sale_seq").fetchall()

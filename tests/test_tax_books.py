@@ -155,3 +155,22 @@ def test_records_are_kept_at_least_five_years(conn):
     offenders = [str(p.relative_to(root)) for folder in ("pos", "sync") for p in
                  (root / folder).rglob("*.py") if pattern.search(p.read_text("utf-8"))]
     assert offenders == []
+
+
+def test_a_discount_is_shared_out_over_the_groups_and_the_book_counts_what_was_paid(api, conn):
+    # Circular 152/2025's books count revenue received: a haggled sale counts at its total, and a
+    # discount on the whole sale is shared out over its lines' groups (sync.money.share_out).
+    invoices.set_product_tax(conn, 1, "production", "KCT")
+    price = conn.execute("SELECT price FROM products WHERE id = 1").fetchone()[0]
+    sold = api.post("/api/sales", json={
+        "lines": [{"product_id": 1, "quantity": "1", "unit_price": price - 10000},
+                  {"name": "Rau", "unit_price": 30000, "quantity": "1"}],
+        "discount": {"amount": 10001, "reason": "Khách quen"},
+        "payments": [{"method": "cash", "amount": price + 20000 - 10001}]})
+    assert sold.status_code == 201, sold.get_json()
+    day = today()
+    book = books.build(conn, "s2a", day, day, tax_settings.load(conn))
+    assert sum(book.by_group.values()) == price + 20000 - 10001 == journal_revenue(conn, day, day)
+    subtotal = price - 10000 + 30000
+    goods_share = 10001 * 30000 // subtotal
+    assert book.by_group["goods"] in (30000 - goods_share, 30000 - goods_share - 1)

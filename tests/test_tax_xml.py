@@ -119,3 +119,20 @@ def test_the_schema_can_fail(mtt_api, schema):
                    xml.replace("<MST>0101234567</MST>", "<MST>12</MST>")):
         assert broken != xml
         assert not schema.validate(etree.fromstring(broken.encode("utf-8")))
+
+
+def test_a_discount_is_a_commercial_discount_item(mtt_api, schema):
+    # The format's item nature TChat 3 is a commercial discount (chiết khấu thương mại), and
+    # TToan/TTCKTMai its total (Decision 1450/QĐ-TCT, part II).
+    sale = mtt_api.post("/api/sales", json={
+        "lines": [{"product_id": 1, "quantity": "1", "unit_price": 110000}],
+        "discount": {"amount": 10000, "reason": "Khách quen"},
+        "payments": [{"method": "cash", "amount": 100000}]})
+    assert sale.status_code == 201, sale.get_json()
+    doc = valid(schema, mtt_api.get(f"/api/sales/{sale.get_json()['id']}/invoice.xml").data)
+    items = doc.findall(".//HHDVu")
+    assert [i.findtext("TChat") for i in items] == ["1", "3"]
+    assert items[0].findtext("DGia") == "110000"
+    assert items[1].findtext("ThTien") == "10000" and "Khách quen" in items[1].findtext("THHDVu")
+    assert doc.findtext(".//TTCKTMai") == "10000"
+    assert doc.findtext(".//TgTTTBSo") == "100000"

@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 
 from sync.localtime import format_day
-from sync.money import format_number
+from sync.money import format_number, net_line_amounts
 from sync.typefaces import FONTS, register_fonts
 from .. import settings as stall_settings
 from . import rates
@@ -92,8 +92,9 @@ def build(conn: sqlite3.Connection, kind: str, first_day: str, last_day: str,
         payload = json.loads(row["payload"])
         day = payload["business_day"]
         if row["kind"] == "sale":
-            split = [(group, vat, line["amount"]) for (group, vat), line
-                     in zip(_line_groups(payload, ts.default_group), payload["lines"])]
+            # A discount is shared out over the lines: revenue is what the buyer paid.
+            split = [(group, vat, amount) for (group, vat), amount
+                     in zip(_line_groups(payload, ts.default_group), net_line_amounts(payload))]
             sale_split[row["id"]] = split
             day_numbers[day].append(payload["number"])
             for group, vat, amount in split:

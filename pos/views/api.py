@@ -7,7 +7,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_babel import gettext as _
 
-from .. import business_days, catalog, daybook, limits, openapi, printouts, sales, settings
+from .. import (business_days, catalog, daybook, haggling, limits, openapi, printouts, sales,
+               settings)
 from ..printing import queue as print_queue
 from ..printing.config import PrinterConfig
 from ..printing.messages import message_text
@@ -41,7 +42,8 @@ def openapi_document() -> Any:
 def create_sale() -> Any:
     """Record a sale."""
     conn = get_db()
-    sale = sales.record_sale(conn, _device_id(), read_json(), sold_by=g.api_role)
+    sale = sales.record_sale(conn, _device_id(), read_json(), sold_by=g.api_role,
+                             owner=g.api_owner)
     print_queue.enqueue_receipt_if_auto(conn, sale["id"])  # after the commit; never fails the sale
     return jsonify(sale), 201
 
@@ -157,8 +159,7 @@ def update_product(product_id: int) -> Any:
 @bp.get("/settings")
 def get_settings() -> Any:
     """Show the stall settings."""
-    return jsonify({**settings.stall_settings(get_db()), "device_id": _device_id(),
-                    "tax": tax_settings.load(get_db()).to_api()})
+    return jsonify(_settings_answer(get_db()))
 
 
 @bp.patch("/settings")
@@ -167,16 +168,26 @@ def patch_settings() -> Any:
     require_owner()
     body = json_object()
     tax_changes = body.pop("tax", None)
+    limit = body.pop(haggling.LIMIT_KEY, None)
     clean = settings.validate_stall(body)
+    if limit is not None:
+        limit = haggling.clean_limit(limit)
     conn = get_db()
     new_tax = tax_settings.validate_with_stall(conn, clean, tax_changes)
     with write_transaction(conn):
         for key, value in clean.items():
             settings.write(conn, key, value)
+        if limit is not None:
+            settings.write(conn, haggling.LIMIT_KEY, str(limit))
         if tax_changes is not None:
             tax_settings.save(conn, new_tax)
-    return jsonify({**settings.stall_settings(conn), "device_id": _device_id(),
-                    "tax": tax_settings.load(conn).to_api()})
+    return jsonify(_settings_answer(conn))
+
+
+def _settings_answer(conn: Any) -> dict[str, Any]:
+    return {**settings.stall_settings(conn), "device_id": _device_id(),
+            haggling.LIMIT_KEY: haggling.helper_limit(conn),
+            "tax": tax_settings.load(conn).to_api()}
 
 
 @bp.post("/cash-moves")

@@ -28,7 +28,8 @@ def _device_id() -> str:
 @bp.post("/qr-payments")
 def create_qr_payment() -> Any:
     """Show a dynamic VietQR code for a sale: checked, with a reference, pending until confirmed."""
-    return jsonify(qrpay.create(get_db(), read_json(), created_by=g.api_role)), 201
+    return jsonify(qrpay.create(get_db(), read_json(), created_by=g.api_role,
+                                 owner=g.api_owner)), 201
 
 
 @bp.get("/qr-payments")
