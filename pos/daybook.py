@@ -80,10 +80,20 @@ def day_report(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
         " WHERE business_day = ? AND state = 'mismatch' AND sale_id IS NULL ORDER BY seq",
         (day,))]
     expected = moves["float"] + moves["in"] - moves["out"] + totals["cash"]
+    discounts = conn.execute(
+        "SELECT COUNT(*), IFNULL(SUM(discount), 0) FROM sales WHERE business_day = ?"
+        " AND voided_seq IS NULL AND discount > 0", (day,)).fetchone()
+    # What each haggled line gave off its list price (the same rounding as a line's amount).
+    changes = conn.execute(
+        "SELECT COUNT(*), IFNULL(SUM((l.list_price * l.quantity_milli + 500) / 1000 - l.amount),"
+        " 0) FROM sale_lines l JOIN sales s ON s.seq = l.sale_seq WHERE s.business_day = ?"
+        " AND s.voided_seq IS NULL AND l.list_price IS NOT NULL", (day,)).fetchone()
     return {
         "business_day": day,
         "sales_count": totals["sales_count"], "revenue": totals["revenue"],
         "voids_count": totals["voids_count"], "voided_amount": totals["voided_amount"],
+        "haggling": {"discounts": {"count": discounts[0], "amount": discounts[1]},
+                     "price_changes": {"count": changes[0], "given": changes[1]}},
         "payments": {"cash": {"count": cash[0], "amount": totals["cash"]},
                      "qr": {"count": len(qr_rows), "amount": sum(r["amount"] for r in qr_rows)}},
         # Each transfer is the vendor's word until the bank's notification or statement says so.

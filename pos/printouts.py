@@ -41,7 +41,8 @@ def job_document(conn: sqlite3.Connection, kind: str, ref: str, *, copy: bool, l
                                          server_url=settings.read(conn, "sync_server_url"))
     if kind == "bill":
         bill = qrpay.get(conn, ref)
-        bill["lines"] = sales.prepare_sale(conn, bill["request"])["lines"]
+        checked = sales.prepare_sale(conn, bill["request"])
+        bill["lines"], bill["discount"] = checked["lines"], checked["discount"]
         return receipts.bill_document(bill, stall, lang=lang)
     if kind == "report":
         which, _, value = ref.partition(":")

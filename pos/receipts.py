@@ -30,6 +30,9 @@ def words(lang: str) -> dict[str, Any]:
         "phone": pgettext("paper", "Tel: {}"),
         "tax": pgettext("paper", "Tax code (MST): {}"),
         "total": pgettext("paper", "TOTAL"),
+        "subtotal": pgettext("paper", "Goods"),
+        "discount": pgettext("paper", "Discount ({})"),
+        "list_price": pgettext("paper", "  listed at {}"),
         "cash": pgettext("paper", "Cash"),
         "tendered": pgettext("paper", "Tendered"),
         "change": pgettext("paper", "Change"),
@@ -103,6 +106,25 @@ def _payments(sale: dict[str, Any], w: dict[str, str]) -> list[Block]:
     return blocks
 
 
+def _lines(lines: list[dict[str, Any]], discount: dict[str, Any] | None,
+           w: dict[str, str]) -> list[Block]:
+    """The goods: each line, its list price under it when it was haggled, then the discount."""
+    blocks: list[Block] = []
+    for line in lines:
+        quantity = format_quantity(line["quantity_milli"], w["decimal"])
+        blocks.append(Item(line["name"], f"{quantity} {line['unit']} × "
+                           f"{format_vnd(line['unit_price'])}", format_vnd(line["amount"])))
+        if line.get("list_price") is not None:
+            blocks.append(small(w["list_price"].format(format_vnd(line["list_price"])),
+                                align="left"))
+    if discount:
+        subtotal = sum(line["amount"] for line in lines)
+        blocks += [Rule(), Row(w["subtotal"], format_vnd(subtotal)),
+                   Row(w["discount"].format(discount["reason"]),
+                       "−" + format_vnd(discount["amount"]))]
+    return blocks
+
+
 def receipt_document(sale: dict[str, Any], stall: dict[str, str], device_id: str, *,
                      lang: str = "vi", copy: bool = False,
                      qr_payload: str | None = None, server_url: str | None = None) -> Document:
@@ -126,10 +148,7 @@ def receipt_document(sale: dict[str, Any], stall: dict[str, str], device_id: str
                                align="center"))
     blocks += [Space(1), Row(w["number"].format(sale["number"]), format_datetime(sale["at"])),
                Rule()]
-    for line in sale["lines"]:
-        quantity = format_quantity(line["quantity_milli"], w["decimal"])
-        blocks.append(Item(line["name"], f"{quantity} {line['unit']} × "
-                           f"{format_vnd(line['unit_price'])}", format_vnd(line["amount"])))
+    blocks += _lines(sale["lines"], sale.get("discount"), w)
     blocks += [Rule(dashed=False), Total(w["total"], format_vnd(sale["total"])), Rule()]
     blocks += _payments(sale, w)
     blocks.append(Space(3))
@@ -153,10 +172,7 @@ def bill_document(bill: dict[str, Any], stall: dict[str, str], *,
     blocks += [Space(1.5), Text(w["bill_title"], LARGE, bold=True, align="center"),
                Space(1), Text(w["unpaid"], LARGE, bold=True, align="center", boxed=True),
                Space(1), Row("", format_datetime(bill["created_at"])), Rule()]
-    for line in bill["lines"]:
-        quantity = format_quantity(line["quantity_milli"], w["decimal"])
-        blocks.append(Item(line["name"], f"{quantity} {line['unit']} × "
-                           f"{format_vnd(line['unit_price'])}", format_vnd(line["amount"])))
+    blocks += _lines(bill["lines"], bill.get("discount"), w)
     blocks += [Rule(dashed=False), Total(w["total"], format_vnd(bill["total"])), Rule()]
     if bill["total"] > bill["amount"]:
         blocks.append(Row(w["paid_cash"], format_vnd(bill["total"] - bill["amount"])))

@@ -30,6 +30,8 @@ def words(lang: str) -> dict[str, Any]:
         "vendor": pgettext("paper", "  vendor-confirmed only ({})"),
         "mismatch": pgettext("paper", "  mismatched ({})"),
         "voids": pgettext("paper", "Voided sales ({})"),
+        "discounts": pgettext("paper", "Discounts ({})"),
+        "price_changes": pgettext("paper", "Below list price ({})"),
         "drawer": pgettext("paper", "CASH DRAWER"),
         "float": pgettext("paper", "Opening float"),
         "tendered": pgettext("paper", "+ Cash received"),
@@ -89,6 +91,7 @@ def report_document(report: dict[str, Any], stall: dict[str, str], *, lang: str 
         Row(w["mismatch"].format(qr_state["mismatched"]["count"]),
             format_vnd(qr_state["mismatched"]["amount"])),
         Row(w["voids"].format(report["voids_count"]), format_vnd(report["voided_amount"])),
+        *_haggling(report, w),
         *_transfers_to_check(report, w),
         Rule(),
         Text(w["drawer"], bold=True),
@@ -104,6 +107,16 @@ def report_document(report: dict[str, Any], stall: dict[str, str], *, lang: str 
                    Row(w["difference"], format_vnd(report["difference"]), bold=True),
                    Rule(), small(w["entry"].format(report["seq"], report["hash"][:8]))]
     return Document(blocks, title=title)
+
+
+def _haggling(report: dict[str, Any], w: dict[str, str]) -> list[Block]:
+    """Discounts and price changes given at the till (older Z entries do not have them)."""
+    haggling = report.get("haggling")
+    if not haggling:
+        return []
+    discounts, changes = haggling["discounts"], haggling["price_changes"]
+    return [Row(w["discounts"].format(discounts["count"]), format_vnd(discounts["amount"])),
+            Row(w["price_changes"].format(changes["count"]), format_vnd(changes["given"]))]
 
 
 def _transfers_to_check(report: dict[str, Any], w: dict[str, str]) -> list[Block]:

@@ -213,3 +213,32 @@ def test_without_a_printer_the_browser_prints(owner, app, conn):
     assert "print_view.js" in html
     pdf = owner.get(f"/sales/{sale['id']}/receipt.pdf?copy=1")
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+
+
+HAGGLED_SALE = {"lines": [{"product_id": 1, "quantity": "2", "unit_price": 100000},
+                          {"name": "Hàng khác", "unit_price": 15000, "quantity": "1"}],
+                "discount": {"amount": 15000, "reason": "Khách quen"},
+                "payments": [{"method": "cash", "amount": 200000}]}
+
+
+@needs_poppler
+def test_a_haggled_sale_on_its_receipt_and_in_the_x_and_z_reports(owner, app, conn, tmp_path):
+    device = app.config["DEVICE_ID"]
+    sale = sales.record_sale(conn, device, HAGGLED_SALE, "owner")
+    receipt = pdf_text(owner.get(f"/sales/{sale['id']}/receipt.pdf?width=80").data, tmp_path)
+    assert "giá niêm yết 120.000 ₫" in receipt
+    assert "Tiền hàng" in receipt and "215.000 ₫" in receipt
+    assert "Giảm giá (Khách quen)" in receipt and "−15.000 ₫" in receipt
+    assert "200.000 ₫" in receipt
+    x = owner.get("/api/reports/x").get_json()
+    assert x["haggling"] == {"discounts": {"count": 1, "amount": 15000},
+                             "price_changes": {"count": 1, "given": 40000}}
+    assert x["revenue"] == 200000 == x["cash_drawer"]["cash_sales"]
+    text = pdf_text(owner.get("/day/report.pdf?paper=80").data, tmp_path)
+    assert "Giảm giá (1)" in text and "Bán dưới giá niêm yết (1)" in text
+    assert "15.000 ₫" in text and "40.000 ₫" in text
+    z = daybook.close_day(conn, device, sale["business_day"], 200000, "owner")
+    assert z["haggling"] == x["haggling"]
+    english = pdf_text(owner.get(f"/day/report.pdf?z={z['z_number']}&paper=80&lang=en").data,
+                       tmp_path)
+    assert "Discounts (1)" in english and "Below list price (1)" in english
