@@ -579,3 +579,65 @@ def test_a_scanned_barcode_adds_its_product(app: Any, live_server: str, page: Pa
     page.click("#scan-add")
     expect(page.locator("input[name=barcode]")).to_have_value("8930000000999")
     assert all_sales(app) == []
+
+
+def tap_keys(page: Page, pad: str, keys: list[str]) -> None:
+    for key in keys:
+        page.click(f"#{pad} button[data-key='{key}']")
+
+
+def test_a_haggled_sale_by_taps_with_the_owners_pin(app: Any, live_server: str,
+                                                     page: Page) -> None:
+    """A helper sells 1 kg at 700.000 instead of 900.000 (22 % off, past her 10 % limit) with a
+    5.000 discount for a regular: the till asks for the owner's PIN, keeps the cart, and then
+    records both prices and the discount. Every number is tapped, none typed."""
+    kg_p = products_by_name(app)[BY_KG]
+    assert kg_p["weighed"] and kg_p["price"] == 900_000
+    unlock(page, live_server, HELPER_PIN)
+    page.click(f".tile[data-id='{kg_p['id']}']")
+    tap_keys(page, "qty-keypad", ["1"])
+    page.click("#qty-mode-price")
+    expect(page.locator("#qty-unit")).to_have_text("₫/kg")
+    tap_keys(page, "qty-keypad", ["7", "0", "0", "0", "0", "0"])
+    expect(page.locator("#qty-value")).to_have_text("700.000")
+    expect(page.locator("#qty-amount")).to_contain_text("niêm yết 900.000")
+    shot(page, "haggle-price")
+    page.click("#qty-ok")
+    line = page.locator("#cart-lines .cart-line")
+    expect(line.locator(".q")).to_have_text("1 kg × 700.000 niêm yết 900.000")
+
+    page.click("#discount-open")
+    expect(page.locator("#discount-dialog")).to_be_visible()
+    tap_keys(page, "discount-keypad", ["5", "000"])
+    page.click("#discount-ok")                           # no reason yet: refused
+    expect(page.locator("#discount-error")).to_be_visible()
+    page.click("#discount-reasons .chip[data-reason='Khách quen']")
+    shot(page, "haggle-discount")
+    page.click("#discount-ok")
+    expect(page.locator("#cart-discount")).to_contain_text("Khách quen")
+    expect(page.locator("#total")).to_have_text(vnd(695_000))
+
+    page.click("#pay")
+    page.click("#pay-exact")
+    page.click("#record")
+    expect(page.locator("#pay-error")).to_contain_text("PIN chủ sạp")
+    expect(page.locator("#pay-owner")).to_be_visible()
+    shot(page, "haggle-needs-owner")
+    assert all_sales(app) == []
+    page.click("#pay-owner")
+    expect(page).to_have_url(re.compile(r"/owner\?next="))
+    tap_pin(page, OWNER_PIN)
+    expect(page).to_have_url(live_server + "/")
+    expect(page.locator("#total")).to_have_text(vnd(695_000))   # the cart waited
+    page.click("#pay")
+    page.click("#pay-exact")
+    page.click("#record")
+    expect(page.locator("#done-dialog")).to_be_visible()
+    shot(page, "haggle-done")
+
+    sold = all_sales(app)
+    assert len(sold) == 1 and sold[0]["total"] == 695_000 and sold[0]["sold_by"] == "helper"
+    assert sold[0]["discount"] == {"amount": 5000, "reason": "Khách quen"}
+    assert (sold[0]["lines"][0]["unit_price"], sold[0]["lines"][0]["list_price"]) == (700_000,
+                                                                                       900_000)
+    expect(page.locator("#cart-discount")).to_be_hidden()

@@ -8,15 +8,24 @@
   var $ = function (id) { return document.getElementById(id); };
 
   var cart = load();
-  var editing = null;      // {index, product} of the line in the quantity sheet
-  var qtyText = "";
+  var discount = loadDiscount();   // {amount, reason} off the whole sale, or null
+  var editing = null;      // {index, product, list} of the line in the quantity sheet
+  var qtyText = "", priceText = "", sheetMode = "qty";
   var tendered = 0;
   var recording = false;
 
   function load() {
     try { return JSON.parse(localStorage.getItem(STORE)) || []; } catch (e) { return []; }
   }
-  function save() { try { localStorage.setItem(STORE, JSON.stringify(cart)); } catch (e) {} }
+  function loadDiscount() {
+    try { return JSON.parse(localStorage.getItem(STORE + "-discount")) || null; } catch (e) { return null; }
+  }
+  function save() {
+    try {
+      localStorage.setItem(STORE, JSON.stringify(cart));
+      localStorage.setItem(STORE + "-discount", JSON.stringify(discount));
+    } catch (e) {}
+  }
 
   function group(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, "."); }
   function vnd(n) { return (n < 0 ? "-" : "") + group(Math.abs(n)) + " ₫"; }
@@ -33,7 +42,19 @@
   }
   function apiMilli(milli) { return showMilli(milli).replace(TEXT.decimal, "."); }
   function amount(line) { return Math.floor((line.milli * line.price + 500) / 1000); }
-  function total() { return cart.reduce(function (sum, line) { return sum + amount(line); }, 0); }
+  function goods() { return cart.reduce(function (sum, line) { return sum + amount(line); }, 0); }
+  function total() { return goods() - (discount ? discount.amount : 0); }
+  // A line as the API takes it: a haggled line carries the price it sold at (pos/haggling.py).
+  function lineBody(l) {
+    var body = { product_id: l.id, quantity: apiMilli(l.milli) };
+    if (l.list !== undefined && l.list !== null) body.unit_price = l.price;
+    return body;
+  }
+  function saleBody(payments) {
+    var body = { lines: cart.map(lineBody), payments: payments };
+    if (discount) body.discount = discount;
+    return withBuyer(body);
+  }
 
   function render() {
     var list = $("cart-lines");
@@ -46,9 +67,20 @@
       var sum = document.createElement("span"); sum.className = "a"; sum.textContent = vnd(amount(line));
       var qty = document.createElement("span"); qty.className = "q";
       qty.textContent = showMilli(line.milli) + " " + line.unit + " × " + group(line.price);
+      if (line.list !== undefined && line.list !== null) {
+        var listed = document.createElement("s"); listed.className = "listed";
+        listed.textContent = TEXT.listed + " " + group(line.list);
+        qty.append(" ", listed);
+      }
       li.append(name, sum, qty);
       list.appendChild(li);
     });
+    if (discount && discount.amount >= goods()) discount = null;
+    $("cart-discount").hidden = !discount;
+    if (discount) {
+      $("cart-discount-text").textContent = TEXT.discount + " (" + discount.reason + ")";
+      $("cart-discount-amount").textContent = "−" + vnd(discount.amount);
+    }
     $("cart-empty").hidden = cart.length > 0;
     $("cart-tools").hidden = cart.length === 0;
     $("total").textContent = vnd(total());
@@ -150,21 +182,43 @@
 
   // Quantity sheet
   function openQty(index, product) {
-    editing = { index: index, product: product || cart[index] };
-    qtyText = index === null ? "" : showMilli(cart[index].milli);
+    var line = index === null ? null : cart[index];
+    editing = { index: index, product: product || line,
+                list: line ? (line.list !== undefined && line.list !== null ? line.list : line.price)
+                           : product.price };
+    qtyText = line ? showMilli(line.milli) : "";
+    priceText = String(line ? line.price : product.price);
+    setMode("qty");
     $("qty-name").textContent = editing.product.name;
     $("qty-unit").textContent = editing.product.unit;
     $("qty-remove").hidden = index === null;
     showQty();
     $("qty-dialog").showModal();
   }
+  function sheetPrice() { return priceText ? parseInt(priceText, 10) : 0; }
+  function setMode(mode) {
+    sheetMode = mode;
+    $("qty-mode-qty").classList.toggle("on", mode === "qty");
+    $("qty-mode-price").classList.toggle("on", mode === "price");
+    $("qty-keypad").querySelector('[data-key=","]').disabled = mode === "price";
+  }
   function showQty() {
-    var milli = parseMilli(qtyText);
-    $("qty-value").textContent = qtyText || "0";
-    $("qty-amount").textContent = milli ? group(editing.product.price) + " × " + showMilli(milli) +
-      " = " + vnd(Math.floor((milli * editing.product.price + 500) / 1000)) : "";
+    var milli = parseMilli(qtyText), price = sheetPrice();
+    var pricing = sheetMode === "price";
+    $("qty-value").textContent = pricing ? group(price) : (qtyText || "0");
+    $("qty-unit").textContent = pricing ? "₫/" + editing.product.unit : editing.product.unit;
+    var text = milli ? group(price) + " × " + showMilli(milli) + " = " +
+      vnd(Math.floor((milli * price + 500) / 1000)) : "";
+    if (price !== editing.list) text += " · " + TEXT.listed + " " + group(editing.list);
+    $("qty-amount").textContent = text;
     $("qty-ok").disabled = milli <= 0;
   }
+  $("qty-mode-qty").addEventListener("click", function () { setMode("qty"); showQty(); });
+  $("qty-mode-price").addEventListener("click", function () {
+    if (sheetMode !== "price") priceText = "";   // typing a price starts from empty
+    setMode("price");
+    showQty();
+  });
   function press(text, key, decimals) {
     if (key === "back") return text.slice(0, -1);
     if (key === ",") return decimals && text.indexOf(TEXT.decimal) === -1 ? (text || "0") + TEXT.decimal : text;
@@ -176,7 +230,12 @@
   $("qty-keypad").addEventListener("click", function (event) {
     var button = event.target.closest("button");
     if (!button) return;
-    qtyText = press(qtyText, button.dataset.key, true);
+    if (sheetMode === "price") {
+      var text = press(priceText, button.dataset.key, false);
+      priceText = text.length <= 12 ? text : priceText;
+    } else {
+      qtyText = press(qtyText, button.dataset.key, true);
+    }
     showQty();
   });
   $("cart-lines").addEventListener("click", function (event) {
@@ -184,13 +243,16 @@
     if (li) openQty(parseInt(li.dataset.index, 10));
   });
   $("qty-ok").addEventListener("click", function () {
-    var milli = parseMilli(qtyText);
+    var milli = parseMilli(qtyText), price = sheetPrice();
     if (milli <= 0) return;
+    var list = price === editing.list ? undefined : editing.list;
     if (editing.index === null) {
       var p = editing.product;
-      cart.push({ id: p.id, name: p.name, price: p.price, unit: p.unit, milli: milli });
+      cart.push({ id: p.id, name: p.name, price: price, unit: p.unit, milli: milli, list: list });
     } else {
       cart[editing.index].milli = milli;
+      cart[editing.index].price = price;
+      cart[editing.index].list = list;
     }
     $("qty-dialog").close();
     render();
@@ -201,7 +263,71 @@
     render();
   });
   $("qty-cancel").addEventListener("click", function () { $("qty-dialog").close(); });
-  $("clear-cart").addEventListener("click", function () { cart = []; render(); });
+  $("clear-cart").addEventListener("click", function () { cart = []; discount = null; render(); });
+
+  // Discount on the whole sale: an amount from the keypad, and a reason (a chip, or written).
+  var discountText = "", discountReason = "";
+  function showDiscount() {
+    var amount = discountText ? parseInt(discountText, 10) : 0;
+    $("discount-value").textContent = group(amount);
+    $("discount-total").textContent = TEXT.goods + " " + vnd(goods()) + " → " + vnd(goods() - amount);
+    document.querySelectorAll("#discount-reasons .chip").forEach(function (chip) {
+      chip.classList.toggle("on", chip.dataset.reason === discountReason);
+    });
+  }
+  $("discount-open").addEventListener("click", function () {
+    discountText = discount ? String(discount.amount) : "";
+    discountReason = discount ? discount.reason : "";
+    $("discount-reason").value = "";
+    $("discount-error").hidden = true;
+    showDiscount();
+    $("discount-dialog").showModal();
+  });
+  $("discount-keypad").addEventListener("click", function (event) {
+    var button = event.target.closest("button");
+    if (!button) return;
+    var text = press(discountText, button.dataset.key, false);
+    discountText = text.length <= 12 ? text : discountText;
+    showDiscount();
+  });
+  $("discount-reasons").addEventListener("click", function (event) {
+    var chip = event.target.closest(".chip");
+    if (!chip) return;
+    discountReason = chip.dataset.reason;
+    $("discount-reason").value = "";
+    $("discount-error").hidden = true;
+    showDiscount();
+  });
+  $("discount-reason").addEventListener("input", function () {
+    discountReason = $("discount-reason").value.trim();
+    showDiscount();
+  });
+  $("discount-ok").addEventListener("click", function () {
+    var amount = discountText ? parseInt(discountText, 10) : 0;
+    var problem = amount >= goods() ? TEXT.discount_big : (amount > 0 && !discountReason ? TEXT.discount_reason : "");
+    if (problem) {
+      $("discount-error").textContent = problem;
+      $("discount-error").hidden = false;
+      return;
+    }
+    discount = amount > 0 ? { amount: amount, reason: discountReason } : null;
+    $("discount-dialog").close();
+    render();
+  });
+  $("discount-remove").addEventListener("click", function () {
+    discount = null;
+    $("discount-dialog").close();
+    render();
+  });
+  $("discount-cancel").addEventListener("click", function () { $("discount-dialog").close(); });
+  function showRefusal(result) {
+    var error = result.data && result.data.error;
+    var message = error ? error.message : TEXT.failed;
+    if (result.status === 401) message = TEXT.locked;
+    $("pay-error").textContent = message;
+    $("pay-error").hidden = false;
+    $("pay-owner").hidden = !(error && error.code === "owner_required");
+  }
 
   // Payment sheet
   function showPay() {
@@ -222,6 +348,7 @@
   $("pay").addEventListener("click", function () {
     tendered = 0;
     $("pay-error").hidden = true;
+    $("pay-owner").hidden = true;
     showPay();
     $("pay-dialog").showModal();
   });
@@ -247,10 +374,7 @@
     if (recording || tendered < due) return;
     recording = true;
     showPay();
-    var body = withBuyer({
-      lines: cart.map(function (l) { return { product_id: l.id, quantity: apiMilli(l.milli) }; }),
-      payments: [{ method: "cash", amount: due, tendered: tendered }]
-    });
+    var body = saleBody([{ method: "cash", amount: due, tendered: tendered }]);
     fetch("/api/sales", {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": CSRF, "Accept": "application/json" },
@@ -265,10 +389,7 @@
         showDone(result.data);
         return;
       }
-      var message = result.data && result.data.error ? result.data.error.message : TEXT.failed;
-      if (result.status === 401) message = TEXT.locked;
-      $("pay-error").textContent = message;
-      $("pay-error").hidden = false;
+      showRefusal(result);
       showPay();
     }, function () {
       recording = false;
@@ -289,6 +410,7 @@
 
   function showDone(sale) {
     cart = [];
+    discount = null;
     render();
     var cash = sale.payments.filter(function (p) { return p.method === "cash"; })[0];
     var qr = sale.payments.filter(function (p) { return p.method === "qr"; })[0];
@@ -383,20 +505,14 @@
     var payments = [];
     if (cashPart > 0) payments.push({ method: "cash", amount: cashPart, tendered: cashPart });
     payments.push({ method: "qr", amount: due - cashPart });
-    api("POST", "/api/qr-payments", withBuyer({
-      lines: cart.map(function (l) { return { product_id: l.id, quantity: apiMilli(l.milli) }; }),
-      payments: payments
-    })).then(function (result) {
+    api("POST", "/api/qr-payments", saleBody(payments)).then(function (result) {
       qrBusy = false;
       if (result.status === 201) {
         if ($("pay-dialog").open) $("pay-dialog").close();
         showQr(result.data);
         return;
       }
-      var message = result.data && result.data.error ? result.data.error.message : TEXT.failed;
-      if (result.status === 401) message = TEXT.locked;
-      $("pay-error").textContent = message;
-      $("pay-error").hidden = false;
+      showRefusal(result);
       if (!$("pay-dialog").open) { tendered = 0; showPay(); $("pay-dialog").showModal(); }
     }, function () {
       qrBusy = false;
