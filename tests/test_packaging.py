@@ -204,9 +204,10 @@ def test_wheel_contains_package_data(built: dict[str, object], source_copy: Path
 
 def test_installed_package_is_not_the_repository(venv_dir: Path, tmp_path: Path) -> None:
     result = run([str(venv_dir / BIN / "python"), "-c",
-                  "import pos, pos.app; print(pos.__file__); "
-                  "print(pos.app._asset_folder('templates')); "
-                  "print(pos.app._asset_folder('static'))"],
+                  "import pos, pos.app; from sync.web import asset_folder; "
+                  "print(pos.__file__); here = pos.app.PACKAGE_DIR; "
+                  "print(asset_folder(here, 'templates', here.parent)); "
+                  "print(asset_folder(here, 'static', here.parent))"],
                  cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     module, templates, static = (Path(line).resolve() for line in result.stdout.split())
