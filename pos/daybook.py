@@ -79,6 +79,11 @@ def day_report(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
         "SELECT reference, reason, bank_amount, expected, at FROM bank_checks"
         " WHERE business_day = ? AND state = 'mismatch' AND sale_id IS NULL ORDER BY seq",
         (day,))]
+    refunded = conn.execute("SELECT IFNULL(SUM(cash), 0), IFNULL(SUM(qr), 0) FROM refunds"
+                            " WHERE business_day = ?", (day,)).fetchone()
+    # The day's counters are net of refunds; the drawer shows the cash of sales and the cash
+    # given back apart, so that the paper adds up line by line.
+    cash_sales = totals["cash"] + refunded[0]
     expected = moves["float"] + moves["in"] - moves["out"] + totals["cash"]
     discounts = conn.execute(
         "SELECT COUNT(*), IFNULL(SUM(discount), 0) FROM sales WHERE business_day = ?"
@@ -92,9 +97,11 @@ def day_report(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
         "business_day": day,
         "sales_count": totals["sales_count"], "revenue": totals["revenue"],
         "voids_count": totals["voids_count"], "voided_amount": totals["voided_amount"],
+        "refunds": {"count": totals["refunds_count"], "amount": totals["refunded_amount"],
+                    "cash": refunded[0], "qr": refunded[1]},
         "haggling": {"discounts": {"count": discounts[0], "amount": discounts[1]},
                      "price_changes": {"count": changes[0], "given": changes[1]}},
-        "payments": {"cash": {"count": cash[0], "amount": totals["cash"]},
+        "payments": {"cash": {"count": cash[0], "amount": cash_sales},
                      "qr": {"count": len(qr_rows), "amount": sum(r["amount"] for r in qr_rows)}},
         # Each transfer is the vendor's word until the bank's notification or statement says so.
         "qr_by_state": by_state,
@@ -103,7 +110,8 @@ def day_report(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
         "bank_problems": bank_problems,
         "cash_drawer": {"opening_float": moves["float"], "cash_in": moves["in"],
                         "cash_out": moves["out"], "tendered": cash[1], "change": cash[2],
-                        "cash_sales": totals["cash"], "expected": expected},
+                        "refunded_cash": refunded[0], "cash_sales": cash_sales,
+                        "expected": expected},
     }
 
 

@@ -124,6 +124,41 @@ SCHEMAS: dict[str, Any] = {
                  "invoice_code": {"type": ["string", "null"],
                                   "pattern": r"^M[1-6]-\d{2}-[A-Z0-9]{5}-\d{11}$",
                                   "description": "the MTT e-invoice code (MTT mode only)"}}},
+    "RefundInput": {
+        "type": "object", "required": ["lines", "payments", "reason"],
+        "additionalProperties": False,
+        "properties": {
+            "lines": {"type": "array", "minItems": 1, "maxItems": limits.MAX_LINES, "items": {
+                "type": "object", "required": ["line"], "additionalProperties": False,
+                "properties": {"line": {**_INT, "minimum": 1,
+                                        "description": "1-based position in the sale's lines"},
+                               "quantity": {**_QUANTITY, "description": "part of the line;"
+                                            " all that is left when absent"}}}},
+            "payments": {"type": "array", "minItems": 1, "maxItems": 2, "items": {
+                "type": "object", "required": ["method"], "additionalProperties": False,
+                "properties": {"method": {"enum": ["cash", "qr"]},
+                               "amount": {**_MONEY, "minimum": 1, "description":
+                                          "may be left out of a single payment: the whole"
+                                          " refund"}}}},
+            "reason": _text(limits.REASON_CHARS, min_length=1)}},
+    "Refund": {
+        "type": "object",
+        "required": ["id", "seq", "sale_id", "total", "lines", "payments", "hash"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"}, "seq": _INT,
+            "sale_id": {"type": "string", "format": "uuid"}, "business_day": _STR, "at": _STR,
+            "total": {**_MONEY, "description": "the positive amount given back"},
+            "reason": _STR,
+            "lines": {"type": "array", "items": {"type": "object", "required": [
+                "line", "quantity", "quantity_milli", "amount"], "properties": {
+                "line": _INT, "product_id": {"type": ["integer", "null"]}, "name": _STR,
+                "unit": _STR, "quantity": _STR, "quantity_milli": _INT, "unit_price": _MONEY,
+                "amount": _MONEY}}},
+            "payments": {"type": "array", "items": {"type": "object", "required": [
+                "method", "amount"], "properties": {"method": {"enum": ["cash", "qr"]},
+                                                    "amount": _MONEY}}},
+            "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "invoice_code": {"type": "string", "description": "the adjustment invoice (MTT)"}}},
     "ProductInput": {"type": "object", "additionalProperties": False, "properties": {
         "name": _text(limits.NAME_CHARS, min_length=1),
         "unit": _text(limits.UNIT_CHARS, min_length=1), "price": _MONEY,
@@ -349,6 +384,11 @@ def document() -> dict[str, Any]:
                               **_errors(400, 401, 403)}}},
             "/api/printer": {"get": {"operationId": "printerStatus", "responses": {
                 "200": _json(_ref("PrinterStatus"), "The printer's state"), **_errors(401)}}},
+            "/api/sales/{sale_id}/refund": {"post": {
+                "operationId": "refundSale", "parameters": [sale_id],
+                "requestBody": body("RefundInput"),
+                "responses": {"201": _json(_ref("Refund"), "The refund"),
+                              **_errors(400, 401, 403, 404, 409)}}},
             "/api/products": {
                 "get": {"operationId": "listProducts", "parameters": [
                     {"name": "barcode", "in": "query", "required": False,

@@ -116,9 +116,30 @@ def _none(conn: sqlite3.Connection, entry: Entry) -> None:
     """Kinds whose tables SQLite triggers write (MTT invoices, see migration 0009_tax)."""
 
 
+def _refund(conn: sqlite3.Connection, entry: Entry) -> None:
+    p = entry.payload
+    cash = sum(pay["amount"] for pay in p["payments"] if pay["method"] == "cash")
+    conn.execute("INSERT INTO refunds (seq, id, sale_seq, business_day, at, total, cash, qr,"
+                 " reason, refunded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 (entry.seq, entry.id, p["sale_seq"], p["business_day"], entry.at, p["total"],
+                  cash, p["total"] - cash, p["reason"], p["refunded_by"]))
+    conn.executemany("INSERT INTO refund_lines (refund_seq, line_no, quantity_milli, amount)"
+                     " VALUES (?, ?, ?, ?)",
+                     [(entry.seq, line["line"], line["quantity_milli"], line["amount"])
+                      for line in p["lines"]])
+    # Counted on the day of the refund (not the sale's), as cash out of the drawer or a transfer.
+    conn.execute("INSERT INTO day_totals (business_day, revenue, cash, qr, refunds_count,"
+                 " refunded_amount) VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT (business_day) DO"
+                 " UPDATE SET revenue = revenue + excluded.revenue, cash = cash + excluded.cash,"
+                 " qr = qr + excluded.qr, refunds_count = refunds_count + 1,"
+                 " refunded_amount = refunded_amount + excluded.refunded_amount",
+                 (p["business_day"], -p["total"], -cash, cash - p["total"], p["total"]))
+
+
 PROJECTORS: dict[str, Callable[[sqlite3.Connection, Entry], None]] = {
     "sale": _sale, "void": _void, "product": _product, "cash_move": _cash_move,
-    "day_close": _day_close, "payment_check": _payment_check, "invoice_correction": _none}
+    "day_close": _day_close, "payment_check": _payment_check, "invoice_correction": _none,
+    "refund": _refund}
 
 
 def project(conn: sqlite3.Connection, entry: Entry) -> None:

@@ -31,6 +31,8 @@ def words(lang: str) -> dict[str, Any]:
         "mismatch": pgettext("paper", "  mismatched ({})"),
         "voids": pgettext("paper", "Voided sales ({})"),
         "discounts": pgettext("paper", "Discounts ({})"),
+        "refunds": pgettext("paper", "Refunds ({})"),
+        "refunded_cash": pgettext("paper", "− Refunded in cash"),
         "price_changes": pgettext("paper", "Below list price ({})"),
         "drawer": pgettext("paper", "CASH DRAWER"),
         "float": pgettext("paper", "Opening float"),
@@ -91,6 +93,7 @@ def report_document(report: dict[str, Any], stall: dict[str, str], *, lang: str 
         Row(w["mismatch"].format(qr_state["mismatched"]["count"]),
             format_vnd(qr_state["mismatched"]["amount"])),
         Row(w["voids"].format(report["voids_count"]), format_vnd(report["voided_amount"])),
+        *_refunds(report, w),
         *_haggling(report, w),
         *_transfers_to_check(report, w),
         Rule(),
@@ -100,6 +103,8 @@ def report_document(report: dict[str, Any], stall: dict[str, str], *, lang: str 
         Row(w["change"], format_vnd(drawer["change"])),
         Row(w["in"], format_vnd(drawer["cash_in"])),
         Row(w["out"], format_vnd(drawer["cash_out"])),
+        *([Row(w["refunded_cash"], format_vnd(drawer["refunded_cash"]))]
+          if drawer.get("refunded_cash") else []),
         Row(w["expected"], format_vnd(drawer["expected"]), bold=True),
     ]
     if closed:
@@ -107,6 +112,14 @@ def report_document(report: dict[str, Any], stall: dict[str, str], *, lang: str 
                    Row(w["difference"], format_vnd(report["difference"]), bold=True),
                    Rule(), small(w["entry"].format(report["seq"], report["hash"][:8]))]
     return Document(blocks, title=title)
+
+
+def _refunds(report: dict[str, Any], w: dict[str, str]) -> list[Block]:
+    """Refunds given that day (older Z entries do not have them)."""
+    refunds = report.get("refunds")
+    if not refunds or not refunds["count"]:
+        return []
+    return [Row(w["refunds"].format(refunds["count"]), format_vnd(refunds["amount"]))]
 
 
 def _haggling(report: dict[str, Any], w: dict[str, str]) -> list[Block]:

@@ -230,6 +230,9 @@ def void_sale(conn: sqlite3.Connection, device_id: str, sale_id: str, reason: An
         if day_is_closed(conn, sale["business_day"]):
             raise Conflict(_l("This day is closed (Z report); its sales can no longer be voided."),
                            code="day_closed")
+        if conn.execute("SELECT 1 FROM refunds WHERE sale_seq = ?", (sale["seq"],)).fetchone():
+            raise Conflict(_l("Part of this sale was given back: give back the rest instead of"
+                              " voiding it."), code="has_refunds")
         entry = journal.append(conn, device_id, "void", {
             "sale_id": sale_id, "sale_seq": sale["seq"], "sale_number": sale["number"],
             "amount": sale["total"], "business_day": sale["business_day"], "reason": reason,
@@ -334,7 +337,8 @@ def list_sales(conn: sqlite3.Connection, *, day: str | None = None, since_seq: i
 
 
 def day_totals(conn: sqlite3.Connection, day: str) -> dict[str, int]:
-    """Today's maintained counters (net of voids), without scanning the day's sales."""
+    """Today's maintained counters (net of voids and refunds), without scanning the day's sales."""
     row = conn.execute("SELECT * FROM day_totals WHERE business_day = ?", (day,)).fetchone()
-    keys = ("sales_count", "revenue", "cash", "qr", "voids_count", "voided_amount")
+    keys = ("sales_count", "revenue", "cash", "qr", "voids_count", "voided_amount",
+            "refunds_count", "refunded_amount")
     return {key: (row[key] if row else 0) for key in keys}

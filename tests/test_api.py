@@ -461,3 +461,144 @@ def test_a_bad_helper_limit_is_refused(api, conn, limit):
     assert response.status_code == 400, response.get_json()
     assert response.get_json()["error"]["code"] == "bad_limit"
     assert snapshot(conn) == before
+
+
+# --- refunds ------------------------------------------------------------------------------------
+
+WEIGHED_SALE = {"lines": [{"product_id": 1, "quantity": "2"},
+                          {"name": "Tôm khô", "unit_price": 900000, "quantity": "1.5",
+                           "unit": "kg"}],
+                "payments": [{"method": "cash", "amount": 1590000}]}
+
+
+def _refund(api, sale_id, body):
+    return api.post(f"/api/sales/{sale_id}/refund", json=body)
+
+
+def test_a_partial_refund_of_a_weighed_line(api, conn):
+    sale = api.post("/api/sales", json=WEIGHED_SALE).get_json()
+    response = _refund(api, sale["id"], {"lines": [{"line": 2, "quantity": "0.5"}],
+                                         "payments": [{"method": "cash", "amount": 450000}],
+                                         "reason": "Tôm bị ẩm"})
+    assert response.status_code == 201, response.get_json()
+    refund = response.get_json()
+    schema_of("Refund").validate(refund)
+    assert refund["sale_id"] == sale["id"] and refund["total"] == 450000
+    assert refund["lines"][0]["line"] == 2 and refund["lines"][0]["quantity"] == "0.5"
+    stored = conn.execute("SELECT hash, kind FROM journal WHERE seq = ?",
+                          (refund["seq"],)).fetchone()
+    assert tuple(stored) == (refund["hash"], "refund")
+    x = api.get("/api/reports/x").get_json()
+    assert x["revenue"] == 1590000 - 450000
+    assert x["refunds"] == {"count": 1, "amount": 450000, "cash": 450000, "qr": 0}
+    assert x["cash_drawer"]["refunded_cash"] == 450000
+    assert x["cash_drawer"]["expected"] == 1590000 - 450000
+    # The rest of the line, by transfer, with the amount left out: all of what is left.
+    rest = _refund(api, sale["id"], {"lines": [{"line": 2}], "payments": [{"method": "qr"}],
+                                     "reason": "Tôm bị ẩm"})
+    assert rest.status_code == 201 and rest.get_json()["total"] == 900000
+    assert rest.get_json()["lines"][0]["quantity"] == "1"
+    # Nothing of line 2 is left; the sale can no longer be voided, only refunded.
+    before = snapshot(conn)
+    again = _refund(api, sale["id"], {"lines": [{"line": 2, "quantity": "0.001"}],
+                                      "payments": [{"method": "cash"}], "reason": "x"})
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "over_refund"
+    void = api.post(f"/api/sales/{sale['id']}/void", json={"reason": "x"})
+    assert void.status_code == 409 and void.get_json()["error"]["code"] == "has_refunds"
+    assert snapshot(conn) == before
+
+
+def test_refunding_every_line_in_parts_gives_back_exactly_what_was_paid(api):
+    body = {"lines": [{"name": "Sả", "unit_price": 7000, "quantity": "3"},
+                      {"name": "Gừng", "unit_price": 33333, "quantity": "0.7"}],
+            "discount": {"amount": 1001, "reason": "Khách quen"}}
+    goods = 21000 + (700 * 33333 + 500) // 1000
+    body["payments"] = [{"method": "cash", "amount": goods - 1001}]
+    sale = api.post("/api/sales", json=body).get_json()
+    given = 0
+    for part in ({"line": 1, "quantity": "1"}, {"line": 2, "quantity": "0.3"},
+                 {"line": 1, "quantity": "1"}, {"line": 2}, {"line": 1}):
+        response = _refund(api, sale["id"], {"lines": [part], "payments": [{"method": "cash"}],
+                                             "reason": "Trả lại"})
+        assert response.status_code == 201, response.get_json()
+        given += response.get_json()["total"]
+    assert given == sale["total"]
+
+
+def test_a_voided_sale_cannot_be_refunded(api, conn):
+    sale = api.post("/api/sales", json=CASH_SALE).get_json()
+    api.post(f"/api/sales/{sale['id']}/void", json={"reason": "Nhầm"})
+    before = snapshot(conn)
+    response = _refund(api, sale["id"], {"lines": [{"line": 1}],
+                                         "payments": [{"method": "cash"}], "reason": "x"})
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "sale_voided"
+    assert snapshot(conn) == before
+
+
+@pytest.mark.parametrize("body", [
+    {}, {"lines": [], "payments": [{"method": "cash"}], "reason": "x"},
+    {"lines": [{"line": 1}], "payments": [{"method": "cash"}]},
+    {"lines": [{"line": 1}], "payments": [{"method": "cash"}], "reason": ""},
+    {"lines": [{"line": 0}], "payments": [{"method": "cash"}], "reason": "x"},
+    {"lines": [{"line": 3}], "payments": [{"method": "cash"}], "reason": "x"},
+    {"lines": [{"line": True}], "payments": [{"method": "cash"}], "reason": "x"},
+    {"lines": [{"line": 1}, {"line": 1}], "payments": [{"method": "cash"}], "reason": "x"},
+    {"lines": [{"line": 1, "quantity": "0"}], "payments": [{"method": "cash"}], "reason": "x"},
+    {"lines": [{"line": 1, "quantity": "-1"}], "payments": [{"method": "cash"}], "reason": "x"},
+    {"lines": [{"line": 1, "quantity": "1e999999"}], "payments": [{"method": "cash"}],
+     "reason": "x"},
+    {"lines": [{"line": 1}], "payments": [{"method": "card"}], "reason": "x"},
+    {"lines": [{"line": 1}], "payments": [{"method": "cash", "amount": 1}], "reason": "x"},
+    {"lines": [{"line": 1}], "payments": [], "reason": "x"},
+    {"lines": [{"line": 1}], "payments": [{"method": "cash"}, {"method": "qr"}], "reason": "x"},
+    {"lines": [{"line": 1}], "payments": [{"method": "cash"}], "reason": "x", "extra": 1},
+    {"lines": [{"line": 1, "price": 1}], "payments": [{"method": "cash"}], "reason": "x"},
+    ["x"]])
+def test_a_bad_refund_is_refused_and_changes_nothing(api, conn, body):
+    sale = api.post("/api/sales", json=WEIGHED_SALE).get_json()
+    before = snapshot(conn)
+    response = _refund(api, sale["id"], body)
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["error"]["message"]
+    assert snapshot(conn) == before
+
+
+def test_over_refund_and_unknown_sale(api, conn):
+    sale = api.post("/api/sales", json=WEIGHED_SALE).get_json()
+    before = snapshot(conn)
+    over = _refund(api, sale["id"], {"lines": [{"line": 1, "quantity": "2.001"}],
+                                     "payments": [{"method": "cash"}], "reason": "x"})
+    assert over.status_code == 409 and over.get_json()["error"]["code"] == "over_refund"
+    missing = _refund(api, "00000000-0000-4000-8000-000000000000",
+                      {"lines": [{"line": 1}], "payments": [{"method": "cash"}], "reason": "x"})
+    assert missing.status_code == 404
+    assert snapshot(conn) == before
+
+
+def test_a_helper_refunds_only_with_the_owners_pin(helper, api, conn):
+    sale = api.post("/api/sales", json=WEIGHED_SALE).get_json()
+    before = snapshot(conn)
+    response = helper.post(f"/api/sales/{sale['id']}/refund", json={
+        "lines": [{"line": 1}], "payments": [{"method": "cash"}], "reason": "x"},
+        headers={"X-CSRFToken": _helper_token(helper)})
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "owner_required"
+    assert snapshot(conn) == before
+
+
+def test_parallel_refunds_of_the_same_line_never_give_back_more_than_was_sold(app, token):
+    """Eight clients give back the same line at once: the write lock serialises them, the
+    over-refund check runs inside it, so exactly what was sold comes back, no more."""
+    from concurrent.futures import ThreadPoolExecutor
+    clients = [app.test_client() for _ in range(8)]
+    headers = {"Authorization": f"Bearer {token}"}
+    sale = clients[0].post("/api/sales", json=WEIGHED_SALE, headers=headers).get_json()
+
+    def give_back(client):
+        return client.post(f"/api/sales/{sale['id']}/refund", headers=headers, json={
+            "lines": [{"line": 2, "quantity": "0.5"}], "payments": [{"method": "cash"}],
+            "reason": "x"}).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = sorted(pool.map(give_back, clients))
+    assert codes == [201] * 3 + [409] * 5

@@ -34,8 +34,8 @@ def test_the_schema_is_what_the_inline_migrations_made():
 
 def test_migration_files_are_found_in_order():
     assert migrations.migration_names() == migration_modules()
-    assert migrations.migration_names()[-3:] == ["0013_pin_guard_lockouts", "0014_api_token_ids",
-                                                 "0015_haggled_sales"]
+    assert migrations.migration_names()[-4:] == ["0013_pin_guard_lockouts", "0014_api_token_ids",
+                                                 "0015_haggled_sales", "0016_refunds"]
     transactional = {m.name: m.transactional for m in migrations.RUNNER._migrations}
     assert [name for name, yes in transactional.items() if not yes] == [
         "0007_catalogue_from_server", "0011_lines_and_payments_without_rowid",
@@ -90,8 +90,9 @@ def _write_version_data(conn, applied):
             # From 0012 on, a sale's lines and payments are keyed by its seq, before by its id.
             by_seq = "0012_sale_rows_keyed_by_seq" in applied
             key, key_column = (entry.seq, "sale_seq") if by_seq else (entry.id, "sale_id")
-            conn.execute("INSERT INTO sale_lines VALUES (?, 1, 1, 'Sả', 'bó', 2000, 5000, 10000)",
-                         (key,))
+            conn.execute(f"INSERT INTO sale_lines ({key_column}, line_no, product_id, name, unit,"
+                         " quantity_milli, unit_price, amount)"
+                         " VALUES (?, 1, 1, 'Sả', 'bó', 2000, 5000, 10000)", (key,))
             conn.execute(f"INSERT INTO payments ({key_column}, line_no, method, amount, tendered,"
                          " change) VALUES (?, 1, 'cash', 10000, 20000, 10000)", (key,))
             if voided:
@@ -124,7 +125,8 @@ def test_migrating_from_every_earlier_version(tmp_path, stop_before):
         day = conn.execute("SELECT business_day FROM sales LIMIT 1").fetchone()[0]
         totals = sales.day_totals(conn, day)
         assert totals == {"sales_count": 1, "revenue": 10000, "cash": 10000, "qr": 0,
-                          "voids_count": 1, "voided_amount": 10000}
+                          "voids_count": 1, "voided_amount": 10000, "refunds_count": 0,
+                          "refunded_amount": 0}
         for number in (1, 2):  # lines and payments still belong to their sale
             sale_id = conn.execute("SELECT id FROM sales WHERE number = ?", (number,)).fetchone()[0]
             migrated = sales.get_sale(conn, sale_id)

@@ -24,7 +24,8 @@ def pdf_text(data: bytes, tmp_path) -> str:
 
 
 def journal_revenue(conn, first, last):
-    """Sales minus voids, summed from the journal's own payloads (not the projections)."""
+    """Sales minus voids and refunds, summed from the journal's own payloads (not the
+    projections)."""
     total, sale_totals = 0, {}
     for kind, raw, entry_id in conn.execute("SELECT kind, payload, id FROM journal ORDER BY seq"):
         payload = json.loads(raw)
@@ -35,6 +36,8 @@ def journal_revenue(conn, first, last):
             total += payload["total"]
         elif kind == "void":
             total -= sale_totals[payload["sale_id"]]
+        elif kind == "refund":
+            total -= payload["total"]
     return total
 
 
@@ -174,3 +177,20 @@ def test_a_discount_is_shared_out_over_the_groups_and_the_book_counts_what_was_p
     subtotal = price - 10000 + 30000
     goods_share = 10001 * 30000 // subtotal
     assert book.by_group["goods"] in (30000 - goods_share, 30000 - goods_share - 1)
+
+
+def test_a_refund_lowers_the_book_on_its_own_day_in_its_lines_group(api, conn):
+    invoices.set_product_tax(conn, 1, "production", "KCT")
+    price = conn.execute("SELECT price FROM products WHERE id = 1").fetchone()[0]
+    sale = api.post("/api/sales", json={
+        "lines": [{"product_id": 1, "quantity": "2"},
+                  {"name": "Rau", "unit_price": 20000, "quantity": "1"}],
+        "payments": [{"method": "cash", "amount": 2 * price + 20000}]}).get_json()
+    refund = api.post(f"/api/sales/{sale['id']}/refund", json={
+        "lines": [{"line": 1, "quantity": "1"}], "payments": [{"method": "cash"}],
+        "reason": "Gói bị rách"})
+    assert refund.status_code == 201, refund.get_json()
+    day = today()
+    book = books.build(conn, "s2a", day, day, tax_settings.load(conn))
+    assert book.by_group == {"goods": 20000, "production": price}
+    assert book.total == price + 20000 == journal_revenue(conn, day, day)

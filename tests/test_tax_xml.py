@@ -136,3 +136,25 @@ def test_a_discount_is_a_commercial_discount_item(mtt_api, schema):
     assert items[1].findtext("ThTien") == "10000" and "Khách quen" in items[1].findtext("THHDVu")
     assert doc.findtext(".//TTCKTMai") == "10000"
     assert doc.findtext(".//TgTTTBSo") == "100000"
+
+
+def test_a_refund_issues_the_adjustment_invoice_in_the_same_transaction(mtt_api, schema, conn):
+    sale = mtt_api.post("/api/sales", json={"lines": [{"name": "Tôm khô", "unit_price": 900000,
+                                                       "quantity": "1.5", "unit": "kg"}],
+                                            "payments": [{"method": "cash", "amount": 1350000}]})
+    original = sale.get_json()["invoice_code"]
+    refund = mtt_api.post(f"/api/sales/{sale.get_json()['id']}/refund", json={
+        "lines": [{"line": 1, "quantity": "0.5"}], "payments": [{"method": "cash"}],
+        "reason": "Tôm bị ẩm"})
+    assert refund.status_code == 201, refund.get_json()
+    code = refund.get_json()["invoice_code"]
+    adjusted = invoices.get_invoice(conn, code)
+    assert adjusted["payload"]["type"] == "adjustment"
+    assert adjusted["payload"]["original"]["code"] == original
+    assert adjusted["payload"]["total"] == -450000 == -refund.get_json()["total"]
+    assert adjusted["payload"]["reason"] == "Tôm bị ẩm"
+    doc = valid(schema, invoice_xml.build("invoice_correction", adjusted["payload"],
+                                          adjusted["at"], adjusted["entry_id"]))
+    assert doc.findtext(".//TgTTTBSo") == "-450000"
+    # The refund entry and the adjustment are written together: the one follows the other.
+    assert adjusted["seq"] == refund.get_json()["seq"] + 1

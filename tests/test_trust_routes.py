@@ -71,6 +71,7 @@ STALL_RULES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/sales/<sale_id>/receipt.pdf"): API, ("POST", "/api/sales/<sale_id>/print"): API,
     ("GET", "/api/sales/<sale_id>/invoice.xml"): API,
     ("POST", "/api/sales/<sale_id>/void"): API_OWNER,
+    ("POST", "/api/sales/<sale_id>/refund"): API_OWNER,
     ("GET", "/api/products"): API, ("POST", "/api/products"): API_OWNER,
     ("GET", "/api/products/<int:product_id>"): API,
     ("PATCH", "/api/products/<int:product_id>"): API_OWNER,

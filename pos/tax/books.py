@@ -21,6 +21,7 @@ from typing import Any
 from sync.localtime import format_day
 from sync.money import format_number, net_line_amounts
 from sync.typefaces import FONTS, register_fonts
+from .. import journal
 from .. import settings as stall_settings
 from . import rates
 from .invoices import seller_address
@@ -85,7 +86,7 @@ def build(conn: sqlite3.Connection, kind: str, first_day: str, last_day: str,
     voided: set[str] = set()
     corrections: list[tuple[str, dict[str, Any]]] = []
     rows = conn.execute(
-        "SELECT id, kind, payload FROM journal WHERE kind IN ('sale', 'void',"
+        "SELECT id, kind, payload FROM journal WHERE kind IN ('sale', 'void', 'refund',"
         " 'invoice_correction') AND json_extract(payload, '$.business_day') BETWEEN ? AND ?"
         " ORDER BY seq", (first_day, last_day))
     for row in rows:
@@ -100,6 +101,18 @@ def build(conn: sqlite3.Connection, kind: str, first_day: str, last_day: str,
             for group, vat, amount in split:
                 day_groups[(day, group)] += amount
                 group_vat[(group, vat)] += amount
+        elif row["kind"] == "refund":
+            # Revenue given back, on the refund's day, in the groups of the lines it came from.
+            # A sale with an MTT invoice is corrected by the adjustment invoice the refund
+            # issued (an invoice_correction below), which the book counts instead.
+            sale = journal.get(conn, payload["sale_seq"]).payload
+            if sale.get("invoice"):
+                continue
+            groups = _line_groups(sale, ts.default_group)
+            for line in payload["lines"]:
+                group, vat = groups[line["line"] - 1]
+                day_groups[(day, group)] -= line["amount"]
+                group_vat[(group, vat)] -= line["amount"]
         elif row["kind"] == "void":
             voided.add(payload["sale_id"])
             for group, vat, amount in sale_split.get(payload["sale_id"], []):

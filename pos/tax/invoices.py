@@ -214,14 +214,12 @@ def _replacement_lines(raw_lines: Any) -> list[dict[str, Any]]:
     return lines
 
 
-def issue_correction(conn: sqlite3.Connection, device_id: str, code: str, request: Any,
-                     issued_by: str) -> dict[str, Any]:
-    """Adjust or replace an issued invoice with a new one that references it (one entry).
+def check_correction(request: Any) -> dict[str, Any]:
+    """Check a correction request before any write: its type, reason, lines, buyer and total.
 
     `request`: {"type": "adjustment"|"replacement", "reason": "...", "lines": [...],
     "buyer": {...}?}. Adjustment lines are {name, amount} with a signed amount; replacement
-    lines are the whole corrected invoice. An invoice already replaced cannot be replaced again
-    (replace its replacement).
+    lines are the whole corrected invoice.
     """
     if not isinstance(request, dict):
         raise InvalidInput(_l("The correction must be a JSON object."))
@@ -239,33 +237,51 @@ def issue_correction(conn: sqlite3.Connection, device_id: str, code: str, reques
     total = sum(line["amount"] for line in lines)
     if abs(total) > MAX_AMOUNT:  # the payload contract's bound (sync/payloads)
         raise InvalidInput(_l("The amount is too large."), field="lines", code="total_too_large")
+    return {"type": kind, "reason": reason, "lines": lines, "buyer": buyer, "total": total}
+
+
+def write_correction(conn: sqlite3.Connection, device_id: str, code: str,
+                     checked: dict[str, Any], issued_by: str) -> str:
+    """Write a checked correction of invoice `code` inside the caller's write transaction;
+    returns the new invoice's code. An invoice already replaced cannot be replaced again
+    (replace its replacement)."""
+    kind, lines, total = checked["type"], checked["lines"], checked["total"]
+    at = utc_timestamp()
+    business_day = current_business_day(conn, at)
+    ts = load(conn)
+    if not ts.mtt:
+        raise Conflict(_l("Invoices can be corrected only in MTT e-invoice mode."),
+                       code="not_mtt")
+    original = get_invoice(conn, code)
+    if kind == "replacement" and any(c["kind"] == "replacement"
+                                     for c in corrections_of(conn, code)):
+        raise Conflict(_l("This invoice has been replaced already: correct its"
+                          " replacement."), code="already_replaced")
+    if kind == "adjustment" and original["total"] + total < 0:
+        raise InvalidInput(_l("An adjustment cannot take the invoice below zero."),
+                           field="lines", code="adjustment_too_large")
+    delta = total if kind == "adjustment" else total - original["total"]
+    original_buyer = original["payload"].get("invoice", {}).get("buyer")
+    invoice = _invoice_object(conn, ts, business_day, checked["buyer"] or original_buyer)
+    payload = {"type": kind, "sale_id": original["sale_id"], "business_day": business_day,
+               "original": {"code": code, "form": original["form"],
+                            "symbol": original["symbol"],
+                            "number": mtt.parse_code(code).invoice_number,
+                            "day": original["business_day"]},
+               "invoice": invoice, "lines": lines, "total": total, "delta": delta,
+               "reason": checked["reason"], "issued_by": issued_by}
+    journal.append(conn, device_id, CORRECTION_KIND, payload, at=at)
+    return invoice["code"]
+
+
+def issue_correction(conn: sqlite3.Connection, device_id: str, code: str, request: Any,
+                     issued_by: str) -> dict[str, Any]:
+    """Adjust or replace an issued invoice with a new one that references it (one entry)."""
+    checked = check_correction(request)
     with write_transaction(conn):
-        at = utc_timestamp()
-        business_day = current_business_day(conn, at)
-        ts = load(conn)
-        if not ts.mtt:
-            raise Conflict(_l("Invoices can be corrected only in MTT e-invoice mode."),
-                           code="not_mtt")
-        original = get_invoice(conn, code)
-        if kind == "replacement" and any(c["kind"] == "replacement"
-                                         for c in corrections_of(conn, code)):
-            raise Conflict(_l("This invoice has been replaced already: correct its"
-                              " replacement."), code="already_replaced")
-        if kind == "adjustment" and original["total"] + total < 0:
-            raise InvalidInput(_l("An adjustment cannot take the invoice below zero."),
-                               field="lines", code="adjustment_too_large")
-        delta = total if kind == "adjustment" else total - original["total"]
-        original_buyer = original["payload"].get("invoice", {}).get("buyer")
-        invoice = _invoice_object(conn, ts, business_day, buyer or original_buyer)
-        payload = {"type": kind, "sale_id": original["sale_id"], "business_day": business_day,
-                   "original": {"code": code, "form": original["form"],
-                                "symbol": original["symbol"],
-                                "number": mtt.parse_code(code).invoice_number,
-                                "day": original["business_day"]},
-                   "invoice": invoice, "lines": lines, "total": total, "delta": delta,
-                   "reason": reason, "issued_by": issued_by}
-        entry = journal.append(conn, device_id, CORRECTION_KIND, payload, at=at)
-    return get_invoice(conn, invoice["code"]) | {"entry_seq": entry.seq}
+        new_code = write_correction(conn, device_id, code, checked, issued_by)
+    invoice = get_invoice(conn, new_code)
+    return invoice | {"entry_seq": invoice["seq"]}
 
 
 def group_choices(lang: str = "vi") -> list[tuple[str, str]]:

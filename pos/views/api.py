@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_babel import gettext as _
 
-from .. import (business_days, catalog, daybook, haggling, limits, openapi, printouts, sales,
-               settings)
+from .. import (business_days, catalog, daybook, haggling, limits, openapi, printouts, refunds,
+               sales, settings)
 from ..printing import queue as print_queue
 from ..printing.config import PrinterConfig
 from ..printing.messages import message_text
@@ -123,6 +123,16 @@ def void_sale(sale_id: str) -> Any:
     body = json_object()
     return jsonify(sales.void_sale(get_db(), _device_id(), sale_id, body.get("reason"),
                                    voided_by=g.api_role))
+
+
+@bp.post("/sales/<sale_id>/refund")
+def refund_sale(sale_id: str) -> Any:
+    """Give back part of a sale (some lines, part of a quantity), in cash or by transfer."""
+    require_owner()
+    # A helper got here with the owner's PIN (require_owner): say so, as a void does.
+    refunded_by = "helper+owner_pin" if g.api_role == "helper" else g.api_role
+    return jsonify(refunds.refund_sale(get_db(), _device_id(), sale_id, json_object(),
+                                       refunded_by)), 201
 
 
 @bp.get("/products")

@@ -223,6 +223,36 @@ voids = Table(
     Index(None, "device_id", "sale_seq"),
 )
 
+# Refunds of part of a sale (the stall's `refund` entries): counted on the refund's own day.
+refunds = Table(
+    "refunds", metadata,
+    Column("device_id", String(36), nullable=False),
+    Column("seq", BigInteger(), nullable=False),
+    Column("sale_id", String(36), nullable=False),
+    Column("sale_seq", BigInteger(), nullable=False),
+    Column("business_day", String(10), nullable=False),
+    Column("total", BigInteger(), nullable=False),
+    Column("cash", BigInteger(), nullable=False),
+    Column("qr", BigInteger(), nullable=False),
+    Column("reason", String(400), nullable=False),
+    Column("at", String(24), nullable=False),
+    PrimaryKeyConstraint("device_id", "seq"),
+    Index(None, "device_id", "sale_seq"),
+    Index(None, "business_day"),
+)
+
+refund_lines = Table(
+    "refund_lines", metadata,
+    Column("device_id", String(36), nullable=False),
+    Column("seq", BigInteger(), nullable=False),
+    Column("line_no", Integer(), nullable=False),      # the sale line's position
+    Column("name", String(200), nullable=False),
+    Column("unit", String(32), nullable=False),
+    Column("quantity_milli", BigInteger(), nullable=False),
+    Column("amount", BigInteger(), nullable=False),
+    PrimaryKeyConstraint("device_id", "seq", "line_no"),
+)
+
 cash_moves = Table(
     "cash_moves", metadata,
     Column("device_id", String(36), nullable=False),
@@ -371,12 +401,15 @@ login_guard = Table(
 # --- dashboard rollups, maintained as entries are projected (sync/server/rollups.py) ----------
 # One row per stall and period, and per market and period (a province's page then sums a few
 # hundred rows, never one per stall). Figures are net of voids: a voided sale leaves `sales`, `revenue`, `cash`, `qr` and `qr_sales`
-# of its own business day and is counted in `voids`/`voided` instead. `kind` is d (a business
+# of its own business day and is counted in `voids`/`voided` instead; a refund takes what it
+# gave back out of `revenue`, `cash`, `qr` of the refund's own day and counts in
+# `refunds`/`refunded`. `kind` is d (a business
 # day, period "2026-11-22"), w (an ISO week, "2026-W47") or m (a month, "2026-11").
 
 def _figures() -> list[Column[Any]]:
     return [Column(name, BigInteger(), nullable=False, server_default="0")
-            for name in ("sales", "revenue", "cash", "qr", "qr_sales", "voids", "voided")]
+            for name in ("sales", "revenue", "cash", "qr", "qr_sales", "voids", "voided",
+                         "refunds", "refunded")]
 
 
 stall_periods = Table(

@@ -21,7 +21,8 @@ from sync.protocol import Entry
 
 from . import rollups
 from .einvoice import queue as einvoice_queue
-from .db import cash_moves, day_closes, payments, qr_checks, sale_lines, sales, voids
+from .db import (cash_moves, day_closes, payments, qr_checks, refund_lines, refunds, sale_lines,
+                 sales, voids)
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ class Projection:
     sale_lines: list[dict[str, Any]] = field(default_factory=list)
     payments: list[dict[str, Any]] = field(default_factory=list)
     voids: list[dict[str, Any]] = field(default_factory=list)
+    refunds: list[dict[str, Any]] = field(default_factory=list)
+    refund_lines: list[dict[str, Any]] = field(default_factory=list)
     cash_moves: list[dict[str, Any]] = field(default_factory=list)
     day_closes: list[dict[str, Any]] = field(default_factory=list)
     qr_checks: list[dict[str, Any]] = field(default_factory=list)
@@ -142,8 +145,23 @@ def _payment_check(entry: Entry, out: Projection) -> None:
                                   "b_ref": _text(p["reference"], 16), "b_state": state})
 
 
+def _refund(entry: Entry, out: Projection) -> None:
+    p = entry.payload
+    key = {"device_id": entry.device_id, "seq": entry.seq}
+    cash = _int(sum(pay["amount"] for pay in p["payments"] if pay["method"] == "cash"))
+    total = _int(p["total"])
+    out.refunds.append({**key, "sale_id": _text(p["sale_id"], 36), "sale_seq": _int(p["sale_seq"]),
+                        "business_day": _text(p["business_day"], 10), "total": total,
+                        "cash": cash, "qr": _int(total - cash),
+                        "reason": _text(p.get("reason") or "", 400), "at": entry.at})
+    out.refund_lines.extend({**key, "line_no": _int(line["line"]),
+                             "name": _text(line["name"], 200), "unit": _text(line["unit"], 32),
+                             "quantity_milli": _int(line["quantity_milli"]),
+                             "amount": _int(line["amount"])} for line in p["lines"])
+
+
 _PROJECTORS = {"sale": _sale, "void": _void, "cash_move": _cash_move, "day_close": _day_close,
-               "payment_check": _payment_check}
+               "payment_check": _payment_check, "refund": _refund}
 # "product" entries (the stall's own catalogue) stay in the journal only.
 
 
@@ -166,8 +184,8 @@ def project(entries: list[Entry]) -> Projection:
             logger.warning("entry %s/%s (%s) stored but not projected: %s", entry.device_id,
                            entry.seq, entry.kind, exc)
             continue
-        for name in ("sales", "sale_lines", "payments", "voids", "cash_moves", "day_closes",
-                     "qr_checks", "payment_marks"):
+        for name in ("sales", "sale_lines", "payments", "voids", "refunds", "refund_lines",
+                     "cash_moves", "day_closes", "qr_checks", "payment_marks"):
             getattr(out, name).extend(getattr(staged, name))
     return out
 
@@ -192,7 +210,8 @@ def write(conn: Connection, rows: Projection) -> None:
     """Insert the rows, sales before the voids that point at them (they may share a batch)."""
     for table, batch in ((sales, rows.sales), (sale_lines, rows.sale_lines),
                          (payments, rows.payments), (cash_moves, rows.cash_moves),
-                         (day_closes, rows.day_closes), (voids, rows.voids)):
+                         (day_closes, rows.day_closes), (voids, rows.voids),
+                         (refunds, rows.refunds), (refund_lines, rows.refund_lines)):
         if batch:
             conn.execute(table.insert(), batch)
     if rows.voids:

@@ -2,7 +2,9 @@
 projections. Reading a month of a province is then a few thousand rows, never a scan of sales.
 
 Figures are net of voids: a void takes its sale out of the sale's own business day (sales,
-revenue, cash, QR, QR sales; products) and counts it under `voids`/`voided`. Both ways of
+revenue, cash, QR, QR sales; products) and counts it under `voids`/`voided`. A refund takes
+what it gave back out of revenue, cash and QR (and the products' quantities and revenue) of the
+refund's own day, and counts under `refunds`/`refunded`; the sale still counts. Both ways of
 filling the tables (`apply` per push, `rebuild` from the projections) give the same rows; a
 test holds them to that.
 """
@@ -17,12 +19,13 @@ from sqlalchemy import (Column, MetaData, String, Table, and_, case, delete, fun
                         tuple_)
 from sqlalchemy.engine import Connection
 
-from .db import (communes, devices, market_periods, markets, product_periods, sale_lines,
-                 sales, stall_periods, stalls)
+from .db import (communes, devices, market_periods, markets, product_periods, refund_lines,
+                 refunds, sale_lines, sales, stall_periods, stalls)
 
 logger = logging.getLogger(__name__)
 
-FIGURES = ("sales", "revenue", "cash", "qr", "qr_sales", "voids", "voided")
+FIGURES = ("sales", "revenue", "cash", "qr", "qr_sales", "voids", "voided", "refunds",
+           "refunded")
 MARKET_FIGURES = FIGURES + ("active",)   # active: stalls with at least one sale (not voided)
 PRODUCT_FIGURES = ("quantity_milli", "revenue", "lines")
 KINDS = ("d", "w", "m")
@@ -55,7 +58,7 @@ def _places(conn: Connection, device_ids: Iterable[str]) -> dict[str, dict[str, 
 def _sale_figures(sale: dict[str, Any], sign: int) -> dict[str, int]:
     figures = {"sales": sign, "revenue": sign * sale["total"], "cash": sign * sale["cash"],
                "qr": sign * sale["qr"], "qr_sales": sign * (1 if sale["qr"] > 0 else 0),
-               "voids": 0, "voided": 0}
+               "voids": 0, "voided": 0, "refunds": 0, "refunded": 0}
     if sign < 0:
         figures.update(voids=1, voided=sale["total"])
     return figures
@@ -90,6 +93,24 @@ class _Deltas:
                 totals["quantity_milli"] += sign * line["quantity_milli"]
                 totals["revenue"] += sign * line["amount"]
                 totals["lines"] += sign
+
+
+    def add_refund(self, refund: dict[str, Any], lines: list[dict[str, Any]],
+                   place: dict[str, int]) -> None:
+        figures = dict.fromkeys(FIGURES, 0)
+        figures.update(revenue=-refund["total"], cash=-refund["cash"], qr=-refund["qr"],
+                       refunds=1, refunded=refund["total"])
+        for kind, period in periods_of(refund["business_day"]):
+            key = (refund["device_id"], kind, period)
+            self.places[key] = place
+            for name, value in figures.items():
+                self.stalls[key][name] += value
+                self.markets[(place["market_id"], kind, period)][name] += value
+            for line in lines:
+                pkey = (place["market_id"], kind, period, line["name"], line["unit"])
+                self.places[pkey] = place
+                self.products[pkey]["quantity_milli"] -= line["quantity_milli"]
+                self.products[pkey]["revenue"] -= line["amount"]
 
 
 def _upsert(conn: Connection, table: Table, keys: tuple[str, ...], rows: list[dict[str, Any]],
@@ -144,9 +165,11 @@ def _write(conn: Connection, deltas: _Deltas) -> None:
     _upsert(conn, market_periods, ("market_id", "kind", "period"), market_rows, MARKET_FIGURES)
     _upsert(conn, product_periods, ("market_id", "kind", "period", "name", "unit"),
             product_rows, PRODUCT_FIGURES)
+    # A product row left without lines (every line voided, a sale voided in its own push, or a
+    # refund in a period without a sale of it) is removed, as rebuild never makes one.
     emptied = [tuple(row[k] for k in ("market_id", "kind", "period", "name", "unit"))
-               for row in product_rows if row["lines"] < 0]
-    for start in range(0, len(emptied), 500):  # a product whose every line was voided
+               for row in product_rows if row["lines"] <= 0]
+    for start in range(0, len(emptied), 500):
         pp = product_periods
         conn.execute(delete(pp).where(
             pp.c.lines == 0, tuple_(pp.c.market_id, pp.c.kind, pp.c.period, pp.c.name,
@@ -156,10 +179,12 @@ def _write(conn: Connection, deltas: _Deltas) -> None:
 def apply(conn: Connection, rows: Any) -> None:
     """Add a projected batch (sales, their lines, voids) to the rollups, in the caller's
     transaction and after the projection rows were written (a void's sale is read back)."""
-    if not rows.sales and not rows.voids:
+    refunds_ = getattr(rows, "refunds", [])
+    if not rows.sales and not rows.voids and not refunds_:
         return
     places = _places(conn, [s["device_id"] for s in rows.sales] +
-                     [v["device_id"] for v in rows.voids])
+                     [v["device_id"] for v in rows.voids] +
+                     [r["device_id"] for r in refunds_])
     lines: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
     for line in rows.sale_lines:
         lines[(line["device_id"], line["seq"])].append(line)
@@ -172,6 +197,13 @@ def apply(conn: Connection, rows: Any) -> None:
         place = places.get(sale["device_id"])
         if place is not None:
             deltas.add_sale(sale, sale_lines_, place, -1)
+    given: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+    for line in getattr(rows, "refund_lines", []):
+        given[(line["device_id"], line["seq"])].append(line)
+    for refund in refunds_:
+        place = places.get(refund["device_id"])
+        if place is not None:
+            deltas.add_refund(refund, given[(refund["device_id"], refund["seq"])], place)
     _write(conn, deltas)
 
 
@@ -218,7 +250,8 @@ def _period_map(conn: Connection) -> Table:
                   prefixes=["TEMPORARY"])
     table.drop(conn, checkfirst=True)
     table.create(conn)
-    days = conn.execute(select(sales.c.business_day).distinct()).scalars().all()
+    days = conn.execute(select(sales.c.business_day).union(
+        select(refunds.c.business_day))).scalars().all()
     rows = [{"day": day, "kind": kind, "period": period}
             for day in days for kind, period in periods_of(day)]
     if rows:
@@ -232,6 +265,44 @@ def _count(condition: Any) -> Any:
 
 def _amount(condition: Any, column: Any) -> Any:
     return func.sum(case((condition, column), else_=0))
+
+
+def _rebuild_refunds(conn: Connection, period_map: Table, place: Any) -> None:
+    """Add the refunds to the stall rows just built (a period may have refunds only)."""
+    rows = conn.execute(
+        select(refunds.c.device_id, period_map.c.kind, period_map.c.period,
+               communes.c.province_id, markets.c.commune_id, stalls.c.market_id,
+               func.count(), func.sum(refunds.c.total), func.sum(refunds.c.cash),
+               func.sum(refunds.c.qr))
+        .select_from(refunds.join(period_map, period_map.c.day == refunds.c.business_day)
+                     .join(place, devices.c.device_id == refunds.c.device_id))
+        .group_by(refunds.c.device_id, period_map.c.kind, period_map.c.period,
+                  communes.c.province_id, markets.c.commune_id, stalls.c.market_id)).all()
+    _upsert(conn, stall_periods, ("device_id", "kind", "period"), [
+        {"device_id": r[0], "kind": r[1], "period": r[2], "province_id": r[3],
+         "commune_id": r[4], "market_id": r[5], **dict.fromkeys(FIGURES, 0),
+         "revenue": -int(r[7]), "cash": -int(r[8]), "qr": -int(r[9]), "refunds": int(r[6]),
+         "refunded": int(r[7])} for r in rows], FIGURES)
+
+
+def _rebuild_refunded_products(conn: Connection, period_map: Table, place: Any) -> None:
+    """Take the refunded quantities and amounts off the product rows just built."""
+    rows = conn.execute(
+        select(stalls.c.market_id, period_map.c.kind, period_map.c.period, refund_lines.c.name,
+               refund_lines.c.unit, communes.c.province_id, markets.c.commune_id,
+               func.sum(refund_lines.c.quantity_milli), func.sum(refund_lines.c.amount))
+        .select_from(refund_lines.join(refunds, and_(
+            refunds.c.device_id == refund_lines.c.device_id,
+            refunds.c.seq == refund_lines.c.seq))
+            .join(period_map, period_map.c.day == refunds.c.business_day)
+            .join(place, devices.c.device_id == refunds.c.device_id))
+        .group_by(stalls.c.market_id, period_map.c.kind, period_map.c.period,
+                  refund_lines.c.name, refund_lines.c.unit, communes.c.province_id,
+                  markets.c.commune_id)).all()
+    _upsert(conn, product_periods, ("market_id", "kind", "period", "name", "unit"), [
+        {"market_id": r[0], "kind": r[1], "period": r[2], "name": r[3], "unit": r[4],
+         "province_id": r[5], "commune_id": r[6], "quantity_milli": -int(r[7]),
+         "revenue": -int(r[8]), "lines": 0} for r in rows], PRODUCT_FIGURES)
 
 
 def rebuild(conn: Connection) -> dict[str, int]:
@@ -256,8 +327,9 @@ def rebuild(conn: Connection) -> dict[str, int]:
         .group_by(sales.c.device_id, period_map.c.kind, period_map.c.period,
                   communes.c.province_id, markets.c.commune_id, stalls.c.market_id))
     conn.execute(stall_periods.insert().from_select(
-        ["device_id", "kind", "period", "province_id", "commune_id", "market_id", *FIGURES],
-        stall_select))
+        ["device_id", "kind", "period", "province_id", "commune_id", "market_id",
+         *FIGURES[:7]], stall_select))
+    _rebuild_refunds(conn, period_map, place)
     sp = stall_periods
     conn.execute(market_periods.insert().from_select(
         ["market_id", "kind", "period", "province_id", "commune_id", *MARKET_FIGURES],
@@ -280,6 +352,8 @@ def rebuild(conn: Connection) -> dict[str, int]:
     conn.execute(product_periods.insert().from_select(
         ["market_id", "kind", "period", "name", "unit", "province_id", "commune_id",
          *PRODUCT_FIGURES], product_select))
+    _rebuild_refunded_products(conn, period_map, place)
+    conn.execute(delete(product_periods).where(product_periods.c.lines == 0))
     period_map.drop(conn)
     counts = {table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
               for table in (stall_periods, market_periods, product_periods)}
