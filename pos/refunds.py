@@ -21,6 +21,7 @@ from sync.numbers import NumberRefused, whole_number
 from sync.protocol import utc_timestamp
 from . import journal, limits, projections
 from .business_days import current_business_day
+from .sales import require_payments_add_up
 from .db import write_transaction
 from .tax import invoices as tax_invoices
 from .text import clean_text
@@ -75,12 +76,7 @@ def _payments(raw: Any, total: int) -> list[dict[str, Any]]:
         payments.append({"method": item["method"],
                          "amount": parse_amount(item.get("amount"), field=f"{field}.amount",
                                                 allow_zero=False)})
-    given = sum(p["amount"] for p in payments)
-    if given != total:
-        raise InvalidInput(_l("Payments (%(paid)s ₫) must add up to the total (%(total)s ₫).",
-                              paid=f"{given:,}".replace(",", "."),
-                              total=f"{total:,}".replace(",", ".")),
-                           field="payments", code="payments_mismatch")
+    require_payments_add_up(payments, total)
     return payments
 
 

@@ -12,7 +12,7 @@ from .business_days import current_business_day, day_is_closed
 from .qr_references import reference_and_account
 from .db import write_transaction
 from sync.errors import Conflict, InvalidInput, NotFound
-from sync.money import line_amount, parse_amount, parse_quantity, quantity_text
+from sync.money import format_number, line_amount, parse_amount, parse_quantity, quantity_text
 from .tax import invoices as tax_invoices
 from .text import clean_text
 from sync.numbers import MAX_AMOUNT
@@ -133,13 +133,18 @@ def _check_payments(raw_payments: Any, total: int) -> list[dict[str, Any]]:
                                    field=f"{field}.reference", code="bad_reference")
             payment["reference"] = reference
         payments.append(payment)
+    require_payments_add_up(payments, total)
+    return payments
+
+
+def require_payments_add_up(payments: list[dict[str, Any]], total: int) -> None:
+    """InvalidInput (payments_mismatch) unless the payments make exactly `total` (a sale's, or
+    a refund's, pos/refunds.py)."""
     paid = sum(p["amount"] for p in payments)
     if paid != total:
         raise InvalidInput(_l("Payments (%(paid)s ₫) must add up to the total (%(total)s ₫).",
-                              paid=f"{paid:,}".replace(",", "."),
-                              total=f"{total:,}".replace(",", ".")),
+                              paid=format_number(paid), total=format_number(total)),
                            field="payments", code="payments_mismatch")
-    return payments
 
 
 def prepare_sale(conn: sqlite3.Connection, request: Any, *, owner: bool = True
