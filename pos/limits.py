@@ -18,4 +18,6 @@ BUYER_NAME_CHARS = 100
 BUYER_ADDRESS_CHARS = 200
 MAX_LINES = 200             # lines in one sale
 MAX_PAYMENTS = 4            # payments in one sale
+PARK_LABEL_CHARS = 40       # a parked cart's label ("Chị áo xanh")
+MAX_PARKED = 20             # carts set aside at once
 MAX_PAGE = 500              # sales in one page of GET /api/sales

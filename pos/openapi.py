@@ -220,7 +220,28 @@ SCHEMAS: dict[str, Any] = {
                       "payload": {"type": "string", "description": "the VietQR (EMVCo) text"},
                       "created_at": _STR, "request": {"type": "object"},
                       "mismatch": {"type": ["object", "null"]},
-                      "bank_confirmed": {"type": "boolean"}}},
+                      "bank_confirmed": {"type": "boolean"},
+                      "parked": {"type": "boolean",
+                                 "description": "set aside: not brought back full screen"}}},
+    "ParkedCartInput": {
+        "type": "object", "required": ["lines"], "additionalProperties": False,
+        "properties": {"label": _text(limits.PARK_LABEL_CHARS),
+                       "lines": {"type": "array", "minItems": 1, "maxItems": limits.MAX_LINES,
+                                 "items": _ref("SaleLineInput")},
+                       "discount": _ref("Discount")}},
+    "ParkedCart": {
+        "type": "object", "required": ["id", "label", "total", "created_at", "lines", "discount"],
+        "properties": {"id": {"type": "string", "format": "uuid"}, "label": _STR,
+                       "total": _MONEY, "created_at": _STR,
+                       "lines": {"type": "array", "items": {
+                           "type": "object",
+                           "required": ["product_id", "name", "unit", "quantity", "unit_price",
+                                        "amount"],
+                           "properties": {"product_id": {"type": ["integer", "null"]},
+                                          "name": _STR, "unit": _STR, "quantity": _STR,
+                                          "unit_price": _MONEY, "list_price": _MONEY,
+                                          "amount": _MONEY}}},
+                       "discount": {"oneOf": [_ref("Discount"), {"type": "null"}]}}},
     "BankAccountInput": {"type": "object", "required": ["bank_bin", "account", "holder"],
                          "properties": {"bank_bin": {"type": "string", "pattern": r"^\d{6}$"},
                                         "account": _STR, "holder": _STR,
@@ -350,6 +371,31 @@ def document() -> dict[str, Any]:
                 "operationId": "cancelQrPayment", "parameters": [pending_id],
                 "responses": {"200": _json(_ref("QrPayment"), "Cancelled; nothing recorded"),
                               **_errors(401, 404, 409)}}},
+            "/api/qr-payments/{pending_id}/park": {"post": {
+                "operationId": "parkQrPayment", "parameters": [pending_id],
+                "description": "Set the code aside; the bank's notification still records it.",
+                "responses": {"200": _json(_ref("QrPayment"), "Parked"),
+                              **_errors(401, 404, 409)}}},
+            "/api/qr-payments/{pending_id}/resume": {"post": {
+                "operationId": "resumeQrPayment", "parameters": [pending_id],
+                "responses": {"200": _json(_ref("QrPayment"), "Back on screen"),
+                              **_errors(401, 404, 409)}}},
+            "/api/parked-carts": {
+                "post": {"operationId": "parkCart", "requestBody": body("ParkedCartInput"),
+                         "description": "Set a cart aside (\"Giữ đơn\"); its lines are checked"
+                                        " as a sale's; at most %d wait (409 too_many_parked)."
+                                        % limits.MAX_PARKED,
+                         "responses": {"201": _json(_ref("ParkedCart"), "Parked"),
+                                       **_errors(400, 401, 409)}},
+                "get": {"operationId": "listParkedCarts", "responses": {
+                    "200": _json({"type": "object", "required": ["parked_carts"], "properties": {
+                        "parked_carts": {"type": "array", "items": _ref("ParkedCart")}}},
+                        "The carts waiting, oldest first"), **_errors(401)}}},
+            "/api/parked-carts/{cart_id}/take": {"post": {
+                "operationId": "takeParkedCart", "parameters": [
+                    {"name": "cart_id", "in": "path", "required": True, "schema": _STR}],
+                "responses": {"200": _json(_ref("ParkedCart"), "Taken back; no longer waiting"),
+                              **_errors(401, 404)}}},
             "/api/qr-payments/{pending_id}/qr.svg": {"get": {
                 "operationId": "qrPaymentImage", "parameters": [pending_id],
                 "responses": {"200": {"description": "The code", "content": {

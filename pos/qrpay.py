@@ -83,6 +83,7 @@ def get(conn: sqlite3.Connection, pending_id: str) -> dict[str, Any]:
             "bank_bin": row["bank_bin"], "bank_name": bank.short_name if bank else row["bank_bin"],
             "account": row["account"], "holder": row["holder"], "payload": row["payload"],
             "created_at": row["created_at"], "request": request,
+            "parked": row["parked_at"] is not None,
             "mismatch": next((c for c in reversed(checks) if c["state"] == "mismatch"), None),
             "bank_confirmed": any(c["state"] == "bank_confirmed" for c in checks)}
 
@@ -127,6 +128,17 @@ def cancel(conn: sqlite3.Connection, pending_id: str) -> dict[str, Any]:
             raise Conflict(_l("This payment is already recorded as a sale."),
                            code="qr_recorded")
         conn.execute("UPDATE qr_pending SET state = 'cancelled' WHERE id = ?", (pending_id,))
+    return get(conn, pending_id)
+
+
+def set_parked(conn: sqlite3.Connection, pending_id: str, parked: bool) -> dict[str, Any]:
+    """Set a pending code aside, or bring it back; a code no longer pending is 409."""
+    with write_transaction(conn):
+        row = _row(conn, pending_id)
+        if row["state"] != "pending":
+            raise Conflict(_l("This QR payment is no longer waiting."), code="qr_not_pending")
+        conn.execute("UPDATE qr_pending SET parked_at = ? WHERE id = ?",
+                     (utc_timestamp() if parked else None, pending_id))
     return get(conn, pending_id)
 
 

@@ -52,7 +52,9 @@ def _catalogue_rows(conn: sqlite3.Connection, raw_lines: list[Any]) -> dict[int,
         " AND active = 1", sorted(ids))}
 
 
-def _resolve_lines(conn: sqlite3.Connection, raw_lines: Any) -> list[dict[str, Any]]:
+def resolve_lines(conn: sqlite3.Connection, raw_lines: Any) -> list[dict[str, Any]]:
+    """A sale's lines checked against the catalogue (names, units, list and sold prices,
+    amounts), or InvalidInput; a parked cart's lines are checked the same way."""
     raw_lines = _require_list(raw_lines, "lines", _l("Lines"), limits.MAX_LINES)
     if not raw_lines:
         raise InvalidInput(_l("A sale needs at least one item."), field="lines", code="empty_sale")
@@ -158,7 +160,7 @@ def prepare_sale(conn: sqlite3.Connection, request: Any, *, owner: bool = True
     unknown = sorted(set(request) - {"lines", "payments", "buyer", "discount"})
     if unknown:
         raise InvalidInput(_l("Unknown field: %(name)s", name=unknown[0]), field=unknown[0])
-    lines = _resolve_lines(conn, request.get("lines"))
+    lines = resolve_lines(conn, request.get("lines"))
     subtotal = sum(line["amount"] for line in lines)
     if subtotal <= 0:
         raise InvalidInput(_l("A sale must have a total above zero."), field="lines")

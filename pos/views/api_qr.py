@@ -60,6 +60,19 @@ def cancel_qr_payment(pending_id: str) -> Any:
     return jsonify(qrpay.cancel(get_db(), pending_id))
 
 
+@bp.post("/qr-payments/<pending_id>/park")
+def park_qr_payment(pending_id: str) -> Any:
+    """Set a code aside while the buyer fetches her phone: the sell screen serves the next
+    customer, and the bank's notification still records the sale."""
+    return jsonify(qrpay.set_parked(get_db(), pending_id, True))
+
+
+@bp.post("/qr-payments/<pending_id>/resume")
+def resume_qr_payment(pending_id: str) -> Any:
+    """Bring a parked code back to the screen (a reload then shows it again)."""
+    return jsonify(qrpay.set_parked(get_db(), pending_id, False))
+
+
 @bp.get("/qr-payments/<pending_id>/qr.svg")
 def qr_payment_image(pending_id: str) -> Any:
     """The code as an SVG image for the screen."""
