@@ -101,7 +101,8 @@ def _write_version_data(conn, applied):
                 conn.execute("UPDATE sales SET voided_seq = ?, void_reason = 'x' WHERE id = ?",
                              (void.seq, entry.id))
         if "0004_day_totals" in applied:  # that version kept its counters as it sold
-            conn.execute("INSERT INTO day_totals VALUES (?, 1, 10000, 10000, 0, 1, 10000)",
+            conn.execute("INSERT INTO day_totals (business_day, sales_count, revenue, cash, qr,"
+                         " voids_count, voided_amount) VALUES (?, 1, 10000, 10000, 0, 1, 10000)",
                          (business_day(entry.at),))
 
 
