@@ -161,6 +161,16 @@ def refund_answer(entry: Any, adjustment_code: str | None = None) -> dict[str, A
     return answer
 
 
+def left_to_give(sale: dict[str, Any], given: list[dict[str, Any]]) -> list[int]:
+    """What each line of `sale` can still give back (thousandths), after the refunds `given`."""
+    back: dict[int, int] = {}
+    for refund in given:
+        for line in refund["lines"]:
+            back[line["line"]] = back.get(line["line"], 0) + line["quantity_milli"]
+    return [max(line["quantity_milli"] - back.get(number, 0), 0)
+            for number, line in enumerate(sale["lines"], start=1)]
+
+
 def refunds_of(conn: sqlite3.Connection, sale_seq: int) -> list[dict[str, Any]]:
     """A sale's refunds, oldest first."""
     return [refund_answer(journal.get(conn, row[0])) for row in conn.execute(

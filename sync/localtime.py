@@ -42,6 +42,19 @@ def format_time(at: str) -> str:
     return to_local(at).strftime("%H:%M")
 
 
+def parse_day(text: str) -> str:
+    """A day typed as dd/mm/yyyy (as the vendor reads dates; d/m/yyyy too) or ISO yyyy-mm-dd
+    (links, the API) as an ISO date; ValueError otherwise."""
+    text = text.strip()
+    parts = text.split("/")
+    if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[2]) == 4 \
+            and len(parts[0]) <= 2 and len(parts[1]) <= 2:
+        return date(int(parts[2]), int(parts[1]), int(parts[0])).isoformat()
+    if len(text) == 10:
+        return date.fromisoformat(text).isoformat()
+    raise ValueError(f"not a day: {text[:20]!r}")
+
+
 def format_day(day: str) -> str:
     """An ISO date as dd/mm/yyyy."""
     return date.fromisoformat(day).strftime("%d/%m/%Y")

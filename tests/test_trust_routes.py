@@ -41,6 +41,7 @@ STALL_RULES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/openapi.json"): PUBLIC,
     ("GET", "/"): PAGE, ("GET", "/sales/"): PAGE, ("GET", "/sales/<sale_id>"): PAGE,
     ("GET", "/sales/<sale_id>/void"): PAGE_OWNER, ("POST", "/sales/<sale_id>/void"): PAGE_OWNER,
+    ("GET", "/sales/<sale_id>/refund"): PAGE_OWNER, ("POST", "/sales/<sale_id>/refund"): PAGE_OWNER,
     ("GET", "/products/"): PAGE,
     ("GET", "/products/new"): PAGE_OWNER, ("POST", "/products/new"): PAGE_OWNER,
     ("GET", "/products/<int:product_id>"): PAGE_OWNER,

@@ -20,7 +20,7 @@ from sync.numbers import NumberRefused, whole_number
 from sync.protocol import utc_timestamp
 from ..db import get_db
 from ..db import write_transaction
-from sync.errors import Conflict, InvalidInput
+from sync.errors import Conflict, Forbidden, InvalidInput
 from .api_base import authenticate, json_object, read_json, require_owner
 from .sync import trigger as trigger_sync
 
@@ -181,6 +181,9 @@ def patch_settings() -> Any:
     limit = body.pop(haggling.LIMIT_KEY, None)
     clean = settings.validate_stall(body)
     if limit is not None:
+        if g.api_role == "helper":   # the owner's PIN opens one task, not the helper's own limit
+            raise Forbidden(_("Only the owner, unlocked with her own PIN, can change the"
+                              " helper's limit."), code="owner_required")
         limit = haggling.clean_limit(limit)
     conn = get_db()
     new_tax = tax_settings.validate_with_stall(conn, clean, tax_changes)

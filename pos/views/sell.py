@@ -6,6 +6,7 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from .. import bankcheck, business_days, catalog, sales
+from sync.localtime import business_day
 from sync.protocol import utc_timestamp
 from ..db import get_db
 from . import printer as printer_view
@@ -13,7 +14,8 @@ from . import sync as sync_view
 from .guards import login_required
 
 bp = Blueprint("sell", __name__)
-BANKNOTES = (10_000, 20_000, 50_000, 100_000, 200_000, 500_000)
+# 5.000 đ too: herbs sell at 5.000 a bunch.
+BANKNOTES = (5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000)
 
 
 @bp.route("/")
@@ -23,9 +25,13 @@ def index() -> Any:
     conn = get_db()
     products = catalog.list_products(conn, active_only=True)
     categories = sorted({p["category"] for p in products if p["category"]})
-    day = business_days.current_business_day(conn, utc_timestamp())
+    now = utc_timestamp()
+    day = business_days.current_business_day(conn, now)
+    # After the Z close, sales count for the next business day: the screen says so.
+    after_close = day if day != business_day(now) else None
     return render_template("pos/sell.html", products=products, categories=categories,
                            banknotes=BANKNOTES, printer=printer_view.status_for_screen(),
                            sync=sync_view.current_screen_state(),
                            totals=sales.day_totals(conn, day),
-                           bank_mismatches=bankcheck.mismatches_on(conn, day))
+                           bank_mismatches=bankcheck.mismatches_on(conn, day),
+                           after_close=after_close)

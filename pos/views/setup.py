@@ -7,7 +7,7 @@ from flask import (Blueprint, current_app, flash, redirect, render_template, req
                    url_for)
 from flask_babel import gettext as _
 
-from .. import access, settings
+from .. import access, haggling, settings
 from ..db import get_db
 from ..db import write_transaction
 from sync.errors import AppError, Forbidden, InvalidInput
@@ -92,7 +92,7 @@ def first_run() -> Any:
 
 
 # Settings that outlive the session: a helper under the owner's two-minute override may not.
-OWNER_SESSION_ACTIONS = frozenset({"token_new", "token_revoke", "pin", "pair"})
+OWNER_SESSION_ACTIONS = frozenset({"token_new", "token_revoke", "pin", "pair", "helper_limit"})
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -124,6 +124,11 @@ def stall_settings() -> Any:
                 flash(_("PIN saved."))
             elif form.get("action") == "pair":
                 _pair(form)
+            elif form.get("action") == "helper_limit":
+                limit = haggling.clean_limit(form.get(haggling.LIMIT_KEY, "").strip())
+                with write_transaction(conn):
+                    settings.write(conn, haggling.LIMIT_KEY, str(limit))
+                flash(_("Saved: the helper may take up to %(n)d%% off.", n=limit))
             else:
                 values = {k: form.get(k, "") for k in settings.STALL_FIELDS}
                 _save_stall(form)
@@ -137,6 +142,9 @@ def stall_settings() -> Any:
     return render_template("pos/settings.html", values=values, fields=settings.STALL_FIELDS,
                            error=error, sync=sync_view.current_screen_state(),
                            tokens=access.list_tokens(conn), new_token=new_token,
+                           helper_limit=request.form.get(haggling.LIMIT_KEY)
+                           if request.form.get("action") == "helper_limit"
+                           else haggling.helper_limit(conn),
                            pair_form={"server_url": request.form.get("server_url", "")
                                       if request.form.get("action") == "pair" else ""}), \
         status, {"Cache-Control": "no-store"} if new_token else {}

@@ -14,7 +14,7 @@ from .. import catalog
 from ..db import get_db
 from ..db import write_transaction
 from sync.errors import AppError, InvalidInput, NotFound
-from sync.localtime import format_day, today
+from sync.localtime import format_day, parse_day, today
 from sync.money import parse_amount
 from ..paper import render_pdf
 from sync import invoice_xml
@@ -97,9 +97,9 @@ def _has_invoices(conn: sqlite3.Connection) -> bool:
 
 def _period_args() -> tuple[str, str]:
     year = today()[:4]
-    first = request.args.get("from") or f"{year}-01-01"
-    last = request.args.get("to") or today()
     try:
+        first = parse_day(request.args.get("from") or f"{year}-01-01")
+        last = parse_day(request.args.get("to") or today())
         books.check_period(first, last)
     except ValueError:
         raise InvalidInput(_("Choose a period: a start and an end day, at most five years"

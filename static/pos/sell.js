@@ -46,6 +46,7 @@
   function total() { return goods() - (discount ? discount.amount : 0); }
   // A line as the API takes it: a haggled line carries the price it sold at (pos/haggling.py).
   function lineBody(l) {
+    if (l.id === null) return { name: l.name, unit: l.unit, unit_price: l.price, quantity: apiMilli(l.milli) };
     var body = { product_id: l.id, quantity: apiMilli(l.milli) };
     if (l.list !== undefined && l.list !== null) body.unit_price = l.price;
     return body;
@@ -209,7 +210,7 @@
     $("qty-unit").textContent = pricing ? "₫/" + editing.product.unit : editing.product.unit;
     var text = milli ? group(price) + " × " + showMilli(milli) + " = " +
       vnd(Math.floor((milli * price + 500) / 1000)) : "";
-    if (price !== editing.list) text += " · " + TEXT.listed + " " + group(editing.list);
+    if (price !== editing.list && editing.product.id !== null) text += " · " + TEXT.listed + " " + group(editing.list);
     $("qty-amount").textContent = text;
     $("qty-ok").disabled = milli <= 0;
   }
@@ -245,7 +246,7 @@
   $("qty-ok").addEventListener("click", function () {
     var milli = parseMilli(qtyText), price = sheetPrice();
     if (milli <= 0) return;
-    var list = price === editing.list ? undefined : editing.list;
+    var list = price === editing.list || editing.product.id === null ? undefined : editing.list;
     if (editing.index === null) {
       var p = editing.product;
       cart.push({ id: p.id, name: p.name, price: price, unit: p.unit, milli: milli, list: list });
@@ -263,7 +264,51 @@
     render();
   });
   $("qty-cancel").addEventListener("click", function () { $("qty-dialog").close(); });
-  $("clear-cart").addEventListener("click", function () { cart = []; discount = null; render(); });
+  $("clear-cart").addEventListener("click", function () { $("clear-dialog").showModal(); });
+  $("clear-keep").addEventListener("click", function () { $("clear-dialog").close(); });
+  $("clear-confirm").addEventListener("click", function () {
+    cart = []; discount = null; render();
+    $("clear-dialog").close();
+  });
+
+  // "Hàng khác": an item not in the list, its name from a chip (or written), its price from the keypad.
+  var otherPrice = "";
+  function showOther() {
+    $("other-value").textContent = group(otherPrice ? parseInt(otherPrice, 10) : 0);
+    var name = $("other-name").value.trim();
+    document.querySelectorAll("#other-names .chip").forEach(function (chip) {
+      chip.classList.toggle("on", chip.dataset.name === name);
+    });
+    $("other-ok").disabled = !name || !otherPrice || parseInt(otherPrice, 10) <= 0;
+  }
+  $("other-open").addEventListener("click", function () {
+    otherPrice = "";
+    $("other-name").value = "";
+    showOther();
+    $("other-dialog").showModal();
+  });
+  $("other-names").addEventListener("click", function (event) {
+    var chip = event.target.closest(".chip");
+    if (!chip) return;
+    $("other-name").value = chip.dataset.name;
+    showOther();
+  });
+  $("other-name").addEventListener("input", showOther);
+  $("other-keypad").addEventListener("click", function (event) {
+    var button = event.target.closest("button");
+    if (!button) return;
+    var text = press(otherPrice, button.dataset.key, false);
+    otherPrice = text.length <= 12 ? text : otherPrice;
+    showOther();
+  });
+  $("other-cancel").addEventListener("click", function () { $("other-dialog").close(); });
+  $("other-ok").addEventListener("click", function () {
+    var name = $("other-name").value.trim(), price = parseInt(otherPrice || "0", 10);
+    if (!name || price <= 0) return;
+    cart.push({ id: null, name: name.slice(0, 120), price: price, unit: TEXT.piece, milli: 1000 });
+    $("other-dialog").close();
+    render();
+  });
 
   // Discount on the whole sale: an amount from the keypad, and a reason (a chip, or written).
   var discountText = "", discountReason = "";
@@ -408,10 +453,8 @@
     return body;
   }
 
-  function showDone(sale) {
-    cart = [];
-    discount = null;
-    render();
+  function showDone(sale, keepCart) {
+    if (!keepCart) { cart = []; discount = null; render(); }
     var cash = sale.payments.filter(function (p) { return p.method === "cash"; })[0];
     var qr = sale.payments.filter(function (p) { return p.method === "qr"; })[0];
     $("done-number").textContent = TEXT.number + " " + sale.number;
@@ -435,7 +478,9 @@
   // QR transfer: a code with the amount and a reference; the vendor checks HER bank's message
   // and taps "Money received", or the bank's notification (through the provincial server)
   // records the sale by itself. The pending code is kept by the stall, so a reload shows it again.
-  var qrPending = null, qrPoll = null, qrRounds = 0, qrBusy = false;
+  // A code made from the cart on screen is `fromCart`; one taken back from the parked strip
+  // (static/pos/parked.js) is not, and paying it leaves the next customer's cart alone.
+  var qrPending = null, qrPoll = null, qrRounds = 0, qrBusy = false, qrFromCart = true;
   function api(method, url, body) {
     var headers = { "Accept": "application/json", "X-CSRFToken": CSRF };
     if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -454,8 +499,9 @@
     var text = TEXT[mismatch.reason] || TEXT.unknown_reference;
     return fill(text, { paid: vnd(mismatch.bank_amount || 0), due: vnd(mismatch.expected || 0) });
   }
-  function showQr(pending) {
+  function showQr(pending, fromCart) {
     qrPending = pending;
+    qrFromCart = fromCart !== false;
     $("qr-img").src = "/api/qr-payments/" + pending.id + "/qr.svg";
     $("qr-amount").textContent = vnd(pending.amount);
     $("qr-ref").textContent = pending.reference;
@@ -479,8 +525,9 @@
   }
   function recorded(pending) {
     return api("GET", "/api/sales/" + pending.sale_id).then(function (result) {
+      var keep = !qrFromCart;
       closeQr();
-      if (result.status === 200) showDone(result.data);
+      if (result.status === 200) showDone(result.data, keep);
     });
   }
   function pollQr() {
@@ -529,7 +576,12 @@
     api("POST", "/api/qr-payments/" + qrPending.id + "/confirm").then(function (result) {
       qrBusy = false;
       $("qr-received").disabled = false;
-      if (result.status === 200 || result.status === 201) { closeQr(); showDone(result.data); return; }
+      if (result.status === 200 || result.status === 201) {
+        var keep = !qrFromCart;
+        closeQr();
+        showDone(result.data, keep);
+        return;
+      }
       var message = result.data && result.data.error ? result.data.error.message : TEXT.failed;
       if (result.status === 401) message = TEXT.locked;
       $("qr-problem").textContent = message;
@@ -543,17 +595,51 @@
   });
   $("qr-cancel").addEventListener("click", function () {
     if (!qrPending) return;
-    var id = qrPending.id;
+    var id = qrPending.id, pending = qrPending, fromCart = qrFromCart;
     api("POST", "/api/qr-payments/" + id + "/cancel").then(function (result) {
-      if (result.status !== 409) { closeQr(); return; }
+      if (result.status !== 409) {
+        closeQr();
+        // A code taken back from the strip: its goods wait again as a parked cart.
+        if (!fromCart && result.status === 200) {
+          var request = pending.request || {}, again = { lines: request.lines, label: pending.reference };
+          if (request.discount) again.discount = request.discount;
+          api("POST", "/api/parked-carts", again).then(parkedChanged, parkedChanged);
+        }
+        return;
+      }
       api("GET", "/api/qr-payments/" + id).then(function (again) {   // the bank was faster
         if (again.status === 200 && again.data.state === "recorded") recorded(again.data);
       });
     }, function () {});
   });
+  // "Giữ QR": the buyer fetches her phone; the code waits in the strip and the next customer is
+  // served. The bank's notification still records it (parked.js shows when it does).
+  $("qr-park").addEventListener("click", function () {
+    if (!qrPending || qrBusy) return;
+    var fromCart = qrFromCart;
+    qrBusy = true;
+    api("POST", "/api/qr-payments/" + qrPending.id + "/park").then(function (result) {
+      qrBusy = false;
+      if (result.status !== 200) {
+        $("qr-problem").textContent = result.data && result.data.error ? result.data.error.message : TEXT.failed;
+        $("qr-problem").hidden = false;
+        return;
+      }
+      closeQr();
+      if (fromCart) { cart = []; discount = null; render(); }
+      parkedChanged();
+    }, function () {
+      qrBusy = false;
+      $("qr-problem").textContent = TEXT.failed;
+      $("qr-problem").hidden = false;
+    });
+  });
+  function parkedChanged() { document.dispatchEvent(new CustomEvent("parked-changed")); }
   $("qr-dialog").addEventListener("cancel", function (event) { event.preventDefault(); });
   api("GET", "/api/qr-payments").then(function (result) {   // a code left open before a restart
-    if (result.status === 200 && result.data.qr_payments.length) showQr(result.data.qr_payments[0]);
+    if (result.status !== 200) return;
+    var open = result.data.qr_payments.filter(function (p) { return !p.parked; });
+    if (open.length) showQr(open[0]);
   }, function () {});
 
   // Printing: queue the receipt; without a printer, open the PDF for the browser's print dialog.
@@ -623,5 +709,27 @@
   });
   setInterval(refreshSync, 30000);
 
+  // What the parked strip (static/pos/parked.js) needs from the till.
+  window.Sell = {
+    api: api, vnd: vnd, text: TEXT,
+    isEmpty: function () { return cart.length === 0; },
+    body: function () {
+      var body = { lines: cart.map(lineBody) };
+      if (discount) body.discount = discount;
+      return body;
+    },
+    clear: function () { cart = []; discount = null; render(); },
+    load: function (parked) {
+      cart = parked.lines.map(function (l) {
+        return { id: l.product_id, name: l.name, unit: l.unit, price: l.unit_price,
+                 milli: parseMilli(l.quantity), list: l.list_price };
+      });
+      discount = parked.discount || null;
+      render();
+    },
+    showQr: function (pending) { showQr(pending, false); },
+    showDone: function (sale) { showDone(sale, true); },
+    qrOnScreen: function () { return qrPending ? qrPending.id : null; }
+  };
   render();
 })();
