@@ -25,13 +25,24 @@ Align = Literal["left", "center", "right"]
 MM = 72 / 25.4                      # points per millimetre
 BODY, SMALL, LARGE, HUGE = 8.5, 7.0, 10.0, 13.0   # font sizes (pt) on a roll
 LEADING, ASCENT = 1.3, 1.05        # line height and baseline offset, in ems (fits "Ổ" and "g")
-ROLLS = {"58": (58.0, 48.0), "80": (80.0, 72.0)}          # paper width, printable width (mm)
+# A roll's PDF page is as wide as the printer prints, not as the paper: CUPS drivers of these
+# printers define the page as the printable width, and a page wider than the driver's is shrunk
+# to fit (a 58 mm page on a 48 mm driver page comes out at 83 %) or cut. The Zijiang ZJ-58 PPD
+# (github.com/klirichek/zj-58, ZJ-58.ppd) has `*PageSize X48MMY210MM/58mm x 210mm:
+# "<</PageSize[136 595]…>>"` with `*ImageableArea … "0 0 136 595"` and `*HWMargins: 0 0 0 0`:
+# 136 pt = 48 mm, all of it printed; its ZJ-80 PPD (ppd/zj80.ppd) has `PageSize[198 …]`, 70 mm.
+# ESC/POS printer profiles (github.com/receipt-print-hq/escpos-printer-db, data/profile/
+# ZJ-5870.yml: 48 mm, 384 pixels; TM-T20II.yml: 72 mm, 576 pixels) give the same widths for the
+# heads. So the defaults are 48 and 72 mm, and the stall sets its own printer's
+# (pos/printing/config.py, `printable_58` and `printable_80`).
+ROLLS = {"58": 48.0, "80": 72.0}   # the printable width (mm) of each roll unless the stall says
+ROLL_PRINTABLE_MM = {"58": (40, 58), "80": (60, 80)}     # the widths a stall may set, in mm
 # sheet: width, height, margin (mm), and how much larger the type is than on a roll
 SHEETS = {"A6": (105.0, 148.0, 8.0, 1.3), "A5": (148.0, 210.0, 12.0, 1.1),
           "A4": (210.0, 297.0, 18.0, 1.25)}
 ROLL_MARGIN_Y = 4.0                # mm above and below the content of a roll
 DOTS_PER_MM = 8.0                  # thermal heads print 203 dpi: 384 dots = 48 mm, 576 dots = 72 mm
-RASTER_PAD_MM = 1.0                # keep ink off the outermost dots of the head
+EDGE_MM = 1.0                      # keep ink off the outermost dots of the head (PDF and raster)
 _GLUED = {"₫", "đ", "VND", "%"}
 QR_MASK = 2                        # see qr_matrix
 
@@ -48,12 +59,16 @@ class _Normalised:
 
 @dataclass(frozen=True)
 class Text(_Normalised):
-    """A paragraph, wrapped to the width; `boxed` frames it (for COPY and VOIDED banners)."""
+    """A paragraph, wrapped to the width; `boxed` frames it (for COPY and VOIDED banners).
+
+    `one_line` never wraps: the type is made smaller until the text fits the width, for codes
+    that must be read or typed whole (an MTT invoice code, a receipt's check code)."""
     text: str
     size: float = BODY
     bold: bool = False
     align: Align = "left"
     boxed: bool = False
+    one_line: bool = False
 
 
 @dataclass(frozen=True)
@@ -202,6 +217,17 @@ def wrap(text: str, width: float, measure: Measure, bold: bool, size: float) -> 
     return lines + [current] if current or not lines else lines
 
 
+def fitted_size(text: str, width: float, measure: Measure, bold: bool, size: float) -> float:
+    """`size`, or the largest size below it (in steps of 0.05 pt) at which `text` fits `width`."""
+    needed = measure(text, bold, size)
+    if needed <= width or not text:
+        return size
+    fitted = math.floor(size * width / needed * 20) / 20   # text width grows with the size
+    while fitted > 0.05 and measure(text, bold, fitted) > width:
+        fitted -= 0.05
+    return max(fitted, 0.05)
+
+
 def _text_lines(lines: list[str], x: float, width: float, top: float, size: float, bold: bool,
                 align: Align) -> list[_Op]:
     anchor = {"left": x, "center": x + width / 2, "right": x + width}[align]
@@ -231,7 +257,11 @@ def layout(doc: Document, width: float, measure: Measure, scale: float = 1.0) ->
     for block in doc.blocks:
         if isinstance(block, Text):
             size, pad = block.size * scale, (3.0 * scale if block.boxed else 0.0)
-            lines = wrap(block.text, width - 2 * pad, measure, block.bold, size)
+            if block.one_line:
+                size = fitted_size(block.text, width - 2 * pad, measure, block.bold, size)
+                lines = [block.text]
+            else:
+                lines = wrap(block.text, width - 2 * pad, measure, block.bold, size)
             ops: list[_Op] = _text_lines(lines, pad, width - 2 * pad, pad, size, block.bold,
                                          block.align)
             height = len(lines) * size * LEADING + 2 * pad
@@ -324,19 +354,23 @@ def _runs(row: tuple[bool, ...]) -> list[tuple[int, int]]:
     return runs
 
 
-def render_pdf(doc: Document, paper: str = "80") -> bytes:
-    """A PDF for a roll ("58", "80": exact width, height fitted) or a sheet ("A5", "A4": paged)."""
+def render_pdf(doc: Document, paper: str = "80", printable_mm: float | None = None) -> bytes:
+    """A PDF for a roll ("58", "80") or a sheet ("A5", "A4": paged).
+
+    A roll's page is `printable_mm` wide (by default the roll's usual printable width, ROLLS),
+    the width the printer's driver prints, so that CUPS neither shrinks nor cuts it; its
+    height is fitted to the content."""
     from reportlab.pdfgen.canvas import Canvas
 
     register_fonts()
     buffer = io.BytesIO()
     if paper in ROLLS:
-        paper_mm, printable_mm = ROLLS[paper]
-        left, width = (paper_mm - printable_mm) / 2 * MM, printable_mm * MM
+        page_mm = float(printable_mm or ROLLS[paper])
+        left, width = EDGE_MM * MM, (page_mm - 2 * EDGE_MM) * MM
         bands = layout(doc, width, _pdf_measure)
         height = sum(h for h, _ in bands) + 2 * ROLL_MARGIN_Y * MM
         pages = [(ROLL_MARGIN_Y * MM, bands)]
-        size = (paper_mm * MM, height)
+        size = (page_mm * MM, height)
     elif paper in SHEETS:
         w_mm, h_mm, margin_mm, scale = SHEETS[paper]
         left, width, size = margin_mm * MM, (w_mm - 2 * margin_mm) * MM, (w_mm * MM, h_mm * MM)
@@ -375,7 +409,7 @@ def render_raster(doc: Document, dots: int = 576) -> Image.Image:
     def measure(text: str, bold: bool, size: float) -> float:
         return _pil_font(bold, size * scale).getlength(text) / scale
 
-    pad = round(RASTER_PAD_MM * DOTS_PER_MM)
+    pad = round(EDGE_MM * DOTS_PER_MM)
     bands = layout(doc, (dots - 2 * pad) / scale, measure)
     margin = round(ROLL_MARGIN_Y * DOTS_PER_MM / 2)
     height = math.ceil(sum(h for h, _ in bands) * scale) + 2 * margin

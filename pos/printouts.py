@@ -68,8 +68,10 @@ def pdf_response_args(paper: str | None, lang: str | None, default_paper: str) -
 
 def document_pdf(conn: sqlite3.Connection, kind: str, ref: str, *, copy: bool, lang: str,
                  paper: str) -> bytes:
-    """A job's document as a PDF on the given paper, for download or the browser's print dialog."""
-    return render_pdf(job_document(conn, kind, ref, copy=copy, lang=lang, paper=paper), paper)
+    """A job's document as a PDF on the given paper, for download or the browser's print dialog;
+    a roll as wide as the stall's printer prints on it."""
+    return render_pdf(job_document(conn, kind, ref, copy=copy, lang=lang, paper=paper), paper,
+                      PrinterConfig.load(conn).printable_for(paper))
 
 
 def render_job(conn: sqlite3.Connection, job: Job) -> Rendered:
@@ -77,4 +79,5 @@ def render_job(conn: sqlite3.Connection, job: Job) -> Rendered:
     config = PrinterConfig.load(conn)
     doc = job_document(conn, job.kind, job.ref, copy=job.copy, lang=print_language(conn),
                        paper=config.paper)
-    return Rendered(pdf=render_pdf(doc, config.paper), raster=render_raster(doc, config.dots))
+    return Rendered(pdf=render_pdf(doc, config.paper, config.printable_mm),
+                    raster=render_raster(doc, config.dots))

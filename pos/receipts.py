@@ -187,10 +187,11 @@ def bill_document(bill: dict[str, Any], stall: dict[str, str], *,
 
 
 def receipt_pdf(sale: dict[str, Any], stall: dict[str, str], device_id: str, paper: str = "80",
-                *, lang: str = "vi", copy: bool = False, qr_payload: str | None = None) -> bytes:
-    """The receipt as a PDF for a 58/80 mm roll or an A5/A4 sheet."""
+                *, lang: str = "vi", copy: bool = False, qr_payload: str | None = None,
+                printable_mm: float | None = None) -> bytes:
+    """The receipt as a PDF for a 58/80 mm roll (`printable_mm` wide) or an A5/A4 sheet."""
     return render_pdf(receipt_document(sale, stall, device_id, lang=lang, copy=copy,
-                                       qr_payload=qr_payload), paper)
+                                       qr_payload=qr_payload), paper, printable_mm)
 
 
 def receipt_raster(sale: dict[str, Any], stall: dict[str, str], device_id: str, dots: int = 576,

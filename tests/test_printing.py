@@ -353,6 +353,13 @@ def test_config_defaults_and_round_trip(conn: sqlite3.Connection) -> None:
     ({"device": "lp0"}, "device"),
     ({"backend": "escpos-usb", "device": ""}, "device"),
     ({"paper": "57"}, "paper"),
+    ({"printable_58": "39"}, "printable_58"),
+    ({"printable_58": "59"}, "printable_58"),
+    ({"printable_58": "47,5"}, "printable_58"),
+    ({"printable_58": True}, "printable_58"),
+    ({"printable_80": "59"}, "printable_80"),
+    ({"printable_80": "81"}, "printable_80"),
+    ({"printable_80": "ba mươi"}, "printable_80"),
     ({"auto_print": "maybe"}, "auto_print"),
     ({"stale_minutes": 0}, "stale_minutes"),
     ({"stale_minutes": "1.5"}, "stale_minutes"),
@@ -368,6 +375,21 @@ def test_bad_settings_are_refused_and_change_nothing(conn: sqlite3.Connection,
     assert refused.value.field == field
     assert str(refused.value.message)  # a readable English sentence outside a request
     assert conn.execute("SELECT * FROM settings ORDER BY key").fetchall() == before
+
+
+def test_the_printable_width_is_a_setting_of_each_roll(conn: sqlite3.Connection) -> None:
+    """48 mm on 58 mm paper and 72 on 80 unless the stall says otherwise; the raster is as many
+    dots wide at 203 dpi (8 a mm), so the defaults keep the 384 and 576 dots of the heads."""
+    config = PrinterConfig.load(conn)
+    assert (config.printable_58, config.printable_80, config.printable_mm) == (48, 72, 48)
+    assert (config.printable_for("58"), config.printable_for("80"),
+            config.printable_for("A4")) == (48, 72, None)
+    saved = PrinterConfig.save(conn, {"printable_58": "46", "printable_80": 70.0})
+    assert (saved.printable_58, saved.printable_80, saved.dots) == (46, 70, 368)
+    assert PrinterConfig.load(conn) == saved
+    assert PrinterConfig.save(conn, {"paper": "80"}).dots == 560
+    # An emptied field is the usual width again, as an emptied port is 9100.
+    assert PrinterConfig.save(conn, {"printable_80": ""}).printable_80 == 72
 
 
 def test_a_damaged_stored_value_falls_back_to_its_default(conn: sqlite3.Connection) -> None:

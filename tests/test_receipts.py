@@ -20,7 +20,7 @@ from pos.receipts import check_code, receipt_document, receipt_pdf, receipt_rast
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output" / "receipts"
 LONG_NAME = "Lá thuốc tắm người Dao đỏ Sa Pa loại đặc biệt đóng gói 500 gam"
 OPEN_ITEM = "Túi vải thổ cẩm"
-ROLL_WIDTH_PT = {"58": 164.41, "80": 226.77}
+ROLL_WIDTH_PT = {"58": 136.06, "80": 204.09}   # 48 and 72 mm: what the printers' drivers print
 SHEET_PT = {"A5": (419.53, 595.28), "A4": (595.28, 841.89)}
 
 needs_poppler = pytest.mark.skipif(
@@ -110,9 +110,10 @@ def test_check_code_names_the_journal_entry(sale: dict[str, Any], device_id: str
 
 @needs_poppler
 @pytest.mark.parametrize("roll", ["58", "80"])
-def test_roll_is_exactly_the_paper_width_and_fitted_to_content(
+def test_roll_is_exactly_the_printable_width_and_fitted_to_content(
         roll: str, sale: dict[str, Any], stall: dict[str, str], device_id: str, conn: Any,
         tmp_path: Path) -> None:
+    """A page as wide as the driver's (the ZJ-58's is 136 pt), so that CUPS does not shrink it."""
     sizes = page_sizes(write(tmp_path, receipt_pdf(sale, stall, device_id, roll)))
     assert len(sizes) == 1
     width, height = sizes[0]
@@ -124,6 +125,17 @@ def test_roll_is_exactly_the_paper_width_and_fitted_to_content(
         one_line, stall, device_id, roll), "short.pdf"))
     assert abs(short_width - ROLL_WIDTH_PT[roll]) <= 0.5
     assert 250 < short_height < height  # fitted: fewer lines, shorter paper
+
+
+@needs_poppler
+@pytest.mark.parametrize("roll, printable", [("58", 46), ("58", 58), ("80", 70), ("80", 80)])
+def test_roll_takes_the_printable_width_the_stall_set(roll: str, printable: int,
+                                                      sale: dict[str, Any], stall: dict[str, str],
+                                                      device_id: str, tmp_path: Path) -> None:
+    pdf = write(tmp_path, receipt_pdf(sale, stall, device_id, roll, printable_mm=printable))
+    (width, _), = page_sizes(pdf)
+    assert width == pytest.approx(printable * 72 / 25.4, abs=0.05)
+    assert collapse(pdf_text(pdf)).count(format_vnd(sale["total"])) >= 1
 
 
 @needs_poppler
@@ -345,6 +357,51 @@ def test_raster_of_an_nfd_document_matches_the_nfc_one() -> None:
     nfd = paper.render_raster(paper.Document([paper.Text(unicodedata.normalize("NFD", text))]),
                               384)
     assert nfc.tobytes() == nfd.tobytes()
+
+
+def test_a_code_longer_than_the_line_is_made_smaller_never_wrapped() -> None:
+    """`one_line` text keeps one line at the largest size that fits, in both back-ends' metrics."""
+    code = "M2-26-A1B2C-00001234567"
+    doc = paper.Document([paper.Text(code, paper.LARGE, bold=True, align="center",
+                                     one_line=True)])
+    for width_mm in (40, 46, 70):
+        width = width_mm * paper.MM
+        (_, ops), = paper.layout(doc, width, paper._pdf_measure)
+        assert [op.text for op in ops] == [code]
+        assert paper._pdf_measure(code, True, ops[0].size) <= width
+        fitting = paper.LARGE * width / paper._pdf_measure(code, True, paper.LARGE)
+        assert 0.97 * min(paper.LARGE, fitting) < ops[0].size <= paper.LARGE
+    wide = paper.layout(doc, 100 * paper.MM, paper._pdf_measure)[0][1][0]
+    assert wide.size == paper.LARGE   # room enough: not made smaller
+    narrow = paper.render_raster(doc, 320)   # 40 mm: the raster's own fonts, one line of ink
+    rows = [y for y in range(narrow.height)
+            if narrow.crop((0, y, narrow.width, y + 1)).getextrema()[0] == 0]
+    assert rows and rows[-1] - rows[0] < 12 * paper.DOTS_PER_MM / paper.MM * 1.5
+
+
+@needs_poppler
+@pytest.mark.parametrize("width, page_mm", [("58", 48), ("80", 72)])
+def test_the_mtt_invoice_code_is_never_wrapped(width: str, page_mm: int, api: Any,
+                                               tmp_path: Path) -> None:
+    """The e-invoice of an MTT sale on a roll: the driver's page width, and its 23-character
+    code read back on one line of its own (smaller type on 58 mm rather than two lines)."""
+    registration = {"mode": "mtt", "tax_code": "0101234567", "invoice_form": 2,
+                    "symbol": "C26MAB", "mtt_range": "A1B2C"}
+    assert api.patch("/api/settings", json={"tax": registration}).status_code == 200
+    sale = api.post("/api/sales", json={
+        "lines": [{"name": LONG_NAME, "unit_price": 85000, "quantity": "1"}],
+        "payments": [{"method": "cash", "amount": 85000}]}).get_json()
+    code = sale["invoice_code"]
+    assert re.fullmatch(r"M\d-\d\d-[0-9A-Z]{5}-\d{11}", code)
+    response = api.get(f"/api/sales/{sale['id']}/receipt.pdf?width={width}")
+    pdf = write(tmp_path, response.data, f"mtt-{width}.pdf")
+    (page_width, _), = page_sizes(pdf)
+    assert page_width == pytest.approx(page_mm * 72 / 25.4, abs=0.05)
+    lines = [line.strip() for line in pdf_text(pdf).splitlines()]
+    assert code in lines
+    assert not any(line and line != code and (code.startswith(line) or code.endswith(line))
+                   for line in lines)
+    pdf_png(pdf, f"mtt-invoice-{width}mm")
 
 
 def test_check_code_links_to_the_province_once_paired():

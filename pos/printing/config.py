@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from flask_babel import lazy_gettext as _l
 
 from .. import db, settings
+from ..paper import DOTS_PER_MM, ROLL_PRINTABLE_MM, ROLLS
 from sync.errors import InvalidInput
 from .backends import Backend
 from .cups import CupsBackend
@@ -23,7 +24,7 @@ from .wakeup import wake_workers
 logger = logging.getLogger(__name__)
 
 BACKENDS = ("none", "cups", "escpos-net", "escpos-usb")
-PAPER_DOTS = {"58": 384, "80": 576}
+PAPERS = ("58", "80")
 KINDS = ("receipt", "report", "selftest")
 
 KEY_BACKEND = "printer_backend"
@@ -32,6 +33,8 @@ KEY_HOST = "printer_host"
 KEY_PORT = "printer_port"
 KEY_DEVICE = "printer_device"
 KEY_PAPER = "printer_paper"
+KEY_PRINTABLE_58 = "printer_printable_58"
+KEY_PRINTABLE_80 = "printer_printable_80"
 KEY_AUTO_PRINT = "printer_auto_print"
 KEY_STALE_MINUTES = "printer_stale_minutes"
 KEY_TIMEOUT = "printer_timeout"
@@ -44,7 +47,8 @@ KEY_STATUS_CONFIG = "printer_status_config"
 
 CONFIG_KEYS = {
     "backend": KEY_BACKEND, "cups_queue": KEY_CUPS_QUEUE, "host": KEY_HOST, "port": KEY_PORT,
-    "device": KEY_DEVICE, "paper": KEY_PAPER, "auto_print": KEY_AUTO_PRINT,
+    "device": KEY_DEVICE, "paper": KEY_PAPER, "printable_58": KEY_PRINTABLE_58,
+    "printable_80": KEY_PRINTABLE_80, "auto_print": KEY_AUTO_PRINT,
     "stale_minutes": KEY_STALE_MINUTES, "timeout": KEY_TIMEOUT,
     "status_timeout": KEY_STATUS_TIMEOUT,
 }
@@ -71,15 +75,29 @@ class PrinterConfig:
     port: int = 9100
     device: str = "/dev/usb/lp0"
     paper: str = "58"
+    # How wide the printer prints on each roll (mm): the PDF's page width and the raster's,
+    # see pos/paper.py ROLLS for where 48 and 72 come from.
+    printable_58: int = int(ROLLS["58"])
+    printable_80: int = int(ROLLS["80"])
     auto_print: bool = False
     stale_minutes: int = 30
     timeout: float = 10.0          # seconds for connecting, sending, and for `lp` to finish
     status_timeout: float = 0.5    # seconds to wait for an ESC/POS paper-sensor answer
 
+    def printable_for(self, paper: str) -> int | None:
+        """The printable width (mm) set for a roll ("58", "80"); None for a sheet."""
+        return {"58": self.printable_58, "80": self.printable_80}.get(paper)
+
+    @property
+    def printable_mm(self) -> int:
+        """How wide the printer prints on the paper it has (mm)."""
+        return self.printable_58 if self.paper == "58" else self.printable_80
+
     @property
     def dots(self) -> int:
-        """The printer's width in dots: 384 on 58 mm paper, 576 on 80 mm."""
-        return PAPER_DOTS[self.paper]
+        """The raster's width in dots at 203 dpi: the printable width, so 384 for 48 mm (58 mm
+        paper) and 576 for 72 mm (80 mm paper) unless the stall set another width."""
+        return int(self.printable_mm * DOTS_PER_MM)
 
     @property
     def target(self) -> str:
@@ -243,9 +261,20 @@ def _parse_field(field: str, raw: Any) -> Any:
         return device
     if field == "paper":
         paper = str(raw).strip().removesuffix("mm").strip() if isinstance(raw, (str, int)) else ""
-        if paper not in PAPER_DOTS:
+        if paper not in PAPERS:
             raise InvalidInput(_l("The paper width must be 58 or 80 mm."), field=field)
         return paper
+    if field in ("printable_58", "printable_80"):
+        roll = field.removeprefix("printable_")
+        if raw in ("", None):
+            return int(ROLLS[roll])
+        low, high = ROLL_PRINTABLE_MM[roll]
+        width = _number(raw, integer=True)
+        if width is None or not low <= width <= high:
+            raise InvalidInput(_l("The printable width on %(paper)s mm paper must be a whole"
+                                  " number of mm from %(low)s to %(high)s.", paper=roll,
+                                  low=low, high=high), field=field)
+        return int(width)
     if field == "auto_print":
         if isinstance(raw, bool):
             return raw

@@ -108,7 +108,9 @@ def invoice_document(kind: str, payload: dict[str, Any], at: str, *, lang: str =
                           format_vnd(payment["amount"])))
     issued_on = to_local(at).date().isoformat()
     blocks += [Space(2), Text(w["code"], align="center"),
-               Text(invoice["code"], LARGE, bold=True, align="center"), Space(1),
+               # Never wrapped (it is typed into the tax authority's look-up whole): smaller
+               # type on a narrow roll instead.
+               Text(invoice["code"], LARGE, bold=True, align="center", one_line=True), Space(1),
                QR(lookup_qr(invoice, issued_on, payload["total"]), caption=w["lookup"]),
                Space(2), Text(w["thanks"], LARGE, bold=True, align="center")]
     title = f"{w['title'].get(invoice['form'], w['title'][2]).capitalize()} {invoice['code']}"

@@ -20,7 +20,8 @@ from sync.protocol import utc_timestamp
 from .guards import login_required, owner_required, safe_next
 
 bp = Blueprint("printer", __name__)
-FORM_FIELDS = ("backend", "cups_queue", "host", "port", "device", "paper", "stale_minutes")
+FORM_FIELDS = ("backend", "cups_queue", "host", "port", "device", "paper", "printable_58",
+               "printable_80", "stale_minutes")
 
 
 def status_for_screen() -> dict[str, Any]:

@@ -17,6 +17,7 @@ from sync.errors import AppError, InvalidInput, NotFound
 from sync.localtime import format_day, parse_day, today
 from sync.money import parse_amount
 from ..paper import render_pdf
+from ..printing.config import PrinterConfig
 from sync import invoice_xml
 
 from ..sync import einvoice_status as status
@@ -233,8 +234,10 @@ def invoice_pdf(code: str) -> Any:
     paper = request.args.get("width", "80").upper()
     if paper not in ("58", "80", "A5", "A4"):
         raise InvalidInput(_("Paper must be 58, 80, A5 or A4."), field="width")
-    doc = tax_receipt.document_for_invoice(get_db(), code, copy=request.args.get("copy") == "1")
-    return Response(render_pdf(doc, paper), mimetype="application/pdf")
+    conn = get_db()
+    doc = tax_receipt.document_for_invoice(conn, code, copy=request.args.get("copy") == "1")
+    return Response(render_pdf(doc, paper, PrinterConfig.load(conn).printable_for(paper)),
+                    mimetype="application/pdf")
 
 
 @bp.post("/invoices/<code>/correct")
