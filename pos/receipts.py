@@ -6,15 +6,16 @@ stall's catalogue with that language named (pos/paper_language.py), not the inte
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from PIL import Image
 
+from sync import checkcode
 from sync.localtime import format_datetime
 from sync.money import format_quantity, format_vnd
 from .paper_language import decimal_mark, paper_translations
-from .paper import (HUGE, LARGE, QR, Block, Document, Item, Row, Rule, Space, Text, Total,
-                    render_pdf, render_raster, small)
+from .paper import (HUGE, LARGE, QR, SMALL, Block, Document, Item, Row, Rule, Space, Text,
+                    Total, render_pdf, render_raster, small)
 
 def words(lang: str) -> dict[str, Any]:
     """The words of a receipt or a bill in `lang` (en, else Vietnamese), from the stall's catalogue."""
@@ -37,8 +38,8 @@ def words(lang: str) -> dict[str, Any]:
         "tendered": pgettext("paper", "Tendered"),
         "change": pgettext("paper", "Change"),
         "qr": pgettext("paper", "Bank transfer"),
-        "sale_ref": pgettext("paper", "Sale ref: {}"),
         "hash": pgettext("paper", "Check: {}"),
+        "check_at": pgettext("paper", "Check it at {}"),
         "check_caption": pgettext("paper", "Receipt verification code"),
         "pay_caption": pgettext("paper", "Scan to pay by bank transfer"),
         "thanks": pgettext("paper", "Thank you!"),
@@ -68,6 +69,21 @@ def check_code(sale: dict[str, Any], device_id: str, server_url: str | None = No
     if server_url:
         return f"{server_url.rstrip('/')}/check?c={quote(code, safe=';')}"
     return code
+
+
+def typed_check_code(sale: dict[str, Any], device_id: str) -> str | None:
+    """The short code printed under the QR, which the server's /check takes when typed
+    (sync/checkcode.py); None for a device id that cannot make one (never a real stall's)."""
+    try:
+        return checkcode.make(device_id, sale["seq"], sale["hash"])
+    except ValueError:
+        return None
+
+
+def check_address(server_url: str) -> str:
+    """Where to type the code, as short as a person can copy it: `tinh.example.vn/check`."""
+    parts = urlsplit(server_url)
+    return f"{parts.netloc}{parts.path.rstrip('/')}/check" if parts.netloc else ""
 
 
 def stall_header(name: str, stall: dict[str, str], w: dict[str, str]) -> list[Block]:
@@ -156,9 +172,15 @@ def receipt_document(sale: dict[str, Any], stall: dict[str, str], device_id: str
         blocks.append(QR(qr_payload, caption=w["pay_caption"]))
     else:
         blocks.append(QR(check_code(sale, device_id, server_url), caption=w["check_caption"]))
-    blocks += [small(w["sale_ref"].format(f"{device_id[:8]}-{sale['seq']}")),
-               small(w["hash"].format(sale["hash"][:8])), Space(2),
-               Text(w["thanks"], LARGE, bold=True, align="center")]
+    # The code to type when the QR cannot be scanned: one line, whole, however narrow the roll.
+    typed = typed_check_code(sale, device_id)
+    if typed:
+        blocks += [Text(w["hash"].format("").strip(), align="center"),
+                   Text(typed, LARGE, bold=True, align="center", one_line=True)]
+    if typed and server_url and check_address(server_url):
+        blocks += [small(w["check_at"].format("").strip()),
+                   Text(check_address(server_url), SMALL, align="center", one_line=True)]
+    blocks += [Space(2), Text(w["thanks"], LARGE, bold=True, align="center")]
     return Document(blocks, title=f"{w['title'].capitalize()} {sale['number']} – {name}")
 
 
@@ -188,15 +210,16 @@ def bill_document(bill: dict[str, Any], stall: dict[str, str], *,
 
 def receipt_pdf(sale: dict[str, Any], stall: dict[str, str], device_id: str, paper: str = "80",
                 *, lang: str = "vi", copy: bool = False, qr_payload: str | None = None,
-                printable_mm: float | None = None) -> bytes:
+                printable_mm: float | None = None, server_url: str | None = None) -> bytes:
     """The receipt as a PDF for a 58/80 mm roll (`printable_mm` wide) or an A5/A4 sheet."""
     return render_pdf(receipt_document(sale, stall, device_id, lang=lang, copy=copy,
-                                       qr_payload=qr_payload), paper, printable_mm)
+                                       qr_payload=qr_payload, server_url=server_url), paper,
+                      printable_mm)
 
 
 def receipt_raster(sale: dict[str, Any], stall: dict[str, str], device_id: str, dots: int = 576,
-                   *, lang: str = "vi", copy: bool = False,
-                   qr_payload: str | None = None) -> Image.Image:
+                   *, lang: str = "vi", copy: bool = False, qr_payload: str | None = None,
+                   server_url: str | None = None) -> Image.Image:
     """The receipt as a 1-bit image `dots` wide (384 for 58 mm, 576 for 80 mm printers)."""
     return render_raster(receipt_document(sale, stall, device_id, lang=lang, copy=copy,
-                                          qr_payload=qr_payload), dots)
+                                          qr_payload=qr_payload, server_url=server_url), dots)

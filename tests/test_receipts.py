@@ -14,8 +14,10 @@ import pytest
 from PIL import Image
 
 from pos import catalog, paper, sales, settings, vietqr
+from sync import checkcode
 from sync.money import format_vnd
-from pos.receipts import check_code, receipt_document, receipt_pdf, receipt_raster
+from pos.receipts import (check_code, receipt_document, receipt_pdf, receipt_raster,
+                          typed_check_code)
 
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output" / "receipts"
 LONG_NAME = "Lá thuốc tắm người Dao đỏ Sa Pa loại đặc biệt đóng gói 500 gam"
@@ -192,7 +194,7 @@ def test_every_vietnamese_string_reads_back_exactly(
                 "Thảo quả khô", LONG_NAME, OPEN_ITEM, "2 gói × 120.000 ₫", "0,25 kg × 900.000 ₫",
                 "1,5 lạng × 60.000 ₫", "225.000 ₫", "TỔNG CỘNG", format_vnd(sale["total"]),
                 "Chuyển khoản", "Tiền mặt", "Khách đưa", "500.000 ₫", "Tiền thối", "25.000 ₫",
-                f"Mã GD: {device_id[:8]}-{sale['seq']}", sale["hash"][:8], "Cảm ơn quý khách!"]
+                "Mã kiểm tra:", typed_check_code(sale, device_id), "Cảm ơn quý khách!"]
     for string in expected:
         assert string in flat, string
     for string in ("BẢN SAO", "ĐÃ HỦY"):
@@ -357,6 +359,26 @@ def test_raster_of_an_nfd_document_matches_the_nfc_one() -> None:
     nfd = paper.render_raster(paper.Document([paper.Text(unicodedata.normalize("NFD", text))]),
                               384)
     assert nfc.tobytes() == nfd.tobytes()
+
+
+@needs_poppler
+@pytest.mark.parametrize("size, printable", [("58", None), ("58", 40), ("80", None), ("A5", None)])
+def test_the_code_to_type_is_printed_whole_on_one_line(
+        size: str, printable: int | None, sale: dict[str, Any], stall: dict[str, str],
+        device_id: str, tmp_path: Path) -> None:
+    """Under the QR: "Mã kiểm tra:", then the short code on a line of its own, however narrow
+    the roll, and where to type it once the stall is paired. It names this sale's entry."""
+    pdf = write(tmp_path, receipt_pdf(sale, stall, device_id, size, printable_mm=printable,
+                                      server_url="https://hagiang.cho.example.vn/"))
+    lines = [line.strip() for line in pdf_text(pdf).splitlines()]
+    code = typed_check_code(sale, device_id)
+    assert code is not None and 12 <= len(code.replace("-", "")) <= 15
+    assert lines[lines.index("Mã kiểm tra:") + 1] == code
+    assert lines[lines.index("hagiang.cho.example.vn/check") - 1] in ("Check it at",
+                                                                      "Kiểm tra tại")
+    typed = checkcode.parse(code.lower().replace("-", " "))
+    assert typed.matches(device_id, sale["seq"], sale["hash"])
+    assert not typed.matches(device_id, sale["seq"] + 1, sale["hash"])
 
 
 def test_a_code_longer_than_the_line_is_made_smaller_never_wrapped() -> None:
