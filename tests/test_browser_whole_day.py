@@ -222,3 +222,34 @@ def test_two_parked_carts_and_a_parked_qr_paid_by_the_bank(app: Any, live_server
     finally:
         conn.close()
     assert waiting == ["#1", "#2"]
+
+
+def test_vietnamese_marks_over_any_keyboard(app: Any, live_server: str, page: Any) -> None:
+    """The fallback of docs/KIOSK.md: with a keyboard that has no Vietnamese letters, the bar
+    adds them and puts the tone on the right vowel, without taking the field's focus."""
+    unlock(page, live_server, OWNER_PIN)
+    cases = {("hoa", "huyen"): "hòa", ("toan", "sac"): "toán", ("người", "nga"): "ngưỡi",
+             ("nguơi", "huyen"): "nguời", ("ngươi", "huyen"): "người", ("quy", "sac"): "quý",
+             ("gi", "huyen"): "gì", ("gia", "sac"): "giá", ("mua", "huyen"): "mùa",
+             ("thuy", "hoi"): "thủy", ("ngoai", "sac"): "ngoái", ("tuyêt", "sac"): "tuyết",
+             ("Đông", "nang"): "Động", ("cá", "sac"): "ca", ("nhth", "sac"): "nhth"}
+    got = page.evaluate("cases => cases.map(c => window.VnMarks.withTone(c[0], c[1]))",
+                        [list(k) for k in cases])
+    assert dict(zip(cases, got)) == cases
+    page.click("#other-open")
+    expect(page.locator("#vn-marks")).to_be_hidden()
+    page.click("#other-name")
+    bar = page.locator("#vn-marks")
+    expect(bar).to_be_visible()
+    page.keyboard.type("Rau th")               # a Latin on-screen keyboard types these
+    bar.locator("button[data-letter='ơ']").click()
+    page.keyboard.type("m la")
+    bar.locator("button[data-tone='sac']").click()
+    expect(page.locator("#other-name")).to_have_value("Rau thơm lá")
+    shot(page, "whole-vn-marks")
+    assert page.evaluate("document.activeElement.id") == "other-name"
+    for key in "2000":
+        page.click(f"#other-keypad button[data-key='{key}']")
+    page.click("#other-ok")
+    expect(page.locator("#cart-lines .cart-line .n")).to_have_text("Rau thơm lá")
+    expect(bar).to_be_hidden()
