@@ -144,3 +144,25 @@ def test_resumed_qr_comes_back_unparked(api, account):  # noqa: F811
     api.post(f"/api/qr-payments/{pending['id']}/park")
     resumed = api.post(f"/api/qr-payments/{pending['id']}/resume").get_json()
     assert resumed["parked"] is False and resumed["state"] == "pending"
+
+
+def test_hostile_carts_cost_little_and_change_nothing(api, conn):
+    """The largest cart allowed parks quickly; one line too many, a 100 000-character label or
+    a deep JSON body are refused just as quickly, and none of them writes anything."""
+    import time
+    biggest = {"label": "Ư" * limits.PARK_LABEL_CHARS,
+               "lines": [{"name": f"Hàng {n}", "unit_price": 1000, "quantity": "999.999"}
+                         for n in range(limits.MAX_LINES)]}
+    started = time.perf_counter()
+    assert api.post("/api/parked-carts", json=biggest).status_code == 201
+    assert time.perf_counter() - started < 2.0
+    before = everything(conn)
+    for body in ({**biggest, "lines": biggest["lines"] * 2},
+                 {**biggest, "label": "x" * 100_000}, "[" * 100_000):
+        started = time.perf_counter()
+        answer = (api.post("/api/parked-carts", data=body, content_type="application/json")
+                  if isinstance(body, str) else api.post("/api/parked-carts", json=body))
+        elapsed = time.perf_counter() - started
+        assert answer.status_code == 400 and answer.get_json()["error"]["message"]
+        assert elapsed < 2.0, f"a refused cart took {elapsed:.2f} s"
+    assert everything(conn) == before
