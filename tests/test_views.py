@@ -198,3 +198,48 @@ def test_settings_page(owner, conn):
                                      "pin2": "9999"})
     assert pin.status_code == 302
     assert access.unlock(conn, "9999") == "helper"
+
+
+def test_the_owner_sets_the_helpers_limit(owner, helper, conn):
+    def limit():
+        row = conn.execute("SELECT value FROM settings WHERE key = 'helper_price_limit'").fetchone()
+        return row[0] if row else None
+    assert "helper-limit" in owner.get("/settings").get_data(as_text=True)
+    for bad in ("abc", "150", "-1", "1.5", ""):
+        response = _form(owner, "/settings", {"action": "helper_limit", "helper_price_limit": bad})
+        assert response.status_code == 400, bad
+        assert "phần trăm" in response.get_data(as_text=True)
+        assert limit() is None
+    response = _form(owner, "/settings", {"action": "helper_limit", "helper_price_limit": "20"})
+    assert response.status_code == 302 and limit() == "20"
+    # The owner's PIN typed on the helper's session opens a task, not a new limit for herself.
+    token = csrf_token(helper, "/")
+    assert helper.post("/owner", data={"pin": OWNER_PIN, "csrf_token": token}).status_code == 302
+    response = _form(helper, "/settings", {"action": "helper_limit", "helper_price_limit": "100"})
+    assert response.status_code == 403 and limit() == "20"
+    answer = helper.patch("/api/settings", json={"helper_price_limit": 100},
+                          headers={"X-CSRFToken": csrf_token(helper, "/")})
+    assert answer.status_code == 403 and limit() == "20"
+
+
+def test_refund_page_gives_back_part_of_a_sale(owner, helper, app, conn):
+    sale = _a_sale(conn, app)                      # 2 × product 6 for 20.000
+    assert helper.get(f"/sales/{sale['id']}/refund").status_code == 302   # the owner's PIN
+    page = owner.get(f"/sales/{sale['id']}/refund").get_data(as_text=True)
+    assert 'data-keypad="decimal"' in page and 'data-fill="2"' in page
+    for data, status in (({"q1": "3", "reason": "Hàng dập"}, 409),      # more than was sold
+                         ({"q1": "1", "reason": " "}, 400),               # no reason
+                         ({"q1": "abc", "reason": "x"}, 400),
+                         ({"reason": "x"}, 400),                           # nothing given back
+                         ({"q1": "1", "method": "card", "reason": "x"}, 400)):
+        response = _form(owner, f"/sales/{sale['id']}/refund", data)
+        assert response.status_code == status, data
+        assert 'class="error"' in response.get_data(as_text=True)
+        assert conn.execute("SELECT COUNT(*) FROM refunds").fetchone()[0] == 0
+    response = _form(owner, f"/sales/{sale['id']}/refund", {"q1": "1", "method": "cash",
+                                                            "reason": "Hàng dập"})
+    assert response.status_code == 302
+    shown = owner.get(f"/sales/{sale['id']}").get_data(as_text=True)
+    assert "Đã trả lại: 10.000 ₫." in shown and 'id="void-link"' not in shown
+    assert [tuple(r) for r in conn.execute("SELECT total, refunded_by FROM refunds")] == [
+        (10000, "owner")]
