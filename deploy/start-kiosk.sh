@@ -73,6 +73,7 @@ flags=(
   --kiosk --kiosk-printing --noerrdialogs --disable-infobars --no-first-run
   --disable-background-networking --disable-component-update --disable-sync
   --overscroll-history-navigation=0 --check-for-update-interval=31536000
+  --lang=vi  # the browser's own words and formats in Vietnamese too
 )
 
 if [[ $mode == x11 ]]; then

@@ -44,6 +44,7 @@ KIOSK_FLAGS = [
     "--disable-sync",
     "--overscroll-history-navigation=0",
     "--check-for-update-interval=31536000",
+    "--lang=vi",
 ]
 X11_FLAGS = ["--ozone-platform=x11", "--force-renderer-accessibility"]
 WAYLAND_FLAGS = ["--ozone-platform=wayland", "--enable-wayland-ime", "--wayland-text-input-version=3"]

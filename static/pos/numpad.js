@@ -2,7 +2,7 @@
 // keyboard: a field marked data-keypad="KIND" opens one shared sheet (templates/pos/_keypad.html)
 // when tapped, and OK writes the value back. Kinds: money (whole đồng, a 000 key), decimal (a
 // comma), digits, signed (a ± key), date (dd/mm/yyyy, a / key), taxcode (0101234567-001, a -
-// key) and pin (shown as dots).
+// key), time (22:00, a : key) and pin (shown as dots).
 // A laptop's keyboard still types into the field as before.
 (function () {
   "use strict";
@@ -11,8 +11,9 @@
   var $ = function (id) { return document.getElementById(id); };
   var DECIMAL = dialog.dataset.decimal || ",";
   var EXTRA = { money: "000", decimal: DECIMAL, digits: "", signed: "±", date: "/", pin: "",
-                taxcode: "-" };
-  var LIMIT = { money: 12, decimal: 11, digits: 32, signed: 13, date: 10, pin: 8, taxcode: 14 };
+                taxcode: "-", time: ":" };
+  var LIMIT = { money: 12, decimal: 11, digits: 32, signed: 13, date: 10, pin: 8, taxcode: 14,
+                time: 5 };
   var field = null, kind = "money", text = "";
 
   function group(digits) { return digits.replace(/\B(?=(\d{3})+(?!\d))/g, "."); }
@@ -53,7 +54,7 @@
     if (key === "back") { text = text.slice(0, -1); return; }
     if (key === "±") { text = text.charAt(0) === "-" ? text.slice(1) : "-" + text; return; }
     if (key === DECIMAL && kind === "decimal" && text.indexOf(DECIMAL) !== -1) return;
-    if ((key === "/" || key === "-") && (text.split(key).length > 2 || !text ||
+    if ((key === "/" || key === "-" || key === ":") && (text.split(key).length > 2 || !text ||
                                          text.slice(-1) === key)) return;
     var next = (kind === "money" && text === "0" ? "" : text) + key;
     if (next.replace(/^-/, "").length <= LIMIT[kind]) text = next;
