@@ -105,7 +105,8 @@ def _sales(stall_list: list[tuple[str, int]], n_sales: int, days: int, end: date
             sale_rows.append((device_id, number, str(uuid.UUID(int=rng.getrandbits(128),
                                                                 version=4)),
                               number, at, day_text, total, total - qr, qr, "owner", None))
-            line_rows.append((device_id, number, 1, None, name, unit, quantity, price, total))
+            line_rows.append((device_id, number, 1, None, name, unit, quantity, price, total,
+                              "", 0))   # typed in: no category, no OCOP stars
         voided_seq = count
         for row_index in range(0, count, 100):   # 1 % voided
             voided_seq += 1

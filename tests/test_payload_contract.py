@@ -5,9 +5,10 @@ and split payments, voids of earlier sales, cash moves, day closes, products, ba
 real SQLite stall; the same entries are pushed into a real SQLite provincial server
 (`sync.server.store.push`); then the stall's projections and the server's must agree: sales
 (number, total, cash, qr, voided or not), lines, payments and their states, voids, cash moves,
-Z closes and per-day totals. Every payload must match its schema, strictly; and payloads that
-break the contract are refused by the stall (nothing written) and stored but not projected by
-the server.
+Z closes and per-day totals; and each sale line's category and OCOP stars on the server are its
+product's as the stall had it at the moment it sold (products are changed between sales). Every
+payload must match its schema, strictly; and payloads that break the contract are refused by
+the stall (nothing written) and stored but not projected by the server.
 """
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ class Ends:
         self.app = create_app({"DATA_DIR": self.dir / "stall", "TESTING": True})
         self.device = self.app.config["DEVICE_ID"]
         self.conn = db.connect(self.app.config["DATABASE"])
+        self.marks: list[tuple[int, int, str, int]] = []   # the stall's, read as it sold
         shutil.copy(server_template, self.dir / "server.sqlite3")
         self.engine = make_engine(f"sqlite:///{self.dir / 'server.sqlite3'}")
         head = self.conn.execute("SELECT MAX(seq) FROM journal").fetchone()[0]
@@ -186,6 +188,9 @@ actions = st.lists(st.one_of(
               st.integers(1, 400).map(lambda n: n * 1000)),
     st.tuples(st.just("day_close"), st.integers(0, 2_000_000)),
     st.tuples(st.just("product"), st.sampled_from(FREE_NAMES), st.integers(1, 300).map(lambda n: n * 1000)),
+    # an existing product's category and OCOP stars changed (sales before it keep the old ones)
+    st.tuples(st.just("reclassify"), st.integers(0, 50), st.sampled_from(("", "Rau", "Chè")),
+              st.sampled_from((None, 3, 5))),
     st.tuples(st.just("bank"), st.integers(0, 50), st.sampled_from((0, 0, -1000, 5000))),
     # refund: part of an open sale's line (quarters of what is left), in cash or by transfer
     st.tuples(st.just("refund"), st.integers(0, 50), st.integers(0, 3), st.integers(1, 4),
@@ -193,6 +198,14 @@ actions = st.lists(st.one_of(
     # haggled: a catalogue line at price% of its list price, and discount% off the whole sale
     st.tuples(st.just("haggled"), st.integers(0, 20), st.integers(1, 150), st.integers(0, 60))),
     min_size=1, max_size=12)
+
+
+def note_marks(ends: Ends) -> None:
+    """The category and OCOP stars of the last sale's products at the stall, right now."""
+    ends.marks += [tuple(row) for row in ends.conn.execute(
+        "SELECT l.sale_seq, l.line_no, IFNULL(p.category, ''), IFNULL(p.ocop_stars, 0)"
+        " FROM sale_lines l LEFT JOIN products p ON p.id = l.product_id"
+        " WHERE l.sale_seq = (SELECT MAX(seq) FROM sales) ORDER BY l.line_no")]
 
 
 def run(ends: Ends, plan: list[tuple[Any, ...]]) -> None:
@@ -211,7 +224,7 @@ def run(ends: Ends, plan: list[tuple[Any, ...]]) -> None:
                 else:
                     lines.append({"name": raw[1], "unit_price": raw[2], "quantity": raw[3],
                                   "unit": "kg"})
-            total = sum(line["amount"] for line in sales._resolve_lines(conn, lines))
+            total = sum(line["amount"] for line in sales.resolve_lines(conn, lines))
             if total <= 0:
                 continue  # free items at price 0 only: refused, as they must be
             if how == "cash":
@@ -223,6 +236,7 @@ def run(ends: Ends, plan: list[tuple[Any, ...]]) -> None:
                 qr = max(1, min(total - 1, total * share // 100))
                 payments = [{"method": "cash", "amount": total - qr}, {"method": "qr", "amount": qr}]
             sales.record_sale(conn, device, {"lines": lines, "payments": payments}, "owner")
+            note_marks(ends)
         elif kind == "void":
             open_sales = [r[0] for r in conn.execute("SELECT id FROM sales WHERE voided_seq IS"
                                                      " NULL ORDER BY seq")]
@@ -240,6 +254,10 @@ def run(ends: Ends, plan: list[tuple[Any, ...]]) -> None:
         elif kind == "product":
             catalog.save_product(conn, device, {"name": f"{action[1]} {number}", "unit": "kg",
                                                 "price": action[2]})
+        elif kind == "reclassify":
+            ids = [r[0] for r in conn.execute("SELECT id FROM products ORDER BY id")]
+            catalog.save_product(conn, device, {"category": action[2], "ocop_stars": action[3]},
+                                 ids[action[1] % len(ids)])
         elif kind == "refund":
             open_sales = conn.execute("SELECT id, seq FROM sales WHERE voided_seq IS NULL"
                                       " ORDER BY seq").fetchall()
@@ -275,6 +293,7 @@ def run(ends: Ends, plan: list[tuple[Any, ...]]) -> None:
             if discount:
                 request["discount"] = {"amount": discount, "reason": "Khách quen"}
             sales.record_sale(conn, device, request, "owner")
+            note_marks(ends)
         elif kind == "bank":
             qr = conn.execute("SELECT reference, amount FROM payments WHERE method = 'qr'"
                               " ORDER BY sale_seq").fetchall()
@@ -306,6 +325,12 @@ def test_the_stall_and_the_server_read_the_same_journal_the_same_way(stall_templ
         ours, theirs = stall_view(ends.conn), server_view(ends.engine, ends.device)
         for table in ours:
             assert theirs[table] == ours[table], table
+        # Each line's category and OCOP stars: the product's as the stall had it when it sold.
+        with read_transaction(ends.engine) as conn:
+            sl = server_db.sale_lines
+            assert [tuple(r) for r in conn.execute(
+                select(sl.c.seq, sl.c.line_no, sl.c.category, sl.c.ocop_stars)
+                .order_by(sl.c.seq, sl.c.line_no))] == ends.marks
         # The dashboard's rollups kept on push equal the rollups rebuilt from the projections.
         with write_transaction(ends.engine) as conn:
             kept = rollup_rows(conn)

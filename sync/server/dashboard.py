@@ -114,7 +114,9 @@ def build_grids(conn: Any, place: Place, period: figures.Period, now: datetime,
         Col("category", _l("Category")), Col("unit", _l("Unit")),
         Col("quantity_milli", _l("Quantity"), "quantity"), Col("revenue", _l("Revenue"), "money"),
         Col("lines", _l("Sale lines"), "count")], products,
-        note=_l("OCOP stars and categories come from the province's reference catalogue."))
+        note=_l("OCOP stars and categories are the product's as the stall had it when it"
+                " sold: the stall's own product, or the province's reference catalogue. Items"
+                " typed in without a product count under Other."))
     grids["categories"] = Grid("categories", _l("Categories by revenue"), [
         Col("category", _l("Category")), Col("revenue", _l("Revenue"), "money"),
         Col("share", _l("Share of revenue"), "share"), Col("ocop", _l("of which OCOP"), "money"),

@@ -192,7 +192,28 @@ sale_lines = Table(
     Column("quantity_milli", BigInteger(), nullable=False),
     Column("unit_price", BigInteger(), nullable=False),
     Column("amount", BigInteger(), nullable=False),
+    # The product's category and OCOP stars as the stall had them when it sold (the latest
+    # `product` entry of that product before the sale; else the reference catalogue's product of
+    # that name in the stall's scope; '' and 0 for a line typed without a product), frozen at
+    # projection so that later changes of the product do not rewrite past figures.
+    Column("category", String(40), nullable=False, server_default=""),
+    Column("ocop_stars", Integer(), nullable=False, server_default="0"),
     PrimaryKeyConstraint("device_id", "seq", "line_no"),
+)
+
+# The stall's own products as its `product` entries described them, one row per entry (a
+# product's history): what a sale line's category and OCOP stars are read from.
+product_entries = Table(
+    "product_entries", metadata,
+    Column("device_id", String(36), nullable=False),
+    Column("seq", BigInteger(), nullable=False),
+    Column("product_id", BigInteger(), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("unit", String(32), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("ocop_stars", Integer(), nullable=False),
+    PrimaryKeyConstraint("device_id", "seq"),
+    Index(None, "device_id", "product_id", "seq"),
 )
 
 payments = Table(
@@ -450,12 +471,15 @@ product_periods = Table(
     Column("period", String(10), nullable=False),
     Column("name", String(200), nullable=False),
     Column("unit", String(32), nullable=False),
+    Column("category", String(40), nullable=False),   # the sale lines' ('' for none)
+    Column("ocop_stars", Integer(), nullable=False),  # the sale lines' (0 for none)
     Column("province_id", _id(), nullable=False),
     Column("commune_id", _id(), nullable=False),
     Column("quantity_milli", BigInteger(), nullable=False, server_default="0"),
     Column("revenue", BigInteger(), nullable=False, server_default="0"),
     Column("lines", BigInteger(), nullable=False, server_default="0"),
-    PrimaryKeyConstraint("market_id", "kind", "period", "name", "unit"),
+    PrimaryKeyConstraint("market_id", "kind", "period", "name", "unit", "category",
+                         "ocop_stars"),
     CheckConstraint("kind IN ('d', 'w', 'm')", name="kind"),
     Index(None, "kind", "period", "province_id", "commune_id"),
 )

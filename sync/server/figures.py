@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from sync.localtime import VIETNAM
 
-from .db import (bank_notifications, catalogue_products, communes, day_closes, devices,
+from .db import (bank_notifications, communes, day_closes, devices,
                  einvoice_queue, integrity_alerts, market_periods, markets, product_periods,
                  qr_checks, sale_lines, sales, stall_periods, stalls, voids)
 from .einvoice.queue import OUTSTANDING as EINVOICE_OUTSTANDING
@@ -205,22 +205,18 @@ def trend(conn: Connection, place: Place, period: Period) -> list[dict[str, Any]
 
 # --- products and categories ---------------------------------------------------------------
 
-def _catalogue_marks(conn: Connection, place: Place) -> dict[str, dict[str, Any]]:
-    """Category and OCOP stars by product name, from the province's reference catalogue (the
-    authority on OCOP certification; a stall's own products are uncategorised here)."""
-    cp = catalogue_products
-    rows = conn.execute(select(cp.c.name, cp.c.category, cp.c.ocop_stars)
-                        .where(cp.c.province_id == place.province_id)
-                        .order_by(cp.c.version)).all()
-    return {name: {"category": category, "ocop_stars": stars} for name, category, stars in rows}
-
-
 def products(conn: Connection, place: Place, period: Period, limit: int = 20
              ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Products by revenue (the top `limit`) and categories by revenue, net of voids."""
+    """Products by revenue (the top `limit`) and categories by revenue, net of voids.
+
+    A product's category and OCOP stars are those of its sale lines: the product as the stall
+    had it when it sold (its own product, or the reference catalogue's; see
+    projection.mark_lines). The same name sold under two categories or ratings (two stalls, or
+    a product changed during the period) is two rows. `category` and `ocop_stars` are None when
+    the lines had none."""
     if place.level == "stall":
         sl = sale_lines
-        query = (select(sl.c.name, sl.c.unit,
+        query = (select(sl.c.name, sl.c.unit, sl.c.category, sl.c.ocop_stars,
                         func.sum(sl.c.quantity_milli).label("quantity_milli"),
                         func.sum(sl.c.amount).label("revenue"), func.count().label("lines"))
                  .select_from(sl.join(sales, and_(sales.c.device_id == sl.c.device_id,
@@ -228,27 +224,27 @@ def products(conn: Connection, place: Place, period: Period, limit: int = 20
                  .where(sales.c.device_id == place.device_id, sales.c.voided_seq.is_(None),
                         sales.c.business_day.between(period.start.isoformat(),
                                                      period.end.isoformat()))
-                 .group_by(sl.c.name, sl.c.unit))
+                 .group_by(sl.c.name, sl.c.unit, sl.c.category, sl.c.ocop_stars))
     else:
         pp = product_periods
-        query = (select(pp.c.name, pp.c.unit,
+        query = (select(pp.c.name, pp.c.unit, pp.c.category, pp.c.ocop_stars,
                         func.sum(pp.c.quantity_milli).label("quantity_milli"),
                         func.sum(pp.c.revenue).label("revenue"),
                         func.sum(pp.c.lines).label("lines"))
                  .where(pp.c.kind == period.code, pp.c.period == period.key,
                         *_filters(pp, place))
-                 .group_by(pp.c.name, pp.c.unit))
-    marks = _catalogue_marks(conn, place)
+                 .group_by(pp.c.name, pp.c.unit, pp.c.category, pp.c.ocop_stars))
     rows = []
     for row in conn.execute(query).mappings():
         if not row["lines"]:
             continue  # every line of it was voided
-        mark = marks.get(row["name"], {})
         rows.append({"name": row["name"], "unit": row["unit"],
                      "quantity_milli": int(row["quantity_milli"]),
                      "revenue": int(row["revenue"]), "lines": int(row["lines"]),
-                     "category": mark.get("category"), "ocop_stars": mark.get("ocop_stars")})
-    rows.sort(key=lambda r: (-r["revenue"], r["name"], r["unit"]))
+                     "category": row["category"] or None,
+                     "ocop_stars": row["ocop_stars"] or None})
+    rows.sort(key=lambda r: (-r["revenue"], r["name"], r["unit"], r["category"] or "",
+                             r["ocop_stars"] or 0))
     categories: dict[str | None, dict[str, Any]] = {}
     for row in rows:
         entry = categories.setdefault(row["category"], {"category": row["category"],

@@ -1,4 +1,5 @@
-"""Rebuild the server's tables (sales, lines, payments, voids, cash moves, day closes) from entries.
+"""Rebuild the server's tables (sales, lines, payments, voids, cash moves, day closes, the stall's
+own products) from entries.
 
 The journal is the truth; these rows are derived from it in the same transaction that stores the
 entries, with one multi-row INSERT per table. An entry is stored even when its payload cannot be
@@ -9,10 +10,12 @@ projected again later from the journal.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, bindparam
+from sqlalchemy import and_, bindparam, select, tuple_
 from sqlalchemy.engine import Connection
 
 from sync.numbers import MAX_AMOUNT
@@ -21,8 +24,9 @@ from sync.protocol import Entry
 
 from . import rollups
 from .einvoice import queue as einvoice_queue
-from .db import (cash_moves, day_closes, payments, qr_checks, refund_lines, refunds, sale_lines,
-                 sales, voids)
+from .db import (cash_moves, catalogue_products, communes, day_closes, devices, markets,
+                 payments, product_entries, qr_checks, refund_lines, refunds, sale_lines, sales,
+                 stalls, voids)
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +70,7 @@ class Projection:
     cash_moves: list[dict[str, Any]] = field(default_factory=list)
     day_closes: list[dict[str, Any]] = field(default_factory=list)
     qr_checks: list[dict[str, Any]] = field(default_factory=list)
+    product_entries: list[dict[str, Any]] = field(default_factory=list)
     payment_marks: list[dict[str, Any]] = field(default_factory=list)
     einvoices: list[dict[str, Any]] = field(default_factory=list)
 
@@ -160,9 +165,21 @@ def _refund(entry: Entry, out: Projection) -> None:
                              "amount": _int(line["amount"])} for line in p["lines"])
 
 
+def _product(entry: Entry, out: Projection) -> None:
+    """A product of the stall's own catalogue as this entry describes it (created or changed)."""
+    p = entry.payload
+    stars = p.get("ocop_stars")
+    if stars not in (None, 3, 4, 5):
+        raise _Unprojectable(f"OCOP stars are 3, 4 or 5, found {stars!r}")
+    out.product_entries.append({"device_id": entry.device_id, "seq": entry.seq,
+                                "product_id": _int(p["product_id"]),
+                                "name": _text(p["name"], 200), "unit": _text(p["unit"], 32),
+                                "category": _text(p.get("category") or "", 40),
+                                "ocop_stars": stars or 0})
+
+
 _PROJECTORS = {"sale": _sale, "void": _void, "cash_move": _cash_move, "day_close": _day_close,
-               "payment_check": _payment_check, "refund": _refund}
-# "product" entries (the stall's own catalogue) stay in the journal only.
+               "payment_check": _payment_check, "refund": _refund, "product": _product}
 
 
 def project(entries: list[Entry]) -> Projection:
@@ -185,7 +202,8 @@ def project(entries: list[Entry]) -> Projection:
                            entry.seq, entry.kind, exc)
             continue
         for name in ("sales", "sale_lines", "payments", "voids", "refunds", "refund_lines",
-                     "cash_moves", "day_closes", "qr_checks", "payment_marks"):
+                     "cash_moves", "day_closes", "qr_checks", "product_entries",
+                     "payment_marks"):
             getattr(out, name).extend(getattr(staged, name))
     return out
 
@@ -206,8 +224,91 @@ _MARK_PAYMENT = (payments.update()
                  .values(state=bindparam("b_state")))
 
 
+# --- a sale line's category and OCOP stars ------------------------------------------------------
+
+def _chunks(items: list[Any], size: int = 500) -> Any:
+    return (items[start:start + size] for start in range(0, len(items), size))
+
+
+def mark_lines(conn: Connection, lines: list[dict[str, Any]]) -> None:
+    """Give each sale line (in place) the category and OCOP stars of its product as the stall
+    had it when it sold, frozen so that a later change of the product rewrites no past figure:
+
+    - the latest `product` entry of that product (device, product_id) before the sale;
+    - else the product is one of the province's reference catalogue (stalls do not journal
+      those): the catalogue's product of the line's name in the stall's scope, the same unit
+      and the narrowest scope (market, commune, province) first;
+    - a line typed without a product has neither ('' and 0): a typed name certifies nothing.
+
+    The product entries of the same push must be stored first (`write` does)."""
+    wanted = sorted({(line["device_id"], line["product_id"]) for line in lines
+                     if line["product_id"] is not None})
+    history: dict[tuple[str, int], list[tuple[int, str, int]]] = defaultdict(list)
+    pe = product_entries
+    for chunk in _chunks(wanted):
+        for row in conn.execute(
+                select(pe.c.device_id, pe.c.product_id, pe.c.seq, pe.c.category, pe.c.ocop_stars)
+                .where(tuple_(pe.c.device_id, pe.c.product_id).in_(chunk))):
+            history[(row.device_id, row.product_id)].append(
+                (row.seq, row.category, row.ocop_stars))
+    for versions in history.values():
+        versions.sort()
+    from_catalogue = []
+    for line in lines:
+        line["category"], line["ocop_stars"] = "", 0
+        if line["product_id"] is None:
+            continue
+        versions = history.get((line["device_id"], line["product_id"]), [])
+        before = bisect_left(versions, (line["seq"],))
+        if before:
+            _, line["category"], line["ocop_stars"] = versions[before - 1]
+        else:
+            from_catalogue.append(line)
+    if from_catalogue:
+        _mark_from_catalogue(conn, from_catalogue)
+
+
+def _mark_from_catalogue(conn: Connection, lines: list[dict[str, Any]]) -> None:
+    ids = sorted({line["device_id"] for line in lines})
+    places = {row.device_id: row for row in conn.execute(
+        select(devices.c.device_id, stalls.c.market_id, markets.c.commune_id,
+               communes.c.province_id)
+        .select_from(devices.join(stalls, stalls.c.id == devices.c.stall_id)
+                     .join(markets, markets.c.id == stalls.c.market_id)
+                     .join(communes, communes.c.id == markets.c.commune_id))
+        .where(devices.c.device_id.in_(ids)))}
+    provinces = sorted({place.province_id for place in places.values()})
+    names = sorted({line["name"] for line in lines})
+    cp = catalogue_products
+    found: dict[tuple[int, str], list[Any]] = defaultdict(list)
+    for chunk in _chunks(names):
+        for row in conn.execute(
+                select(cp.c.id, cp.c.province_id, cp.c.commune_id, cp.c.market_id, cp.c.name,
+                       cp.c.unit, cp.c.category, cp.c.ocop_stars, cp.c.version)
+                .where(cp.c.province_id.in_(provinces), cp.c.name.in_(chunk))):
+            found[(row.province_id, row.name)].append(row)
+    for line in lines:
+        place = places.get(line["device_id"])
+        if place is None:
+            continue
+        in_scope = [row for row in found.get((place.province_id, line["name"]), [])
+                    if row.market_id == place.market_id
+                    or (row.market_id is None and row.commune_id in (None, place.commune_id))]
+        if not in_scope:
+            continue
+        best = min(in_scope, key=lambda row: (
+            row.unit != line["unit"],
+            0 if row.market_id is not None else 1 if row.commune_id is not None else 2,
+            -row.version, -row.id))
+        line["category"], line["ocop_stars"] = best.category or "", best.ocop_stars or 0
+
+
 def write(conn: Connection, rows: Projection) -> None:
     """Insert the rows, sales before the voids that point at them (they may share a batch)."""
+    if rows.product_entries:
+        conn.execute(product_entries.insert(), rows.product_entries)
+    if rows.sale_lines:
+        mark_lines(conn, rows.sale_lines)
     for table, batch in ((sales, rows.sales), (sale_lines, rows.sale_lines),
                          (payments, rows.payments), (cash_moves, rows.cash_moves),
                          (day_closes, rows.day_closes), (voids, rows.voids),

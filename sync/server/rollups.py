@@ -4,9 +4,11 @@ projections. Reading a month of a province is then a few thousand rows, never a 
 Figures are net of voids: a void takes its sale out of the sale's own business day (sales,
 revenue, cash, QR, QR sales; products) and counts it under `voids`/`voided`. A refund takes
 what it gave back out of revenue, cash and QR (and the products' quantities and revenue) of the
-refund's own day, and counts under `refunds`/`refunded`; the sale still counts. Both ways of
-filling the tables (`apply` per push, `rebuild` from the projections) give the same rows; a
-test holds them to that.
+refund's own day, and counts under `refunds`/`refunded`; the sale still counts. Products are
+counted by name, unit, category and OCOP stars: the sale line's (sync/server/projection.py
+mark_lines), which a refund line shares with the sale line it gives back. Both ways of filling
+the tables (`apply` per push, `rebuild` from the projections) give the same rows; a test holds
+them to that.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ FIGURES = ("sales", "revenue", "cash", "qr", "qr_sales", "voids", "voided", "ref
            "refunded")
 MARKET_FIGURES = FIGURES + ("active",)   # active: stalls with at least one sale (not voided)
 PRODUCT_FIGURES = ("quantity_milli", "revenue", "lines")
+PRODUCT_KEYS = ("market_id", "kind", "period", "name", "unit", "category", "ocop_stars")
 KINDS = ("d", "w", "m")
 
 
@@ -87,7 +90,8 @@ class _Deltas:
             for name, value in figures.items():
                 self.markets[(place["market_id"], kind, period)][name] += value
             for line in lines:
-                pkey = (place["market_id"], kind, period, line["name"], line["unit"])
+                pkey = (place["market_id"], kind, period, line["name"], line["unit"],
+                        line["category"], line["ocop_stars"])
                 self.places[pkey] = place
                 totals = self.products[pkey]
                 totals["quantity_milli"] += sign * line["quantity_milli"]
@@ -107,7 +111,8 @@ class _Deltas:
                 self.stalls[key][name] += value
                 self.markets[(place["market_id"], kind, period)][name] += value
             for line in lines:
-                pkey = (place["market_id"], kind, period, line["name"], line["unit"])
+                pkey = (place["market_id"], kind, period, line["name"], line["unit"],
+                        line["category"], line["ocop_stars"])
                 self.places[pkey] = place
                 self.products[pkey]["quantity_milli"] -= line["quantity_milli"]
                 self.products[pkey]["revenue"] -= line["amount"]
@@ -156,24 +161,22 @@ def _write(conn: Connection, deltas: _Deltas) -> None:
                     "province_id": market_place[m]["province_id"],
                     "commune_id": market_place[m]["commune_id"], **figures}
                    for (m, k, p), figures in sorted(deltas.markets.items())]
-    product_rows = [{"market_id": m, "kind": k, "period": p, "name": name, "unit": unit,
-                     "province_id": market_place[m]["province_id"],
-                     "commune_id": market_place[m]["commune_id"], **figures}
-                    for (m, k, p, name, unit), figures in sorted(deltas.products.items())]
+    product_rows = [{**dict(zip(PRODUCT_KEYS, key)),
+                     "province_id": market_place[key[0]]["province_id"],
+                     "commune_id": market_place[key[0]]["commune_id"], **figures}
+                    for key, figures in sorted(deltas.products.items())]
     # Sorted keys: two pushes touching the same market lock its rows in the same order.
     _upsert(conn, stall_periods, ("device_id", "kind", "period"), stall_rows, FIGURES)
     _upsert(conn, market_periods, ("market_id", "kind", "period"), market_rows, MARKET_FIGURES)
-    _upsert(conn, product_periods, ("market_id", "kind", "period", "name", "unit"),
-            product_rows, PRODUCT_FIGURES)
+    _upsert(conn, product_periods, PRODUCT_KEYS, product_rows, PRODUCT_FIGURES)
     # A product row left without lines (every line voided, a sale voided in its own push, or a
     # refund in a period without a sale of it) is removed, as rebuild never makes one.
-    emptied = [tuple(row[k] for k in ("market_id", "kind", "period", "name", "unit"))
-               for row in product_rows if row["lines"] <= 0]
+    emptied = [tuple(row[k] for k in PRODUCT_KEYS) for row in product_rows if row["lines"] <= 0]
+    pp = product_periods
     for start in range(0, len(emptied), 500):
-        pp = product_periods
         conn.execute(delete(pp).where(
-            pp.c.lines == 0, tuple_(pp.c.market_id, pp.c.kind, pp.c.period, pp.c.name,
-                                    pp.c.unit).in_(emptied[start:start + 500])))
+            pp.c.lines == 0, tuple_(*(pp.c[k] for k in PRODUCT_KEYS)).in_(
+                emptied[start:start + 500])))
 
 
 def apply(conn: Connection, rows: Any) -> None:
@@ -198,13 +201,38 @@ def apply(conn: Connection, rows: Any) -> None:
         if place is not None:
             deltas.add_sale(sale, sale_lines_, place, -1)
     given: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
-    for line in getattr(rows, "refund_lines", []):
+    for line in _with_sale_marks(conn, refunds_, getattr(rows, "refund_lines", [])):
         given[(line["device_id"], line["seq"])].append(line)
     for refund in refunds_:
         place = places.get(refund["device_id"])
         if place is not None:
             deltas.add_refund(refund, given[(refund["device_id"], refund["seq"])], place)
     _write(conn, deltas)
+
+
+def _with_sale_marks(conn: Connection, refunds_: list[dict[str, Any]],
+                     lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The refund lines with the category and OCOP stars of the sale lines they give back
+    ('' and 0 if that sale line is not projected); read back, as the sale may be older."""
+    sale_seq = {(r["device_id"], r["seq"]): r["sale_seq"] for r in refunds_}
+    keys = sorted({(line["device_id"], sale_seq[(line["device_id"], line["seq"])],
+                    line["line_no"]) for line in lines
+                   if (line["device_id"], line["seq"]) in sale_seq})
+    marks: dict[tuple[str, int, int], tuple[str, int]] = {}
+    sl = sale_lines
+    for start in range(0, len(keys), 500):
+        marks.update({(row.device_id, row.seq, row.line_no): (row.category, row.ocop_stars)
+                      for row in conn.execute(
+                          select(sl.c.device_id, sl.c.seq, sl.c.line_no, sl.c.category,
+                                 sl.c.ocop_stars)
+                          .where(tuple_(sl.c.device_id, sl.c.seq, sl.c.line_no).in_(
+                              keys[start:start + 500])))})
+    out = []
+    for line in lines:
+        seq = sale_seq.get((line["device_id"], line["seq"]))
+        category, stars = marks.get((line["device_id"], seq, line["line_no"]), ("", 0))
+        out.append({**line, "category": category, "ocop_stars": stars})
+    return out
 
 
 def _voided_sales(conn: Connection, voids: list[dict[str, Any]]
@@ -286,23 +314,30 @@ def _rebuild_refunds(conn: Connection, period_map: Table, place: Any) -> None:
 
 
 def _rebuild_refunded_products(conn: Connection, period_map: Table, place: Any) -> None:
-    """Take the refunded quantities and amounts off the product rows just built."""
+    """Take the refunded quantities and amounts off the product rows just built (under the
+    category and stars of the sale line each refund line gives back)."""
+    category = func.coalesce(sale_lines.c.category, "")
+    stars = func.coalesce(sale_lines.c.ocop_stars, 0)
     rows = conn.execute(
         select(stalls.c.market_id, period_map.c.kind, period_map.c.period, refund_lines.c.name,
-               refund_lines.c.unit, communes.c.province_id, markets.c.commune_id,
-               func.sum(refund_lines.c.quantity_milli), func.sum(refund_lines.c.amount))
+               refund_lines.c.unit, category, stars, communes.c.province_id,
+               markets.c.commune_id, func.sum(refund_lines.c.quantity_milli),
+               func.sum(refund_lines.c.amount))
         .select_from(refund_lines.join(refunds, and_(
             refunds.c.device_id == refund_lines.c.device_id,
             refunds.c.seq == refund_lines.c.seq))
+            .outerjoin(sale_lines, and_(sale_lines.c.device_id == refunds.c.device_id,
+                                        sale_lines.c.seq == refunds.c.sale_seq,
+                                        sale_lines.c.line_no == refund_lines.c.line_no))
             .join(period_map, period_map.c.day == refunds.c.business_day)
             .join(place, devices.c.device_id == refunds.c.device_id))
         .group_by(stalls.c.market_id, period_map.c.kind, period_map.c.period,
-                  refund_lines.c.name, refund_lines.c.unit, communes.c.province_id,
-                  markets.c.commune_id)).all()
-    _upsert(conn, product_periods, ("market_id", "kind", "period", "name", "unit"), [
-        {"market_id": r[0], "kind": r[1], "period": r[2], "name": r[3], "unit": r[4],
-         "province_id": r[5], "commune_id": r[6], "quantity_milli": -int(r[7]),
-         "revenue": -int(r[8]), "lines": 0} for r in rows], PRODUCT_FIGURES)
+                  refund_lines.c.name, refund_lines.c.unit, category, stars,
+                  communes.c.province_id, markets.c.commune_id)).all()
+    _upsert(conn, product_periods, PRODUCT_KEYS, [
+        {**dict(zip(PRODUCT_KEYS, r[:7])), "province_id": r[7], "commune_id": r[8],
+         "quantity_milli": -int(r[9]), "revenue": -int(r[10]), "lines": 0} for r in rows],
+        PRODUCT_FIGURES)
 
 
 def rebuild(conn: Connection) -> dict[str, int]:
@@ -338,7 +373,8 @@ def rebuild(conn: Connection) -> dict[str, int]:
         .group_by(sp.c.market_id, sp.c.kind, sp.c.period, sp.c.province_id, sp.c.commune_id)))
     product_select = (
         select(stalls.c.market_id, period_map.c.kind, period_map.c.period, sale_lines.c.name,
-               sale_lines.c.unit, communes.c.province_id, markets.c.commune_id,
+               sale_lines.c.unit, sale_lines.c.category, sale_lines.c.ocop_stars,
+               communes.c.province_id, markets.c.commune_id,
                func.sum(sale_lines.c.quantity_milli), func.sum(sale_lines.c.amount),
                func.count())
         .select_from(sale_lines.join(sales, and_(sales.c.device_id == sale_lines.c.device_id,
@@ -347,11 +383,10 @@ def rebuild(conn: Connection) -> dict[str, int]:
                      .join(place, devices.c.device_id == sales.c.device_id))
         .where(live)
         .group_by(stalls.c.market_id, period_map.c.kind, period_map.c.period,
-                  sale_lines.c.name, sale_lines.c.unit, communes.c.province_id,
-                  markets.c.commune_id))
+                  sale_lines.c.name, sale_lines.c.unit, sale_lines.c.category,
+                  sale_lines.c.ocop_stars, communes.c.province_id, markets.c.commune_id))
     conn.execute(product_periods.insert().from_select(
-        ["market_id", "kind", "period", "name", "unit", "province_id", "commune_id",
-         *PRODUCT_FIGURES], product_select))
+        [*PRODUCT_KEYS, "province_id", "commune_id", *PRODUCT_FIGURES], product_select))
     _rebuild_refunded_products(conn, period_map, place)
     conn.execute(delete(product_periods).where(product_periods.c.lines == 0))
     period_map.drop(conn)

@@ -91,10 +91,12 @@ class Chain:
         return self.append("cash_move", {"type": move_type, "amount": amount, "reason": reason,
                                          "business_day": day, "made_by": "owner"})
 
-    def product(self, product_id: int, name: str, price: int) -> Entry:
-        return self.append("product", {"product_id": product_id, "name": name, "unit": "kg",
-                                       "price": price, "category": None, "barcode": None,
-                                       "ocop_stars": None, "trace_url": None, "active": True})
+    def product(self, product_id: int, name: str, price: int, *, unit: str = "kg",
+                category: str = "", ocop_stars: int | None = None) -> Entry:
+        return self.append("product", {"product_id": product_id, "name": name, "unit": unit,
+                                       "price": price, "category": category, "barcode": None,
+                                       "ocop_stars": ocop_stars, "trace_url": None,
+                                       "active": True})
 
     def day_close(self, expected: int, counted: int, z_number: int = 1,
                   day: str = "2026-11-22") -> Entry:

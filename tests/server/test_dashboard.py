@@ -39,10 +39,14 @@ def _sell(chain: Chain, day: str, qr_share: int, variant: int):
                                              variant=variant))
 
 
+CATALOGUE = {"Chè Shan tuyết": ("Chè", 4), "Rau muống": ("Rau", 0)}   # name: category, stars
+
+
 @pytest.fixture
 def province(app, client, engine):
     """Four stalls in three markets of two communes, sales over three days, voids (one in the
-    same push as its sale, one sale voided twice), a Z close and an OCOP product."""
+    same push as its sale, one sale voided twice), a Z close, OCOP products of the reference
+    catalogue and of the stalls' own (one changed between two sales: issue 17)."""
     with write_transaction(engine) as conn:
         set_catalogue_product(conn, province=PROVINCE, name="Chè Shan tuyết", unit="gói",
                               price=120_000, category="Chè", ocop_stars=4)
@@ -54,6 +58,10 @@ def province(app, client, engine):
     for index, (name, (market, commune)) in enumerate(places.items()):
         stall = pair_stall(client, engine, f"Sạp {name}", market=market, commune=commune)
         chain = Chain(stall.device_id, START)
+        # The stall's own products (chain.PRODUCTS 2 and 3); product 1 is the catalogue's and
+        # "Chè Shan tuyết" is typed in without a product.
+        chain.product(2, "Thịt lợn ba chỉ", 145_000, category="Thịt")
+        chain.product(3, "Cá rô đồng", 90_000, category="Cá", ocop_stars=3)
         first = []
         for n in range(6 + index):
             day = DAYS[n % 3]
@@ -66,6 +74,9 @@ def province(app, client, engine):
         chain.void(lonely)                         # the stall is no longer active that day
         late = _sell(chain, DAYS[0], 50_000, 1)
         chain.void(late)                           # a sale and its void in one push
+        if name in ("lan", "mai"):                 # changed: later sales only are "Thủy sản"
+            chain.product(3, "Cá rô đồng", 90_000, category="Thủy sản")
+            _sell(chain, DAYS[1], 0, 1)
         if name == "lan":
             chain.void(first[1], "lần hai")        # a second void of the same sale: no effect
             chain.day_close(expected=100_000, counted=99_000)
@@ -95,16 +106,42 @@ def test_rollups_kept_on_push_equal_rollups_rebuilt(engine, province):
 # --- the same sums, computed here from the raw entries ------------------------------------------
 
 def _raw(province):
-    """Per stall: sales with their lines and whether voided, straight from the entries."""
+    """Per stall: sales with their lines and whether voided, straight from the entries; each
+    line with the category and stars of its product as the stall had it then (`mark`)."""
     out = {}
     for name, chain in province.chains.items():
         voided = {e.payload["sale_seq"] for e in chain.entries if e.kind == "void"}
-        out[name] = [SimpleNamespace(day=e.payload["business_day"], total=e.payload["total"],
-                                     qr=sum(p["amount"] for p in e.payload["payments"]
-                                            if p["method"] == "qr"),
-                                     lines=e.payload["lines"], voided=e.seq in voided)
-                     for e in chain.entries if e.kind == "sale"]
+        own: dict[int, tuple[str, int]] = {}
+        out[name] = []
+        for e in chain.entries:
+            if e.kind == "product":
+                own[e.payload["product_id"]] = (e.payload["category"],
+                                                e.payload["ocop_stars"] or 0)
+            if e.kind != "sale":
+                continue
+            lines = [{**line, "mark": ("", 0) if line["product_id"] is None
+                      else own.get(line["product_id"], CATALOGUE.get(line["name"], ("", 0)))}
+                     for line in e.payload["lines"]]
+            out[name].append(SimpleNamespace(
+                day=e.payload["business_day"], total=e.payload["total"],
+                qr=sum(p["amount"] for p in e.payload["payments"] if p["method"] == "qr"),
+                lines=lines, voided=e.seq in voided))
     return out
+
+
+def _want_products(raw, names, prefix="2026-11"):
+    """(name, category, stars) → [revenue, quantity] of the live sales of the month."""
+    want = defaultdict(lambda: [0, 0])
+    for name in names:
+        for sale in raw[name]:
+            if sale.voided or not sale.day.startswith(prefix):
+                continue
+            for line in sale.lines:
+                category, stars = line["mark"]
+                key = (line["name"], category or None, stars or None)
+                want[key][0] += line["amount"]
+                want[key][1] += line["quantity_milli"]
+    return dict(want)
 
 
 def _expected(raw, names, period):
@@ -194,24 +231,27 @@ def test_breakdown_trend_and_products_equal_the_journal(engine, province):
             one = figures.period_of("day", date.fromisoformat(day))
             assert trend[day]["revenue"] == _expected(raw, ("lan", "hoa", "mai"), one).get(
                 "revenue", 0)
-        for names in (("lan", "hoa", "mai"), ("lan",)):
+        for names in (("lan", "hoa", "mai"), ("lan",), ("hoa",), ("lan", "hoa", "mai", "tuan")):
             top, categories = figures.products(conn, places[names], month, limit=100)
             assert top
-            want = defaultdict(lambda: [0, 0])
-            for name in names:
-                for sale in raw[name]:
-                    if sale.voided or not sale.day.startswith("2026-11"):
-                        continue
-                    for line in sale.lines:
-                        want[line["name"]][0] += line["amount"]
-                        want[line["name"]][1] += line["quantity_milli"]
-            assert {p["name"]: [p["revenue"], p["quantity_milli"]] for p in top} == dict(want)
-            by_category = {c["category"]: c for c in categories}
-            if "Chè Shan tuyết" in want:
-                tea = next(p for p in top if p["name"] == "Chè Shan tuyết")
-                assert tea["ocop_stars"] == 4 and tea["category"] == "Chè"
-                assert by_category["Chè"]["ocop"] == want["Chè Shan tuyết"][0] > 0
-            assert sum(c["revenue"] for c in categories) == sum(v[0] for v in want.values())
+            want = _want_products(raw, names)
+            assert {(p["name"], p["category"], p["ocop_stars"]): [p["revenue"],
+                                                                 p["quantity_milli"]]
+                    for p in top} == want
+            by_category: dict = defaultdict(lambda: [0, 0])
+            for (_name, category, stars), (revenue, _quantity) in want.items():
+                by_category[category][0] += revenue
+                by_category[category][1] += revenue if stars else 0
+            assert {c["category"]: [c["revenue"], c["ocop"]] for c in categories} == \
+                dict(by_category)
+            # The stall's own OCOP product counts (it used to be "Other", OCOP 0 ₫); the typed
+            # "Chè Shan tuyết" does not take the catalogue's stars; product 1 does take its
+            # catalogue category.
+            assert by_category["Cá"][1] == by_category["Cá"][0] > 0
+            assert ("Chè Shan tuyết", None, None) in want
+            assert by_category["Rau"][0] > 0 and by_category["Thịt"][0] > 0
+            if set(names) & {"lan", "mai"}:
+                assert by_category["Thủy sản"][0] > 0 and by_category["Thủy sản"][1] == 0
 
 
 # --- pages, scope and exports ------------------------------------------------------------------
@@ -343,6 +383,13 @@ def test_monthly_report_pdf_reads_back_in_vietnamese(tmp_path, engine, province,
     assert "11/2026" in text and COMMUNE in text and "Chè Shan tuyết" in text
     assert f'{want["revenue"]:,}'.replace(",", ".") + " ₫" in text
     assert "Doanh thu" in text
+    # Categories by revenue: the stalls' own OCOP product counts as OCOP (issue 17).
+    products = _want_products(_raw(province), ("lan", "hoa", "mai"))
+    fish = sum(revenue for (_n, category, _s), (revenue, _q) in products.items()
+               if category == "Cá")
+    fish_text = f"{fish:,}".replace(",", ".") + " ₫"
+    [row] = [line for line in text.splitlines() if line.strip().startswith("Cá  ")]
+    assert row.count(fish_text) == 2, row   # its revenue, and all of it OCOP
 
 
 def test_alerts_show_qr_mismatches_in_scope_and_unrouted_payments_to_the_province(
