@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, request, send_from_directory, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_babel import gettext as _
@@ -134,6 +134,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     for module in (api, api_qr, api_parked):  # the API checks CSRF itself for cookie sessions (api_base)
         csrf.exempt(module.bp)
+
+    @app.get("/favicon.ico")
+    def favicon() -> Any:
+        """The icon browsers ask every site for (static/favicon.ico, shipped with both apps)."""
+        return send_from_directory(app.static_folder or "", "favicon.ico",
+                                   mimetype="image/vnd.microsoft.icon", max_age=7 * 24 * 3600)
+
     register_error_handlers(app, ERROR_ANSWERS)
     _register_template_helpers(app)
     app.after_request(add_security_headers)

@@ -179,6 +179,7 @@ def test_wheel_contains_package_data(built: dict[str, object], source_copy: Path
                      for p in files}
     expected |= {f"sync/fonts/{p.name}" for p in (source_copy / "static/fonts").iterdir()}
     expected |= {"pos/data/banks.json", "sync/data/mtt_invoice.xsd"}
+    expected |= {"pos/static/favicon.ico", "sync/server/static/favicon.ico"}   # one icon, both
     expected |= {f"{folder}/vi/LC_MESSAGES/messages.mo"
                  for folder in ("pos/translations", "sync/translations",
                                 "sync/server/translations")}

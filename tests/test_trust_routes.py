@@ -31,6 +31,7 @@ SALE = "00000000-0000-4000-8000-000000000000"
 
 STALL_RULES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/static/<path:filename>"): PUBLIC,
+    ("GET", "/favicon.ico"): PUBLIC,
     ("GET", "/unlock"): PUBLIC,
     ("POST", "/unlock"): dict.fromkeys(STALL_ROLES, "L"),  # no PIN sent: a wrong PIN, 401
     ("GET", "/owner"): PAGE,
@@ -114,6 +115,8 @@ OTHER_COMMUNE = {**SIGNED_IN, "commune_viewer": "F"}          # a commune outsid
 # Each rule maps one route to the cases tried on it: (what is filled in, expected per role).
 SERVER_RULES: dict[tuple[str, str], list[tuple[dict[str, str], dict[str, str]]]] = {
     ("GET", "/static/<path:filename>"): [({"filename": "server/server.css"}, S_PUBLIC)],
+    ("GET", "/favicon.ico"): [({}, S_PUBLIC)],
+    ("GET", "/"): [({}, S_PUBLIC)],                    # a redirect to the dashboard, for all
     ("GET", "/api/v1/openapi.json"): [({}, S_PUBLIC)],
     ("POST", "/api/v1/pair"): [({}, S_PUBLIC)],
     ("GET", "/check"): [({}, S_PUBLIC)],

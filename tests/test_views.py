@@ -243,3 +243,13 @@ def test_refund_page_gives_back_part_of_a_sale(owner, helper, app, conn):
     assert "Đã trả lại: 10.000 ₫." in shown and 'id="void-link"' not in shown
     assert [tuple(r) for r in conn.execute("SELECT total, refunded_by FROM refunds")] == [
         (10000, "owner")]
+
+
+def test_the_favicon_is_an_icon_even_before_the_pin(client):
+    from pathlib import Path
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype.startswith("image/")
+    assert response.data[:4] == b"\x00\x00\x01\x00"        # an ICO file
+    shipped = Path(__file__).resolve().parents[1] / "static" / "favicon.ico"
+    assert response.data == shipped.read_bytes()
+    assert "max-age" in response.headers.get("Cache-Control", "")

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, g, redirect, request, send_from_directory, url_for
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import OperationalError
@@ -130,6 +130,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     for module in (api, bank_api):
         csrf.exempt(module.bp)
+
+    @app.get("/")
+    def root() -> Any:
+        """The server's own address: its pages begin at the dashboard, which sends a person who
+        is not signed in to the login."""
+        return redirect(url_for("dashboard.home"))
+
+    @app.get("/favicon.ico")
+    def favicon() -> Any:
+        """The icon browsers ask every site for (static/favicon.ico, shipped with both apps)."""
+        return send_from_directory(app.static_folder or "", "favicon.ico",
+                                   mimetype="image/vnd.microsoft.icon", max_age=7 * 24 * 3600)
+
     register_error_handlers(app, ERROR_ANSWERS)
     app.after_request(add_security_headers)
     return app

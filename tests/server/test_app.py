@@ -58,3 +58,30 @@ def test_rate_limiter_window():
     assert limiter.hit("a") == 30 and limiter.hit("b") is None
     now[0] = 60.5
     assert limiter.hit("a") is None
+
+
+def test_the_root_sends_people_to_the_dashboard_and_so_to_the_login(app, client):
+    from .test_admin import PASSWORD, csrf
+    from sync.server.db import write_transaction
+    from sync.server.users import create_user
+    root = client.get("/")
+    assert root.status_code == 302 and root.location.endswith("/dashboard/")
+    onwards = client.get(root.location)
+    assert onwards.status_code == 302 and "/admin/login" in onwards.location
+    with write_transaction(app.extensions["market_server"]["engine"]) as conn:
+        create_user(conn, "quantri", PASSWORD, "admin")
+    signed_in = app.test_client()
+    assert signed_in.post("/admin/login", data={"username": "quantri", "password": PASSWORD,
+                                                "csrf_token": csrf(signed_in)}).status_code == 302
+    root = signed_in.get("/", follow_redirects=True)
+    assert root.status_code == 200 and root.request.path.startswith("/dashboard/")
+
+
+def test_the_favicon_is_an_icon(client):
+    from pathlib import Path
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype.startswith("image/")
+    assert response.data[:4] == b"\x00\x00\x01\x00"        # an ICO file
+    shipped = Path(__file__).resolve().parents[2] / "static" / "favicon.ico"
+    assert response.data == shipped.read_bytes()
+    assert "max-age" in response.headers.get("Cache-Control", "")
