@@ -2,7 +2,12 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
+
+from sync.localtime import VIETNAM
+from sync.money import line_amount, parse_quantity
+from sync.protocol import clock
 
 from . import access, bank_accounts, catalog, qrpay, sales, settings
 from .db import write_transaction
@@ -52,33 +57,76 @@ DEMO_SALES: list[dict[str, Any]] = [
 ]
 DEMO_BANK_ACCOUNT = {"bank_bin": "970436", "account": "0011001932418", "holder": "Nguyễn Thị Hoa"}
 
+# The morning the demo's sales are spread over (Vietnam's clock), and when each sale came, in
+# seconds after the morning's start for a whole morning (one per DEMO_SALES).
+MORNING_START, MORNING_END = time(6, 0), time(10, 30)
+SALE_OFFSETS = (7 * 60 + 12, 24 * 60 + 40, 51 * 60 + 5, 83 * 60 + 33, 118 * 60 + 18,
+                162 * 60 + 51, 209 * 60 + 26, 256 * 60 + 9)
+SHORTEST_MORNING = timedelta(minutes=30)   # less of today's morning than this: yesterday's
+QR_WAIT = timedelta(seconds=40)            # from showing a QR code to the money arriving
 
-def seed(conn: sqlite3.Connection, device_id: str) -> None:
-    """Fill an empty stall with the demo stall, PINs, catalogue and a morning of sales."""
+
+def sale_times(now: datetime) -> list[datetime]:
+    """When the demo's sales happened (aware, increasing, each in a minute of its own): over
+    06:00–10:30 of today in Vietnam once that morning is over; while it is still going, over
+    the part of it gone by (from 06:30 on); before then, over yesterday's morning. Never after
+    `now`."""
+    local = now.astimezone(VIETNAM)
+    start = datetime.combine(local.date(), MORNING_START, VIETNAM)
+    whole = datetime.combine(local.date(), MORNING_END, VIETNAM) - start
+    if local - start >= whole:
+        span = whole
+    elif local - start >= SHORTEST_MORNING:
+        span = local - start - QR_WAIT - timedelta(minutes=1)   # the last sale done before now
+    else:
+        start -= timedelta(days=1)
+        span = whole
+    full = SALE_OFFSETS[-1] + 60
+    return [start + timedelta(seconds=offset * span.total_seconds() // full)
+            for offset in SALE_OFFSETS]
+
+
+def seed(conn: sqlite3.Connection, device_id: str, now: datetime | None = None) -> None:
+    """Fill an empty stall with the demo stall, PINs, catalogue and a morning of sales.
+
+    The sales go through the stall's own writers (`sales.record_sale`, `qrpay.confirm`), with
+    the journal's clock set to the times of `sale_times` (sync.protocol.clock): the stall was
+    set up half an hour before its first sale, and sold through the morning."""
     if access.has_owner(conn):
         return
-    with write_transaction(conn):
-        for key, value in settings.validate_stall(DEMO_STALL, partial=False).items():
-            settings.write(conn, key, value)
-    access.set_pin(conn, "owner", DEMO_OWNER_PIN)
-    access.set_pin(conn, "helper", DEMO_HELPER_PIN)
-    for product in DEMO_PRODUCTS:
-        catalog.save_product(conn, device_id, product)
-    bank_accounts.add_account(conn, DEMO_BANK_ACCOUNT["bank_bin"], DEMO_BANK_ACCOUNT["account"],
-                              DEMO_BANK_ACCOUNT["holder"])
-    for sale in DEMO_SALES:
+    times = sale_times(now or datetime.now(timezone.utc))
+    moment = times[0] - timedelta(minutes=30)
+
+    def ticking() -> datetime:   # the set-up: one second per journal entry or setting
+        nonlocal moment
+        moment += timedelta(seconds=1)
+        return moment
+
+    with clock(ticking):
+        with write_transaction(conn):
+            for key, value in settings.validate_stall(DEMO_STALL, partial=False).items():
+                settings.write(conn, key, value)
+        access.set_pin(conn, "owner", DEMO_OWNER_PIN)
+        access.set_pin(conn, "helper", DEMO_HELPER_PIN)
+        for product in DEMO_PRODUCTS:
+            catalog.save_product(conn, device_id, product)
+        bank_accounts.add_account(conn, DEMO_BANK_ACCOUNT["bank_bin"],
+                                  DEMO_BANK_ACCOUNT["account"], DEMO_BANK_ACCOUNT["holder"])
+    price = {p["id"]: p["price"] for p in catalog.list_products(conn)}
+    for sale, at in zip(DEMO_SALES, times):
         lines = [{"product_id": pid, "quantity": qty} for pid, qty in sale["lines"]]
-        price = {p["id"]: p["price"] for p in catalog.list_products(conn)}
-        from sync.money import line_amount, parse_quantity
         total = sum(line_amount(parse_quantity(q), price[pid]) for pid, q in sale["lines"])
         if not sale.get("qr"):
-            sales.record_sale(conn, device_id, {
-                "lines": lines,
-                "payments": [{"method": "cash", "amount": total,
-                              "tendered": max(total, sale["tendered"])}]}, sold_by="owner")
+            with clock(lambda at=at: at):
+                sales.record_sale(conn, device_id, {
+                    "lines": lines,
+                    "payments": [{"method": "cash", "amount": total,
+                                  "tendered": max(total, sale["tendered"])}]}, sold_by="owner")
             continue
         cash = min(sale.get("tendered", 0), total - 1)
         payments = [{"method": "cash", "amount": cash, "tendered": cash}] if cash else []
-        pending = qrpay.create(conn, {"lines": lines, "payments": payments + [
-            {"method": "qr", "amount": total - cash}]}, created_by="owner")
-        qrpay.confirm(conn, device_id, pending["id"])
+        with clock(lambda at=at: at - QR_WAIT):   # the code shown to the buyer
+            pending = qrpay.create(conn, {"lines": lines, "payments": payments + [
+                {"method": "qr", "amount": total - cash}]}, created_by="owner")
+        with clock(lambda at=at: at):             # the money seen: the sale is recorded
+            qrpay.confirm(conn, device_id, pending["id"])

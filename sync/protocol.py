@@ -12,9 +12,11 @@ import re
 import time
 import unicodedata
 import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
@@ -111,9 +113,28 @@ def entry_hash_canonical(prev_hash: str, device_id: str, seq: int, entry_id: str
     return hashlib.sha256(prev_hash.encode("ascii") + body).hexdigest()
 
 
+_CLOCK: ContextVar[Callable[[], datetime] | None] = ContextVar("market_clock", default=None)
+
+
+@contextmanager
+def clock(now: Callable[[], datetime]) -> Iterator[None]:
+    """Inside this block, and in this thread only, `utc_timestamp()` without a moment reads
+    `now()` (an aware datetime) instead of the system clock. The demo uses it to record its
+    morning of sales at morning times through the stall's own writers (pos/demo.py)."""
+    token = _CLOCK.set(now)
+    try:
+        yield
+    finally:
+        _CLOCK.reset(token)
+
+
 def utc_timestamp(moment: datetime | None = None) -> str:
-    """Format a moment as the journal's `at`: UTC with milliseconds, e.g. 2026-11-22T08:15:30.123Z."""
-    moment = (moment or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    """Format a moment as the journal's `at`: UTC with milliseconds, e.g. 2026-11-22T08:15:30.123Z.
+    Without a moment: now, by the system clock (or by the `clock` block this runs in)."""
+    if moment is None:
+        override = _CLOCK.get()
+        moment = override() if override is not None else datetime.now(timezone.utc)
+    moment = moment.astimezone(timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
