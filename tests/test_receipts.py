@@ -193,7 +193,7 @@ def test_every_vietnamese_string_reads_back_exactly(
                 stall["province"], "HÓA ĐƠN BÁN HÀNG", "Chè Shan tuyết Bắc Hà", "Tôm khô Cà Mau",
                 "Thảo quả khô", LONG_NAME, OPEN_ITEM, "2 gói × 120.000 ₫", "0,25 kg × 900.000 ₫",
                 "1,5 lạng × 60.000 ₫", "225.000 ₫", "TỔNG CỘNG", format_vnd(sale["total"]),
-                "Chuyển khoản", "Tiền mặt", "Khách đưa", "500.000 ₫", "Tiền thối", "25.000 ₫",
+                "Chuyển khoản", "Tiền mặt", "Khách đưa", "500.000 ₫", "Tiền trả lại", "25.000 ₫",
                 "Mã kiểm tra:", typed_check_code(sale, device_id), "Cảm ơn quý khách!"]
     for string in expected:
         assert string in flat, string
