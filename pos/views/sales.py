@@ -9,6 +9,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_babel import gettext as _
 
 from .. import business_days, daybook, refunds, sales
+from sync import checkcode
 from sync.money import format_number
 from sync.protocol import utc_timestamp
 from ..db import get_db
@@ -43,6 +44,8 @@ def detail(sale_id: str) -> Any:
     sale = sales.get_sale(conn, sale_id)
     given = refunds.refunds_of(conn, sale["seq"])
     return render_template("pos/sale.html", sale=sale, can_void=is_owner_now(), refunds=given,
+                           check_code=checkcode.make(current_app.config["DEVICE_ID"],
+                                                     sale["seq"], sale["hash"]),
                            can_refund=any(refunds.left_to_give(sale, given)),
                            day_closed=business_days.day_is_closed(conn, sale["business_day"]))
 
