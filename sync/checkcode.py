@@ -22,7 +22,10 @@ guessing 30 bits of a hash (one chance in a billion a try); the server rations t
 address and per device tag (sync/server/receipt_check.py) so that such a sweep takes centuries.
 The QR keeps carrying the long, unguessable text (sale id and 64 bits of the hash).
 
-Pure logic, shared by the stall (which prints it) and the server (which reads it).
+Pure logic, shared by the stall (which prints it) and the server (which reads it). The alphabet,
+the reading of typed text and the check character are public (`typed_values`, `digits`,
+`number`, `check_value`, `spell`): the stall's recovery code of its personal data key
+(pos/personal_data.py) is written the same way.
 """
 from __future__ import annotations
 
@@ -71,14 +74,51 @@ def _hash_bits(entry_hash: str) -> int:
         return -1
 
 
-def _luhn(values: list[int]) -> int:
-    """The Luhn mod 32 check value of `values` (digits most significant first)."""
+def check_value(values: list[int]) -> int:
+    """The Luhn mod 32 check value of `values` (digits most significant first): it catches any
+    one mistyped character and most swaps of two neighbours."""
     total, factor = 0, 2
     for value in reversed(values):
         addend = factor * value
         total += addend // 32 + addend % 32
         factor = 3 - factor
     return (32 - total % 32) % 32
+
+
+def digits(number: int, length: int) -> list[int]:
+    """`number` (≥ 0) as base-32 digit values, most significant first, zero-padded to `length`
+    (more digits if it needs them)."""
+    out: list[int] = []
+    while number:
+        number, digit = divmod(number, 32)
+        out.append(digit)
+    return [0] * (length - len(out)) + out[::-1]
+
+
+def number(values: list[int]) -> int:
+    """The number that base-32 digit values (most significant first) write."""
+    result = 0
+    for value in values:
+        result = result * 32 + value
+    return result
+
+
+def spell(values: list[int]) -> str:
+    """Digit values as the characters of the alphabet."""
+    return "".join(ALPHABET[v] for v in values)
+
+
+def typed_values(text: str, min_chars: int, max_chars: int) -> list[int]:
+    """The digit values of a typed code: case, spaces and dashes do not matter, nor a label
+    before a colon; O reads as 0, I and L as 1. CheckCodeError("shape") unless it holds
+    `min_chars` to `max_chars` characters of the alphabet."""
+    text = text.rsplit(":", 1)[-1].translate(_IGNORED).upper()
+    if not min_chars <= len(text) <= max_chars:
+        raise CheckCodeError("shape")
+    try:
+        return [_VALUE[ch] for ch in text]
+    except KeyError:
+        raise CheckCodeError("shape") from None
 
 
 def _groups(code: str) -> str:
@@ -101,33 +141,20 @@ def make(device_id: str, seq: int, entry_hash: str) -> str:
     bits = _hash_bits(entry_hash)
     if tag < 0 or bits < 0 or not 1 <= seq <= MAX_SEQ:
         raise ValueError("a check code needs a hex device id, a seq and a hex hash")
-    number = (seq << (TAG_BITS + HASH_BITS)) | (tag << HASH_BITS) | bits
-    digits: list[int] = []
-    while number:
-        number, digit = divmod(number, 32)
-        digits.append(digit)
-    digits = [0] * (MIN_DATA_CHARS - len(digits)) + digits[::-1]
-    digits.append(_luhn(digits))
-    return _groups("".join(ALPHABET[d] for d in digits))
+    values = digits((seq << (TAG_BITS + HASH_BITS)) | (tag << HASH_BITS) | bits, MIN_DATA_CHARS)
+    values.append(check_value(values))
+    return _groups(spell(values))
 
 
 def parse(text: str) -> CheckCode:
     """Read a typed check code: case, spaces and dashes do not matter, nor a label before a
     colon ("Mã kiểm tra: …"); O reads as 0, I and L as 1. CheckCodeError if it is not one."""
-    text = text.rsplit(":", 1)[-1].translate(_IGNORED).upper()
-    if not MIN_DATA_CHARS + 1 <= len(text) <= MAX_CHARS:
-        raise CheckCodeError("shape")
-    try:
-        values = [_VALUE[ch] for ch in text]
-    except KeyError:
-        raise CheckCodeError("shape") from None
-    if _luhn(values[:-1]) != values[-1]:
+    values = typed_values(text, MIN_DATA_CHARS + 1, MAX_CHARS)
+    if check_value(values[:-1]) != values[-1]:
         raise CheckCodeError("typo")
-    number = 0
-    for value in values[:-1]:
-        number = number * 32 + value
-    seq = number >> (TAG_BITS + HASH_BITS)
+    whole = number(values[:-1])
+    seq = whole >> (TAG_BITS + HASH_BITS)
     if not 1 <= seq <= MAX_SEQ:
         raise CheckCodeError("shape")
-    tag = (number >> HASH_BITS) & ((1 << TAG_BITS) - 1)
-    return CheckCode(f"{tag:03x}", seq, number & ((1 << HASH_BITS) - 1))
+    tag = (whole >> HASH_BITS) & ((1 << TAG_BITS) - 1)
+    return CheckCode(f"{tag:03x}", seq, whole & ((1 << HASH_BITS) - 1))
