@@ -7,9 +7,10 @@ from flask import (Blueprint, current_app, flash, redirect, render_template, req
                    url_for)
 from flask_babel import gettext as _
 
-from .. import access, haggling, settings
+from .. import access, haggling, personal_data, settings
 from ..db import get_db
 from ..db import write_transaction
+from sync import localtime
 from sync.errors import AppError, Forbidden, InvalidInput
 from . import sync as sync_view
 from .guards import owner_required
@@ -92,7 +93,33 @@ def first_run() -> Any:
 
 
 # Settings that outlive the session: a helper under the owner's two-minute override may not.
-OWNER_SESSION_ACTIONS = frozenset({"token_new", "token_revoke", "pin", "pair", "helper_limit"})
+OWNER_SESSION_ACTIONS = frozenset({"token_new", "token_revoke", "pin", "pair", "helper_limit",
+                                   "recovery_code_ack"})
+
+
+def _recovery_card(conn: Any) -> dict[str, Any] | None:
+    """The recovery code card: none before the stall has a personal data key (the credit book
+    makes it on first use); the code itself only to the owner unlocked with her own PIN, and
+    only until she says she wrote it down."""
+    try:
+        if personal_data.stored_key(conn) is None:
+            return None
+        shown_at = personal_data.code_shown_at(conn)
+        own = session.get("role") == "owner"
+        code = personal_data.recovery_code(conn) if own and not shown_at else None
+    except personal_data.SealedDataError as exc:
+        return {"error": str(exc.message), "groups": None, "shown_day": None, "own": False}
+    return {"error": None, "groups": code.split("-") if code else None, "own": own,
+            "shown_day": localtime.format_day(localtime.business_day(shown_at))
+            if shown_at else None}
+
+
+def _acknowledge_code(conn: Any) -> None:
+    if personal_data.stored_key(conn) is None:
+        raise InvalidInput(_("There is no recovery code yet: it is made with the first"
+                             " customer of the credit book."))
+    personal_data.mark_code_shown(conn)
+    flash(_("Noted: the recovery code will not be shown again."))
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -105,6 +132,9 @@ def stall_settings() -> Any:
     if request.method == "POST":
         form = request.form
         try:
+            if form.get("action") == "recovery_code_ack" and session.get("role") != "owner":
+                raise Forbidden(_("Only the owner, unlocked with her own PIN, can see the"
+                                  " recovery code."))
             if form.get("action") in OWNER_SESSION_ACTIONS and session.get("role") != "owner":
                 # The owner's PIN typed on a helper's session opens one void for two minutes;
                 # it must not leave the helper a permanent token, new PINs or another server.
@@ -124,6 +154,8 @@ def stall_settings() -> Any:
                 flash(_("PIN saved."))
             elif form.get("action") == "pair":
                 _pair(form)
+            elif form.get("action") == "recovery_code_ack":
+                _acknowledge_code(conn)
             elif form.get("action") == "helper_limit":
                 limit = haggling.clean_limit(form.get(haggling.LIMIT_KEY, "").strip())
                 with write_transaction(conn):
@@ -138,7 +170,10 @@ def stall_settings() -> Any:
         else:
             if new_token is None:
                 return redirect(url_for("setup.stall_settings"))
-    # A new token is shown on this answer only, never again (only its hash is kept).
+    # A new token is shown on this answer only, never again (only its hash is kept); the
+    # recovery code until the owner says she wrote it down. Neither is kept by a cache.
+    recovery = _recovery_card(conn)
+    secret_shown = bool(new_token or (recovery and recovery["groups"]))
     return render_template("pos/settings.html", values=values, fields=settings.STALL_FIELDS,
                            error=error, sync=sync_view.current_screen_state(),
                            tokens=access.list_tokens(conn), new_token=new_token,
@@ -146,5 +181,6 @@ def stall_settings() -> Any:
                            if request.form.get("action") == "helper_limit"
                            else haggling.helper_limit(conn),
                            pair_form={"server_url": request.form.get("server_url", "")
-                                      if request.form.get("action") == "pair" else ""}), \
-        status, {"Cache-Control": "no-store"} if new_token else {}
+                                      if request.form.get("action") == "pair" else ""},
+                           recovery=recovery), \
+        status, {"Cache-Control": "no-store"} if secret_shown else {}
