@@ -500,7 +500,14 @@ def pair(data_dir: Path | None, server_url: str, code: str) -> None:
 @click.option("--code", default=None,
               help="The pairing code the province issued again for this stall. Without it, an"
                    " interrupted recover continues.")
-def recover(data_dir: Path | None, server_url: str | None, code: str | None) -> None:
+@click.option("--recovery-code", "recovery_code", default=None,
+              help="The vendor's recovery code (Settings, Recovery code: 7KQ2-M9XD-…), needed"
+                   " when the journal holds customers' personal data.")
+@click.option("--without-personal-data", "names_lost", is_flag=True,
+              help="The recovery code is lost: rebuild the figures; customers' names, phones"
+                   " and notes stay sealed, unreadable for good.")
+def recover(data_dir: Path | None, server_url: str | None, code: str | None,
+            recovery_code: str | None, names_lost: bool) -> None:
     """Rebuild a stall that lost its storage from the journal the provincial server holds."""
     from .sync.recover import RecoverError
     from .sync.recover import recover as rebuild
@@ -509,7 +516,8 @@ def recover(data_dir: Path | None, server_url: str | None, code: str | None) -> 
     conn.close()
     show, shown = _progress_bar(0)
     try:
-        result = rebuild(stall.database_path(data_dir), server_url, code, progress=show)
+        result = rebuild(stall.database_path(data_dir), server_url, code,
+                         recovery_code=recovery_code, names_lost=names_lost, progress=show)
     except RecoverError as exc:
         raise click.ClickException(f"Recover stopped: {exc}")
     finally:
@@ -518,6 +526,14 @@ def recover(data_dir: Path | None, server_url: str | None, code: str | None) -> 
     click.echo(f"Recovered {result.entries} entries ({result.sales} sales) of device"
                f" {result.device_id}; the journal continues at seq {result.head_seq + 1}."
                " Restart `market-pos serve` if it is running.")
+    if result.personal_data == "opened":
+        click.echo("The recovery code opened the customers' personal data.")
+    elif result.personal_data == "lost":
+        click.echo("Customers' names, phones and notes stay sealed: without the recovery code"
+                   " nobody can read them; the figures are all back.")
+    elif result.personal_data == "kept":
+        click.echo("The recovery code is kept: the journal holds no personal data yet to check"
+                   " it against.")
 
 
 def _progress_bar(start: int, width: int = 30):  # type: ignore[no-untyped-def]

@@ -11,16 +11,29 @@ continues the same chain. An interrupted recover is continued by running it agai
 Entries the stall made after its last sync are lost with the card: that is what daily backups
 (`pos/backup.py`) are for; a backup restored first and then recovered on top is continued here
 as long as it is a prefix of the server's chain.
+
+Personal data (pos/personal_data.py) comes back sealed: before anything is written, the pages
+are downloaded into a temporary file until the first one that holds a sealed value (or the
+last); if there is one, the vendor's recovery code (`--recovery-code`, or the key the stall
+already holds) must open it, else the recover stops with nothing written (the pairing is kept:
+run it again with the code and without --code). The key is stored in the first page's
+transaction, so the projections that open sealed values find it. A vendor who lost her code
+rebuilds the figures with `names_lost` (`--without-personal-data`): the sealed values stay as
+they are, unreadable for good, and no key is stored (a new one is made at the next use).
 """
 from __future__ import annotations
 
+import hmac
+import json
 import logging
 import sqlite3
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import IO, Any, Callable, Iterator
 
-from pos import db, journal, projections, settings
+from pos import db, journal, personal_data, projections, settings
+from sync.errors import AppError
 from sync.protocol import Entry, ProtocolError, check_link, entry_from_dict, loads_without_floats
 
 from .client import SyncClient
@@ -30,6 +43,15 @@ from .state import KEY_ACKED, KEY_ATTENTION, KEY_HEAD_HASH, KEY_TOKEN, read_stat
 
 logger = logging.getLogger(__name__)
 PAGE = 500
+SAMPLES = 8            # sealed values of the first page that holds any, tried with the key
+NEEDS_CODE = ("The stall's journal holds customers' personal data, sealed with the vendor's key:"
+              " the recovery code she wrote down (Settings, Recovery code) is needed. Nothing"
+              " was written; run `market-pos recover --recovery-code CODE`{hint}. If the code"
+              " is lost, --without-personal-data rebuilds the figures without the names.")
+WRONG_CODE = ("This recovery code does not open the stall's personal data: it is another"
+              " stall's. Nothing was written; check the code and run `market-pos recover"
+              " --recovery-code CODE`{hint}.")
+HINT = " without --code (the pairing is kept)"
 
 
 class RecoverError(Exception):
@@ -44,17 +66,31 @@ class RecoverResult:
     entries: int        # entries written by this run
     head_seq: int       # the stall's head afterwards (= the server's acked_seq)
     sales: int
+    # "opened": sealed values were found and the code (or the stall's key) opens them;
+    # "kept": a code was given and stored, with no sealed value yet to check it on; "lost":
+    # sealed values were found and rebuilt without a key (names_lost); "": none of these.
+    personal_data: str = ""
 
 
 def recover(db_path: Path, server_url: str | None = None, code: str | None = None, *,
-            page: int = PAGE, timeout: float = 30.0,
+            recovery_code: str | None = None, names_lost: bool = False, page: int = PAGE,
+            timeout: float = 30.0,
             progress: Callable[[int, int], None] | None = None) -> RecoverResult:
     """Pair with `code` (an empty stall) or continue with the stored token; download and replay
-    every entry the server holds after the stall's head."""
+    every entry the server holds after the stall's head. `recovery_code` is the vendor's code of
+    her personal data key, needed when the journal holds sealed values, unless `names_lost`."""
     from pos.backup import is_served
     if is_served(Path(db_path)):
         raise RecoverError("The stall is being served: stop `market-pos serve` first (the"
                            " recover may change its device id).")
+    given_key = None
+    if recovery_code is not None and names_lost:
+        raise RecoverError("Give either the recovery code or --without-personal-data, not both.")
+    if recovery_code is not None:  # read before pairing: a typo costs no pairing code
+        try:
+            given_key = personal_data.key_from_code(recovery_code)
+        except AppError as exc:
+            raise RecoverError(f"--recovery-code: {exc.message}") from None
     conn = db.connect(db_path)
     try:
         head = _head(conn)
@@ -78,7 +114,8 @@ def recover(db_path: Path, server_url: str | None = None, code: str | None = Non
                                " pairing code the province issued again.")
         token = settings.read(conn, KEY_TOKEN) or ""
         return _download(conn, state.server_url or "", token, state.device_id, page, timeout,
-                         progress)
+                         progress, given_key, paired_now=code is not None,
+                         names_lost=names_lost, spool_dir=Path(db_path).parent)
     finally:
         conn.close()
 
@@ -89,32 +126,44 @@ def _head(conn: sqlite3.Connection) -> Entry | None:
 
 
 def _download(conn: sqlite3.Connection, server_url: str, token: str, device_id: str, page: int,
-              timeout: float, progress: Callable[[int, int], None] | None) -> RecoverResult:
+              timeout: float, progress: Callable[[int, int], None] | None,
+              given_key: bytes | None = None, *, paired_now: bool = False,
+              names_lost: bool = False, spool_dir: Path | None = None) -> RecoverResult:
     # Entries are checked as the server stored them: a float anywhere makes the page unreadable.
     http = ServerHttp(server_url, token, timeout=timeout, parse=loads_without_floats)
     previous = _head(conn)
     written = 0
     server_head: dict[str, Any] = {}
     try:
-        while True:
-            after = previous.seq if previous else 0
-            data = _get_page(http, after, page)
-            server_head = data
-            entries = [_entry(item, device_id) for item in data["entries"]]
-            with db.write_transaction(conn):
-                for entry in entries:
-                    problem = check_link(entry, previous)
-                    if problem:
-                        raise RecoverError(f"The server's entry {entry.seq} is not sound"
-                                           f" ({problem}); nothing of this page was written.")
-                    _insert(conn, entry)
-                    project(conn, entry)
-                    previous = entry
-            written += len(entries)
-            if progress:
-                progress(previous.seq if previous else 0, int(data["acked_seq"]))
-            if data.get("next_after_seq") is None or not entries:
-                break
+        with tempfile.TemporaryFile(dir=spool_dir, prefix="recover-") as spool:
+            samples = _scan(http, previous, page, device_id, spool)
+            key, outcome = _personal_data_key(conn, samples, given_key, paired_now,
+                                              empty=previous is None, names_lost=names_lost)
+            spool.seek(0)
+            pages = _spooled(spool)
+            while True:
+                after = previous.seq if previous else 0
+                data = next(pages, None) or _get_page(http, after, page)
+                server_head = data
+                entries = [_entry(item, device_id) for item in data["entries"]]
+                with db.write_transaction(conn):
+                    if key is not None:   # with the first page: nothing before the code opened
+                        _install_key(conn, key, replace=previous is None)
+                        key = None
+                    for entry in entries:
+                        problem = check_link(entry, previous)
+                        if problem:
+                            raise RecoverError(f"The server's entry {entry.seq} is not sound"
+                                               f" ({problem}); nothing of this page was"
+                                               " written.")
+                        _insert(conn, entry)
+                        project(conn, entry)
+                        previous = entry
+                written += len(entries)
+                if progress:
+                    progress(previous.seq if previous else 0, int(data["acked_seq"]))
+                if data.get("next_after_seq") is None or not entries:
+                    break
     finally:
         http.close()
     head_seq = previous.seq if previous else 0
@@ -132,14 +181,96 @@ def _download(conn: sqlite3.Connection, server_url: str, token: str, device_id: 
                            f" {result.reason}")
     sales_count = conn.execute("SELECT COUNT(*) FROM sales").fetchone()[0]
     logger.info("recovered %d entries of device %s (head %d)", written, device_id, head_seq)
-    return RecoverResult(device_id, written, head_seq, sales_count)
+    return RecoverResult(device_id, written, head_seq, sales_count, outcome)
+
+
+def _scan(http: ServerHttp, previous: Entry | None, page: int, device_id: str,
+          spool: IO[bytes]) -> list[str]:
+    """Download pages into `spool`, one JSON line each, up to the first that holds a sealed
+    value (its sealed values are returned, at most SAMPLES, from entries whose hash is sound)
+    or the last; nothing is written to the stall meanwhile."""
+    after = previous.seq if previous else 0
+    while True:
+        data = _get_page(http, after, page)
+        spool.write(json.dumps(data, separators=(",", ":")).encode("ascii") + b"\n")
+        samples: list[str] = []
+        last = after
+        for item in data["entries"]:
+            try:
+                entry = _entry(item, device_id)
+            except RecoverError:    # the write pass stops there, after the pages before it
+                return samples[:SAMPLES]
+            if entry.expected_hash() == entry.hash:
+                samples.extend(sealed_values(entry.payload))
+            last = entry.seq
+        if samples or data.get("next_after_seq") is None or last <= after:
+            return samples[:SAMPLES]
+        after = last
+
+
+def _spooled(spool: IO[bytes]) -> Iterator[dict[str, Any]]:
+    for line in spool:
+        yield loads_without_floats(line)
+
+
+def sealed_values(payload: Any) -> list[str]:
+    """Every string of a payload, at any depth, that has the shape of a sealed value."""
+    found, stack = [], [payload]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(reversed(list(value.values())))
+        elif isinstance(value, list):
+            stack.extend(reversed(value))
+        elif isinstance(value, str) and value.startswith(personal_data.SEALED_PREFIX) \
+                and personal_data.is_sealed(value):
+            found.append(value)
+    return found
+
+
+def _personal_data_key(conn: sqlite3.Connection, samples: list[str], given: bytes | None,
+                       paired_now: bool, *, empty: bool, names_lost: bool = False
+                       ) -> tuple[bytes | None, str]:
+    """The key to store with the first page (None: the stall's own is kept), and the outcome;
+    RecoverError when sealed values are there and neither the code nor the stall's key opens
+    them."""
+    hint = HINT if paired_now else ""
+    try:
+        stored = personal_data.stored_key(conn)
+    except AppError as exc:
+        raise RecoverError(f"{exc.message} Nothing was written.") from None
+    if samples:
+        if given is None:
+            if stored is not None and _opens(stored, samples):
+                return None, "opened"
+            if names_lost:
+                return None, "lost"
+            raise RecoverError(NEEDS_CODE.format(hint=hint))
+        if not _opens(given, samples):
+            raise RecoverError(WRONG_CODE.format(hint=hint))
+    if given is None:
+        return None, ""
+    if stored is not None and not hmac.compare_digest(stored, given) and not empty:
+        raise RecoverError("This stall already holds another personal data key and entries:"
+                           " recover it without --recovery-code. Nothing was written.")
+    return given, "opened" if samples else "kept"
+
+
+def _opens(key: bytes, samples: list[str]) -> bool:
+    return any(personal_data.key_opens(key, value) for value in samples)
+
+
+def _install_key(conn: sqlite3.Connection, key: bytes, *, replace: bool) -> None:
+    """The vendor's key, from the code she typed (so she holds it written down)."""
+    personal_data.install_key(conn, key, replace=replace)
+    personal_data.mark_code_shown(conn)
 
 
 def _get_page(http: ServerHttp, after: int, page: int) -> dict[str, Any]:
     try:
         answer = http.get("/api/v1/journal", params={"after_seq": after, "limit": page})
     except SyncError as exc:
-        raise RecoverError(f"The server did not answer ({exc.code}); what was downloaded so far"
+        raise RecoverError(f"The server did not answer ({exc.code}); what was written so far"
                            " is kept: run recover again.") from exc
     data = answer.data
     if answer.status != 200 or not isinstance(data, dict):
@@ -178,3 +309,6 @@ def project(conn: sqlite3.Connection, entry: Entry) -> None:
     except (KeyError, TypeError, sqlite3.IntegrityError) as exc:
         raise RecoverError(f"Entry {entry.seq} ({entry.kind}) cannot be projected: {exc!r}"
                            ) from exc
+    except AppError as exc:   # e.g. a sealed value that does not open (SealedDataError)
+        raise RecoverError(f"Entry {entry.seq} ({entry.kind}) cannot be projected:"
+                           f" {exc.message}") from exc
