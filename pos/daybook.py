@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from . import journal, limits, projections
+from . import credit_book, journal, limits, projections
 from .db import write_transaction
 from sync.errors import Conflict, InvalidInput, NotFound
 from sync.money import parse_amount
@@ -84,7 +84,10 @@ def day_report(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
     # The day's counters are net of refunds; the drawer shows the cash of sales and the cash
     # given back apart, so that the paper adds up line by line.
     cash_sales = totals["cash"] + refunded[0]
-    expected = moves["float"] + moves["in"] - moves["out"] + totals["cash"]
+    # Credit sales are revenue but not cash; what customers paid back in cash is in the drawer.
+    credit = credit_book.day_figures(conn, day)
+    expected = moves["float"] + moves["in"] - moves["out"] + totals["cash"] \
+        + credit["repaid"]["cash"]
     discounts = conn.execute(
         "SELECT COUNT(*), IFNULL(SUM(discount), 0) FROM sales WHERE business_day = ?"
         " AND voided_seq IS NULL AND discount > 0", (day,)).fetchone()
@@ -111,7 +114,8 @@ def day_report(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
         "cash_drawer": {"opening_float": moves["float"], "cash_in": moves["in"],
                         "cash_out": moves["out"], "tendered": cash[1], "change": cash[2],
                         "refunded_cash": refunded[0], "cash_sales": cash_sales,
-                        "expected": expected},
+                        "repaid_cash": credit["repaid"]["cash"], "expected": expected},
+        "credit": credit,
     }
 
 

@@ -58,8 +58,12 @@ SCHEMAS: dict[str, Any] = {
                         "unit": _text(limits.UNIT_CHARS)}}]},
     "PaymentInput": {"type": "object", "required": ["method", "amount"],
                      "additionalProperties": False,
-                     "properties": {"method": {"enum": ["cash", "qr"]}, "amount": _MONEY,
-                                    "tendered": _MONEY,
+                     "properties": {"method": {"enum": ["cash", "qr", "credit"]},
+                                    "amount": _MONEY, "tendered": _MONEY,
+                                    "customer_id": {**_INT, "minimum": 1, "description":
+                                                    "credit only: whose balance it raises;"
+                                                    " above her limit a helper gets 403"
+                                                    " owner_required"},
                                     "reference": {"type": "string",
                                                   "pattern": r"^SAP\d{1,9} \d{4}$",
                                                   "description": "QR only; else the next one"}}},
@@ -101,8 +105,8 @@ SCHEMAS: dict[str, Any] = {
                                 "quantity_milli": _INT, "unit_price": _MONEY, "amount": _MONEY,
                                 "list_price": {**_MONEY, "description": "haggled lines only"}}},
     "Payment": {"type": "object", "required": ["method", "amount"],
-                "properties": {"method": {"enum": ["cash", "qr"]}, "amount": _MONEY,
-                               "tendered": _MONEY, "change": _MONEY,
+                "properties": {"method": {"enum": ["cash", "qr", "credit"]}, "amount": _MONEY,
+                               "tendered": _MONEY, "change": _MONEY, "customer_id": _INT,
                                "reference": _STR, "bank_bin": _STR, "account": _STR,
                                "state": {"enum": ["vendor_confirmed", "bank_confirmed",
                                                   "mismatch"]}}},
@@ -134,9 +138,10 @@ SCHEMAS: dict[str, Any] = {
                                         "description": "1-based position in the sale's lines"},
                                "quantity": {**_QUANTITY, "description": "part of the line;"
                                             " all that is left when absent"}}}},
-            "payments": {"type": "array", "minItems": 1, "maxItems": 2, "items": {
+            "payments": {"type": "array", "minItems": 1, "maxItems": 3, "items": {
                 "type": "object", "required": ["method"], "additionalProperties": False,
-                "properties": {"method": {"enum": ["cash", "qr"]},
+                "properties": {"method": {"enum": ["cash", "qr", "credit"], "description":
+                                          "credit: off the debt of the sale's credit customer"},
                                "amount": {**_MONEY, "minimum": 1, "description":
                                           "may be left out of a single payment: the whole"
                                           " refund"}}}},
@@ -155,8 +160,8 @@ SCHEMAS: dict[str, Any] = {
                 "unit": _STR, "quantity": _STR, "quantity_milli": _INT, "unit_price": _MONEY,
                 "amount": _MONEY}}},
             "payments": {"type": "array", "items": {"type": "object", "required": [
-                "method", "amount"], "properties": {"method": {"enum": ["cash", "qr"]},
-                                                    "amount": _MONEY}}},
+                "method", "amount"], "properties": {"method": {"enum": ["cash", "qr", "credit"]},
+                                                    "amount": _MONEY, "customer_id": _INT}}},
             "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
             "invoice_code": {"type": "string", "description": "the adjustment invoice (MTT)"}}},
     "ProductInput": {"type": "object", "additionalProperties": False, "properties": {
@@ -205,6 +210,9 @@ SCHEMAS: dict[str, Any] = {
                       "cash_drawer": {"type": "object", "required": [
                           "opening_float", "cash_in", "cash_out", "tendered", "change",
                           "cash_sales", "expected"]},
+                      "credit": {"type": "object", "required": ["sales", "repaid"],
+                                 "description": "credit sales (revenue, not cash) and"
+                                                " repayments (cash ones are in the drawer)"},
                       "z_number": _INT, "counted_cash": _INT, "difference": _INT,
                       "closed_by": _STR, "seq": _INT, "at": _STR, "hash": _STR}},
     "QrPayment": {"type": "object",
@@ -221,8 +229,44 @@ SCHEMAS: dict[str, Any] = {
                       "created_at": _STR, "request": {"type": "object"},
                       "mismatch": {"type": ["object", "null"]},
                       "bank_confirmed": {"type": "boolean"},
+                      "customer_id": {"type": ["integer", "null"],
+                                      "description": "a repayment's code: whose"},
                       "parked": {"type": "boolean",
                                  "description": "set aside: not brought back full screen"}}},
+    "CustomerInput": {
+        "type": "object", "required": ["name"], "additionalProperties": False,
+        "properties": {"name": _text(limits.BUYER_NAME_CHARS, min_length=1),
+                       "phone": {"type": ["string", "null"], "pattern": r"^[0-9 .()+-]{0,20}$"},
+                       "note": _text(limits.REASON_CHARS, null=True),
+                       "credit_limit": {**_MONEY, "type": ["integer", "null"]},
+                       "active": {"type": "boolean"}}},
+    "Customer": {
+        "type": "object",
+        "required": ["id", "name", "phone", "note", "credit_limit", "active", "balance",
+                     "owing_since"],
+        "properties": {"id": _INT, "name": _STR, "phone": {"type": ["string", "null"]},
+                       "note": {"type": ["string", "null"]},
+                       "credit_limit": {"type": ["integer", "null"]}, "active": {"type": "boolean"},
+                       "balance": {"type": "integer", "description": "what she owes now"},
+                       "owing_since": {"type": ["string", "null"]},
+                       "entries": {"type": "array", "items": {
+                           "type": "object", "required": ["seq", "kind", "amount", "at"],
+                           "properties": {"seq": _INT, "kind": {"enum": ["sale", "repayment",
+                                                                          "void", "refund"]},
+                                          "amount": {"type": "integer",
+                                                     "description": "+ raises the debt"},
+                                          "method": {"type": ["string", "null"]}, "at": _STR,
+                                          "business_day": _STR,
+                                          "sale_id": {"type": ["string", "null"]},
+                                          "sale_number": {"type": ["integer", "null"]}}}}}},
+    "Repayment": {
+        "type": "object", "required": ["id", "seq", "customer_id", "amount", "method", "balance",
+                                       "hash"],
+        "properties": {"id": _STR, "seq": _INT, "customer_id": _INT, "amount": _MONEY,
+                       "method": {"enum": ["cash", "qr"]},
+                       "balance": {"type": "integer", "description": "what she owes after it"},
+                       "business_day": _STR, "at": _STR, "reference": _STR,
+                       "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}},
     "ParkedCartInput": {
         "type": "object", "required": ["lines"], "additionalProperties": False,
         "properties": {"label": _text(limits.PARK_LABEL_CHARS),
@@ -391,6 +435,43 @@ def document() -> dict[str, Any]:
                     "200": _json({"type": "object", "required": ["parked_carts"], "properties": {
                         "parked_carts": {"type": "array", "items": _ref("ParkedCart")}}},
                         "The carts waiting, oldest first"), **_errors(401)}}},
+            "/api/customers": {
+                "post": {"operationId": "createCustomer", "requestBody": body("CustomerInput"),
+                         "description": "A customer of the credit book; her name, phone and"
+                                        " note travel to the province only sealed.",
+                         "responses": {"201": _json(_ref("Customer"), "The new customer"),
+                                       **_errors(400, 401)}},
+                "get": {"operationId": "listCustomers", "parameters": [
+                    {"name": "q", "in": "query", "schema": _STR,
+                     "description": "name without diacritics, or phone digits"},
+                    {"name": "owing", "in": "query", "schema": {"enum": ["1"]},
+                     "description": "everyone who owes, the oldest debt first"}],
+                    "responses": {"200": _json({"type": "object", "required": ["customers"],
+                                                "properties": {"customers": {
+                                                    "type": "array",
+                                                    "items": _ref("Customer")}}},
+                                               "Customers"), **_errors(401)}}},
+            "/api/customers/{customer_id}": {
+                "get": {"operationId": "getCustomer", "parameters": [{"name": "customer_id", "in": "path", "required": True, "schema": _INT}],
+                        "responses": {"200": _json(_ref("Customer"), "Balance and history"),
+                                      **_errors(401, 404)}},
+                "patch": {"operationId": "updateCustomer", "parameters": [{"name": "customer_id", "in": "path", "required": True, "schema": _INT}],
+                          "requestBody": {"required": True, "content": {"application/json": {
+                              "schema": {"type": "object"}}}},
+                          "responses": {"200": _json(_ref("Customer"), "Changed"),
+                                        **_errors(400, 401, 403, 404)}}},
+            "/api/customers/{customer_id}/payments": {"post": {
+                "operationId": "repay", "parameters": [{"name": "customer_id", "in": "path", "required": True, "schema": _INT}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["method", "amount"],
+                    "additionalProperties": False,
+                    "properties": {"method": {"enum": ["cash", "qr"]},
+                                   "amount": {**_MONEY, "minimum": 1}}}}}},
+                "description": "cash: recorded now; qr: a pending code (QrPayment) recorded when"
+                               " confirmed. More than she owes → 409 over_payment.",
+                "responses": {"201": _json({"oneOf": [_ref("Repayment"), _ref("QrPayment")]},
+                                           "Recorded, or the code to show"),
+                              **_errors(400, 401, 404, 409)}}},
             "/api/parked-carts/{cart_id}/take": {"post": {
                 "operationId": "takeParkedCart", "parameters": [
                     {"name": "cart_id", "in": "path", "required": True, "schema": _STR}],

@@ -12,6 +12,7 @@ import json
 import sqlite3
 from typing import Callable
 
+from . import personal_data
 from .text import fold
 from sync.protocol import Entry
 
@@ -38,17 +39,40 @@ def _sale(conn: sqlite3.Connection, entry: Entry) -> None:
          for line_no, line in enumerate(p["lines"], start=1)])
     conn.executemany(
         "INSERT INTO payments (sale_seq, line_no, method, amount, tendered, change, reference,"
-        " bank_bin, account, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " bank_bin, account, state, customer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(entry.seq, line_no, pay["method"], pay["amount"], pay.get("tendered"), pay.get("change"),
           pay.get("reference"), pay.get("bank_bin"), pay.get("account"),
-          "vendor_confirmed" if pay["method"] == "qr" else None)
+          "vendor_confirmed" if pay["method"] == "qr" else None, pay.get("customer_id"))
          for line_no, pay in enumerate(p["payments"], start=1)])
-    cash = sum(pay["amount"] for pay in p["payments"] if pay["method"] == "cash")
-    conn.execute("INSERT INTO day_totals (business_day, sales_count, revenue, cash, qr)"
-                 " VALUES (?, 1, ?, ?, ?) ON CONFLICT (business_day) DO UPDATE SET"
+    cash, credit = _by_method(p["payments"])
+    for pay in p["payments"]:
+        if pay["method"] == "credit":
+            _credit_move(conn, entry, pay["customer_id"], "sale", pay["amount"], None, entry.seq,
+                         p["business_day"])
+    conn.execute("INSERT INTO day_totals (business_day, sales_count, revenue, cash, qr, credit)"
+                 " VALUES (?, 1, ?, ?, ?, ?) ON CONFLICT (business_day) DO UPDATE SET"
                  " sales_count = sales_count + 1, revenue = revenue + excluded.revenue,"
-                 " cash = cash + excluded.cash, qr = qr + excluded.qr",
-                 (p["business_day"], p["total"], cash, p["total"] - cash))
+                 " cash = cash + excluded.cash, qr = qr + excluded.qr,"
+                 " credit = credit + excluded.credit",
+                 (p["business_day"], p["total"], cash, p["total"] - cash - credit, credit))
+
+
+def _by_method(payments: list[dict]) -> tuple[int, int]:
+    """The cash and the credit parts of a sale's or a refund's payments (the rest is transfer)."""
+    return (sum(pay["amount"] for pay in payments if pay["method"] == "cash"),
+            sum(pay["amount"] for pay in payments if pay["method"] == "credit"))
+
+
+def _credit_move(conn: sqlite3.Connection, entry: Entry, customer_id: int, kind: str,
+                 amount: int, method: str | None, sale_seq: int | None, day: str) -> None:
+    """One change of a customer's balance (+ raises her debt), and the balance itself; the day
+    her debt began is kept while she owes, for the list of debtors (oldest first)."""
+    conn.execute("INSERT INTO credit_moves (seq, customer_id, kind, amount, method, sale_seq,"
+                 " business_day, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                 (entry.seq, customer_id, kind, amount, method, sale_seq, day, entry.at))
+    conn.execute("UPDATE customers SET balance = balance + ?, owing_since = CASE"
+                 " WHEN balance + ? <= 0 THEN NULL WHEN balance <= 0 THEN ? ELSE owing_since END"
+                 " WHERE id = ?", (amount, amount, entry.at, customer_id))
 
 
 def _void(conn: sqlite3.Connection, entry: Entry) -> None:
@@ -57,12 +81,18 @@ def _void(conn: sqlite3.Connection, entry: Entry) -> None:
                         (p["sale_id"],)).fetchone()
     conn.execute("UPDATE sales SET voided_seq = ?, void_reason = ? WHERE id = ?",
                  (entry.seq, p["reason"], p["sale_id"]))
-    cash = conn.execute("SELECT IFNULL(SUM(amount), 0) FROM payments WHERE sale_seq = ? AND"
-                        " method = 'cash'", (sale["seq"],)).fetchone()[0]
+    payments = [dict(row) for row in conn.execute(
+        "SELECT method, amount, customer_id FROM payments WHERE sale_seq = ?", (sale["seq"],))]
+    cash, credit = _by_method(payments)
+    for pay in payments:
+        if pay["method"] == "credit":   # a voided credit sale is no longer owed
+            _credit_move(conn, entry, pay["customer_id"], "void", -pay["amount"], None,
+                         sale["seq"], p["business_day"])
     conn.execute("UPDATE day_totals SET sales_count = sales_count - 1, revenue = revenue - ?,"
-                 " cash = cash - ?, qr = qr - ?, voids_count = voids_count + 1,"
-                 " voided_amount = voided_amount + ? WHERE business_day = ?",
-                 (sale["total"], cash, sale["total"] - cash, sale["total"],
+                 " cash = cash - ?, qr = qr - ?, credit = credit - ?,"
+                 " voids_count = voids_count + 1, voided_amount = voided_amount + ?"
+                 " WHERE business_day = ?",
+                 (sale["total"], cash, sale["total"] - cash - credit, credit, sale["total"],
                   sale["business_day"]))
 
 
@@ -118,28 +148,56 @@ def _none(conn: sqlite3.Connection, entry: Entry) -> None:
 
 def _refund(conn: sqlite3.Connection, entry: Entry) -> None:
     p = entry.payload
-    cash = sum(pay["amount"] for pay in p["payments"] if pay["method"] == "cash")
+    cash, credit = _by_method(p["payments"])
     conn.execute("INSERT INTO refunds (seq, id, sale_seq, business_day, at, total, cash, qr,"
-                 " reason, refunded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 " credit, reason, refunded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  (entry.seq, entry.id, p["sale_seq"], p["business_day"], entry.at, p["total"],
-                  cash, p["total"] - cash, p["reason"], p["refunded_by"]))
+                  cash, p["total"] - cash - credit, credit, p["reason"], p["refunded_by"]))
+    for pay in p["payments"]:
+        if pay["method"] == "credit":   # given back off her debt
+            _credit_move(conn, entry, pay["customer_id"], "refund", -pay["amount"], None,
+                         p["sale_seq"], p["business_day"])
     conn.executemany("INSERT INTO refund_lines (refund_seq, line_no, quantity_milli, amount)"
                      " VALUES (?, ?, ?, ?)",
                      [(entry.seq, line["line"], line["quantity_milli"], line["amount"])
                       for line in p["lines"]])
     # Counted on the day of the refund (not the sale's), as cash out of the drawer or a transfer.
-    conn.execute("INSERT INTO day_totals (business_day, revenue, cash, qr, refunds_count,"
-                 " refunded_amount) VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT (business_day) DO"
+    conn.execute("INSERT INTO day_totals (business_day, revenue, cash, qr, credit, refunds_count,"
+                 " refunded_amount) VALUES (?, ?, ?, ?, ?, 1, ?) ON CONFLICT (business_day) DO"
                  " UPDATE SET revenue = revenue + excluded.revenue, cash = cash + excluded.cash,"
-                 " qr = qr + excluded.qr, refunds_count = refunds_count + 1,"
+                 " qr = qr + excluded.qr, credit = credit + excluded.credit,"
+                 " refunds_count = refunds_count + 1,"
                  " refunded_amount = refunded_amount + excluded.refunded_amount",
-                 (p["business_day"], -p["total"], -cash, cash - p["total"], p["total"]))
+                 (p["business_day"], -p["total"], -cash, cash + credit - p["total"], -credit,
+                  p["total"]))
+
+
+def _customer(conn: sqlite3.Connection, entry: Entry) -> None:
+    """The credit book's customer, her personal data unsealed with the vendor's key (a stall
+    rebuilt without it cannot project this: pos/sync/recover.py asks for the recovery code)."""
+    p = entry.payload
+    fields = {key: personal_data.unseal(conn, p[key]) if p.get(key) else None
+              for key in ("name", "phone", "note")}
+    conn.execute(
+        "INSERT INTO customers (id, entry_seq, name, search_key, phone, note, credit_limit,"
+        " active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+        " entry_seq = excluded.entry_seq, name = excluded.name,"
+        " search_key = excluded.search_key, phone = excluded.phone, note = excluded.note,"
+        " credit_limit = excluded.credit_limit, active = excluded.active",
+        (p["customer_id"], entry.seq, fields["name"], fold(fields["name"]), fields["phone"],
+         fields["note"], p["credit_limit"], int(p["active"]), entry.at))
+
+
+def _credit_payment(conn: sqlite3.Connection, entry: Entry) -> None:
+    p = entry.payload
+    _credit_move(conn, entry, p["customer_id"], "repayment", -p["amount"], p["method"], None,
+                 p["business_day"])
 
 
 PROJECTORS: dict[str, Callable[[sqlite3.Connection, Entry], None]] = {
     "sale": _sale, "void": _void, "product": _product, "cash_move": _cash_move,
     "day_close": _day_close, "payment_check": _payment_check, "invoice_correction": _none,
-    "refund": _refund}
+    "refund": _refund, "customer": _customer, "credit_payment": _credit_payment}
 
 
 def project(conn: sqlite3.Connection, entry: Entry) -> None:

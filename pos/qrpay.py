@@ -17,8 +17,9 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from . import bank_accounts, sales, vietqr
+from . import bank_accounts, credit_book, journal, sales, vietqr
 from .qr_references import next_reference
+from sync.money import format_number, parse_amount
 from .db import write_transaction
 from sync.errors import Conflict, InvalidInput, NotFound
 from sync.protocol import utc_timestamp
@@ -40,7 +41,28 @@ def create(conn: sqlite3.Connection, request: Any, created_by: str, *, owner: bo
     its price cuts is checked here (`owner`); recording it later, by the vendor's tap or the
     bank's notification, does not ask again."""
     checked = sales.prepare_sale(conn, request, owner=owner)
-    amount = _qr_part(checked["payments"])
+    return _store(conn, _qr_part(checked["payments"]), checked["total"], request, created_by)
+
+
+def create_repayment(conn: sqlite3.Connection, customer_id: int, request: Any,
+                     created_by: str) -> dict[str, Any]:
+    """A code for a customer's repayment by transfer ("Trả nợ"): recorded, as a
+    `credit_payment`, when the vendor or the bank confirms the money (never above her debt)."""
+    if not isinstance(request, dict) or set(request) - {"method", "amount"}:
+        raise InvalidInput(_l("A repayment has a method and an amount."), code="bad_repayment")
+    amount = parse_amount(request.get("amount"), field="amount", allow_zero=False)
+    row = credit_book.require_customer(conn, customer_id)
+    if amount > row["balance"]:
+        raise Conflict(_l("%(name)s owes %(balance)s ₫: she cannot pay back more.",
+                          name=row["name"], balance=format_number(max(row["balance"], 0))),
+                       field="amount", code="over_payment")
+    return _store(conn, amount, amount, {"repayment": {"customer_id": customer_id,
+                                                       "amount": amount}},
+                  created_by, customer_id=customer_id)
+
+
+def _store(conn: sqlite3.Connection, amount: int, total: int, request: Any, created_by: str,
+           customer_id: int | None = None) -> dict[str, Any]:
     account = bank_accounts.default_account(conn)
     if account is None:
         raise Conflict(_l("Set up the bank account that receives transfers first"
@@ -55,11 +77,12 @@ def create(conn: sqlite3.Connection, request: Any, created_by: str, *, owner: bo
                                 card=account["is_card"])
         conn.execute(
             "INSERT INTO qr_pending (id, reference, amount, total, request, bank_bin, account,"
-            " holder, payload, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (pending_id, reference, amount, checked["total"],
+            " holder, payload, created_at, created_by, customer_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (pending_id, reference, amount, total,
              json.dumps(request, default=str, ensure_ascii=False),
              account["bank_bin"], account["account"], account["holder"], payload,
-             utc_timestamp(), created_by))
+             utc_timestamp(), created_by, customer_id))
     return get(conn, pending_id)
 
 
@@ -84,19 +107,33 @@ def get(conn: sqlite3.Connection, pending_id: str) -> dict[str, Any]:
             "account": row["account"], "holder": row["holder"], "payload": row["payload"],
             "created_at": row["created_at"], "request": request,
             "parked": row["parked_at"] is not None,
+            "customer_id": row["customer_id"],
             "mismatch": next((c for c in reversed(checks) if c["state"] == "mismatch"), None),
             "bank_confirmed": any(c["state"] == "bank_confirmed" for c in checks)}
 
 
-def list_pending(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Codes still waiting for the money, newest first."""
+def list_pending(conn: sqlite3.Connection, customer_id: int | None = None
+                 ) -> list[dict[str, Any]]:
+    """Codes still waiting for the money, newest first: a sale's (the sell screen's), or those
+    of one customer's repayments."""
     return [get(conn, row["id"]) for row in conn.execute(
-        "SELECT id FROM qr_pending WHERE state = 'pending' ORDER BY created_at DESC, rowid DESC")]
+        "SELECT id FROM qr_pending WHERE state = 'pending' AND customer_id IS ?"
+        " ORDER BY created_at DESC, rowid DESC", (customer_id,))]
 
 
 def record_pending(conn: sqlite3.Connection, device_id: str, row: sqlite3.Row,
-                   confirmed_by: str) -> str:
-    """Record the pending payment's sale inside the caller's write transaction."""
+                   confirmed_by: str) -> str | None:
+    """Record the pending payment's sale (its id), or repayment (None), inside the caller's
+    write transaction. Money the bank reports is recorded even if the debt shrank meanwhile."""
+    if row["customer_id"] is not None:
+        entry = credit_book.write_repayment(
+            conn, device_id, row["customer_id"], "qr", row["amount"], "bank"
+            if confirmed_by == "bank" else row["created_by"],
+            {"reference": row["reference"], "confirmed_by": confirmed_by},
+            allow_over=confirmed_by == "bank")
+        conn.execute("UPDATE qr_pending SET state = 'recorded', credit_seq = ? WHERE id = ?",
+                     (entry.seq, row["id"]))
+        return None
     sale_id = sales.write_sale(conn, device_id, json.loads(row["request"]), row["created_by"],
                                qr={"reference": row["reference"], "bank_bin": row["bank_bin"],
                                    "account": row["account"], "confirmed_by": confirmed_by}).id
@@ -117,6 +154,10 @@ def confirm(conn: sqlite3.Connection, device_id: str, pending_id: str) -> tuple[
             sale_id, created = row["sale_id"], False
         else:
             sale_id, created = record_pending(conn, device_id, row, "vendor"), True
+        if row["customer_id"] is not None:   # a repayment: the `credit_payment` it recorded
+            seq = conn.execute("SELECT credit_seq FROM qr_pending WHERE id = ?",
+                               (pending_id,)).fetchone()[0]
+            return credit_book.repayment_answer(conn, journal.get(conn, seq)), created
     return sales.get_sale(conn, sale_id), created
 
 

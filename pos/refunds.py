@@ -26,7 +26,7 @@ from .db import write_transaction
 from .tax import invoices as tax_invoices
 from .text import clean_text
 
-METHODS = ("cash", "qr")
+METHODS = ("cash", "qr", "credit")
 
 
 def _line_numbers(raw_lines: Any, line_count: int) -> list[tuple[int, Any]]:
@@ -68,7 +68,7 @@ def _payments(raw: Any, total: int) -> list[dict[str, Any]]:
         if not isinstance(item, dict) or set(item) - {"method", "amount"}:
             raise InvalidInput(_l("Each payment must be an object."), field=field)
         if item.get("method") not in METHODS:
-            raise InvalidInput(_l("Unknown payment method. Use cash or qr."),
+            raise InvalidInput(_l("Unknown payment method. Use cash, qr or credit."),
                                field=f"{field}.method", code="unknown_payment_method")
         if "amount" not in item and len(raw) == 1:   # one way back: all of it, as computed here
             payments.append({"method": item["method"], "amount": total})
@@ -78,6 +78,26 @@ def _payments(raw: Any, total: int) -> list[dict[str, Any]]:
                                                 allow_zero=False)})
     require_payments_add_up(payments, total)
     return payments
+
+
+def _credit_back(conn: sqlite3.Connection, sale_seq: int, payments: list[dict[str, Any]]) -> None:
+    """A refund to credit lowers the debt of the customer the sale was put on, never by more
+    than was put on credit (earlier refunds counted)."""
+    for payment in payments:
+        if payment["method"] != "credit":
+            continue
+        row = conn.execute("SELECT customer_id, amount FROM payments WHERE sale_seq = ?"
+                           " AND method = 'credit'", (sale_seq,)).fetchone()
+        if row is None:
+            raise InvalidInput(_l("This sale was not on credit: give the money back in cash or"
+                                  " by transfer."), field="payments", code="not_on_credit")
+        given = conn.execute("SELECT IFNULL(SUM(credit), 0) FROM refunds WHERE sale_seq = ?",
+                             (sale_seq,)).fetchone()[0]
+        if payment["amount"] > row["amount"] - given:
+            raise Conflict(_l("Only %(left)s ₫ of this sale is still on credit.",
+                              left=f"{row['amount'] - given:,}".replace(",", ".")),
+                           field="payments", code="over_refund")
+        payment["customer_id"] = row["customer_id"]
 
 
 def refund_sale(conn: sqlite3.Connection, device_id: str, sale_id: str, request: Any,
@@ -127,6 +147,7 @@ def refund_sale(conn: sqlite3.Connection, device_id: str, sale_id: str, request:
             raise Conflict(_l("Nothing is left to give back for these lines."),
                            field="lines", code="over_refund")
         payments = _payments(request.get("payments"), total)
+        _credit_back(conn, sale["seq"], payments)
         at = utc_timestamp()
         payload = {"sale_id": sale_id, "sale_seq": sale["seq"], "sale_number": sale["number"],
                    "business_day": current_business_day(conn, at), "total": total,

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from . import haggling, journal, limits, projections
+from . import credit_book, haggling, journal, limits, projections
 from .business_days import current_business_day, day_is_closed
 from .qr_references import reference_and_account
 from .db import write_transaction
@@ -19,9 +19,9 @@ from sync.numbers import MAX_AMOUNT
 from sync.protocol import Entry, utc_timestamp
 from sync.qrref import find_reference
 
-PAYMENT_METHODS = ("cash", "qr")
+PAYMENT_METHODS = ("cash", "qr", "credit")
 _LINE_KEYS = {"product_id", "quantity", "name", "unit_price", "unit"}
-_PAYMENT_KEYS = {"method", "amount", "tendered", "reference"}
+_PAYMENT_KEYS = {"method", "amount", "tendered", "reference", "customer_id"}
 
 
 def _require_list(value: Any, field: str, label: Any, max_items: int) -> list[Any]:
@@ -110,9 +110,25 @@ def _check_payments(raw_payments: Any, total: int) -> list[dict[str, Any]]:
         _require_object(raw, field, _l("Each payment must be an object."), _PAYMENT_KEYS)
         method = raw.get("method")
         if method not in PAYMENT_METHODS:
-            raise InvalidInput(_l("Unknown payment method. Use cash or qr."),
+            raise InvalidInput(_l("Unknown payment method. Use cash, qr or credit."),
                                field=f"{field}.method", code="unknown_payment_method")
         amount = parse_amount(raw.get("amount"), field=f"{field}.amount", allow_zero=False)
+        if method == "credit":   # on the customer's account in the credit book
+            if raw.get("customer_id") is None:
+                raise InvalidInput(_l("A sale on credit needs the customer who owes it."),
+                                   field=f"{field}.customer_id", code="credit_needs_customer")
+            if raw.get("tendered") is not None or raw.get("reference") is not None:
+                raise InvalidInput(_l("A credit payment has only an amount and a customer."),
+                                   field=field)
+            if any(p["method"] == "credit" for p in payments):
+                raise InvalidInput(_l("A sale goes on one customer's credit only."), field=field)
+            payments.append({"method": method, "amount": amount, "customer_id":
+                             credit_book.customer_id_of(raw["customer_id"],
+                                                        f"{field}.customer_id")})
+            continue
+        if raw.get("customer_id") is not None:
+            raise InvalidInput(_l("Only a credit payment names a customer."),
+                               field=f"{field}.customer_id")
         payment: dict[str, Any] = {"method": method, "amount": amount}
         if method == "cash":
             tendered = raw.get("tendered")
@@ -170,6 +186,7 @@ def prepare_sale(conn: sqlite3.Connection, request: Any, *, owner: bool = True
     total = subtotal - (discount["amount"] if discount else 0)
     payments = _check_payments(request.get("payments"), total)
     haggling.check_authority(conn, lines, discount, owner)
+    credit_book.check_credit(conn, payments, owner)
     return {"lines": lines, "discount": discount, "total": total, "payments": payments}
 
 
@@ -308,6 +325,8 @@ def _sale_dict(sale: sqlite3.Row | Mapping[str, Any],
         payment = {"method": p["method"], "amount": p["amount"]}
         if p["method"] == "cash":
             payment.update(tendered=p["tendered"], change=p["change"])
+        elif p["method"] == "credit":
+            payment["customer_id"] = p["customer_id"]
         else:
             payment.update({k: p[k] for k in ("reference", "bank_bin", "account") if p[k]})
             payment["state"] = p["state"] or "vendor_confirmed"
@@ -346,6 +365,6 @@ def list_sales(conn: sqlite3.Connection, *, day: str | None = None, since_seq: i
 def day_totals(conn: sqlite3.Connection, day: str) -> dict[str, int]:
     """Today's maintained counters (net of voids and refunds), without scanning the day's sales."""
     row = conn.execute("SELECT * FROM day_totals WHERE business_day = ?", (day,)).fetchone()
-    keys = ("sales_count", "revenue", "cash", "qr", "voids_count", "voided_amount",
+    keys = ("sales_count", "revenue", "cash", "qr", "credit", "voids_count", "voided_amount",
             "refunds_count", "refunded_amount")
     return {key: (row[key] if row else 0) for key in keys}

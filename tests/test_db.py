@@ -34,12 +34,12 @@ def test_the_schema_is_what_the_inline_migrations_made():
 
 def test_migration_files_are_found_in_order():
     assert migrations.migration_names() == migration_modules()
-    assert migrations.migration_names()[-4:] == ["0014_api_token_ids", "0015_haggled_sales",
-                                                 "0016_refunds", "0017_parked"]
+    assert migrations.migration_names()[-4:] == ["0015_haggled_sales", "0016_refunds",
+                                                 "0017_parked", "0018_credit_book"]
     transactional = {m.name: m.transactional for m in migrations.RUNNER._migrations}
     assert [name for name, yes in transactional.items() if not yes] == [
         "0007_catalogue_from_server", "0011_lines_and_payments_without_rowid",
-        "0012_sale_rows_keyed_by_seq"]
+        "0012_sale_rows_keyed_by_seq", "0018_credit_book"]
 
 
 def test_pragmas(tmp_path):
@@ -127,7 +127,7 @@ def test_migrating_from_every_earlier_version(tmp_path, stop_before):
         totals = sales.day_totals(conn, day)
         assert totals == {"sales_count": 1, "revenue": 10000, "cash": 10000, "qr": 0,
                           "voids_count": 1, "voided_amount": 10000, "refunds_count": 0,
-                          "refunded_amount": 0}
+                          "refunded_amount": 0, "credit": 0}
         for number in (1, 2):  # lines and payments still belong to their sale
             sale_id = conn.execute("SELECT id FROM sales WHERE number = ?", (number,)).fetchone()[0]
             migrated = sales.get_sale(conn, sale_id)

@@ -90,12 +90,16 @@ STALL_RULES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/qr-payments/<pending_id>/qr.svg"): API,
     ("GET", "/api/parked-carts"): API, ("POST", "/api/parked-carts"): API,
     ("POST", "/api/parked-carts/<cart_id>/take"): API,
+    ("GET", "/api/customers"): API, ("POST", "/api/customers"): API,
+    ("GET", "/api/customers/<int:customer_id>"): API,
+    ("PATCH", "/api/customers/<int:customer_id>"): API_OWNER,
+    ("POST", "/api/customers/<int:customer_id>/payments"): API,
     ("GET", "/api/qr-payments/<pending_id>/bill.pdf"): API,
     ("GET", "/api/bank-accounts"): API, ("POST", "/api/bank-accounts"): API_OWNER,
     ("GET", "/api/bank/checks"): API, ("POST", "/api/bank/statement"): API_OWNER,
 }
 STALL_VALUES = {"filename": "pos/pos.css", "sale_id": SALE, "product_id": "1", "z_number": "1",
-                "job_id": "1", "action": "cancel", "pending_id": "nothing", "cart_id": "nothing", "account_id": "1",
+                "job_id": "1", "action": "cancel", "pending_id": "nothing", "cart_id": "nothing", "customer_id": "1", "account_id": "1",
                 "kind": "s1a", "fmt": "csv", "code": "nothing"}
 
 # --- the provincial server ----------------------------------------------------------------------

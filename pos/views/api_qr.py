@@ -49,7 +49,7 @@ def confirm_qr_payment(pending_id: str) -> Any:
     """The vendor saw the money in her bank: record the sale (once, however often it is sent)."""
     conn = get_db()
     sale, created = qrpay.confirm(conn, _device_id(), pending_id)
-    if created:
+    if created and "customer_id" not in sale:   # a sale's receipt (not a repayment's)
         print_queue.enqueue_receipt_if_auto(conn, sale["id"])
     return jsonify(sale), 201 if created else 200
 
