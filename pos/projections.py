@@ -176,8 +176,13 @@ def _customer(conn: sqlite3.Connection, entry: Entry) -> None:
     """The credit book's customer, her personal data unsealed with the vendor's key (a stall
     rebuilt without it cannot project this: pos/sync/recover.py asks for the recovery code)."""
     p = entry.payload
-    fields = {key: personal_data.unseal(conn, p[key]) if p.get(key) else None
-              for key in ("name", "phone", "note")}
+    if personal_data.stored_key(conn) is None:
+        # Rebuilt without the recovery code (`recover --without-personal-data`): the figures
+        # come back, the names stay sealed for good; a placeholder keeps the book usable.
+        fields = {"name": f"Khách #{p['customer_id']}", "phone": None, "note": None}
+    else:
+        fields = {key: personal_data.unseal(conn, p[key]) if p.get(key) else None
+                  for key in ("name", "phone", "note")}
     conn.execute(
         "INSERT INTO customers (id, entry_seq, name, search_key, phone, note, credit_limit,"
         " active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"

@@ -205,3 +205,181 @@ def test_a_repayment_by_transfer_confirmed_by_the_vendor(api, account, conn):  #
     assert again.status_code == 200 and again.get_json() == done.get_json()
     assert api.post(f"/api/customers/{lan['id']}/payments",
                     json={"method": "qr", "amount": 1}).status_code == 409
+
+
+# --- the balance as a property ------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings as hsettings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+OPERATIONS = st.lists(st.one_of(
+    st.tuples(st.just("sale"), st.integers(0, 2), st.sampled_from([250, 500, 1000, 2500]),
+              st.integers(0, 100)),          # who, quantity (thousandths), % paid in cash
+    st.tuples(st.just("repay"), st.integers(0, 2), st.integers(1, 400_000)),
+    st.tuples(st.just("void"), st.integers(0, 50)),
+    st.tuples(st.just("refund"), st.integers(0, 50), st.sampled_from([100, 250, 1000]))),
+    min_size=1, max_size=25)
+
+
+@hsettings(max_examples=25, deadline=None,
+           suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operations=OPERATIONS)
+def test_the_balance_is_always_credit_minus_repayments_minus_reversals(stall_template, tmp_path,
+                                                                        operations):
+    """In any order, whatever is refused: each balance equals what was put on credit, less what
+    was paid back, less what voids and refunds to credit took off; and equals the sum of her
+    credit moves. A refused operation changes nothing."""
+    import shutil
+    import uuid
+    from pos import credit_book, refunds, sales
+    from pos.app import create_app
+    from sync.errors import AppError
+    from tests.conftest import connect
+    folder = tmp_path / uuid.uuid4().hex
+    shutil.copytree(stall_template, folder)
+    app = create_app({"DATA_DIR": folder, "TESTING": True})
+    device, conn = app.config["DEVICE_ID"], connect(app)
+    try:
+        with app.test_request_context():
+            ids = [credit_book.create_customer(conn, device, {"name": name})["id"]
+                   for name in ("Lân", "Hoa", "Tư")]
+            model = {i: {"credit": 0, "repaid": 0, "reversed": 0} for i in ids}
+            credit_sales: list[dict] = []
+            for op in operations:
+                before = everything(conn)
+                try:
+                    if op[0] == "sale":
+                        _, who, milli, cash_share = op
+                        total = (milli * 120000 + 500) // 1000
+                        cash = total * cash_share // 100
+                        payments = ([{"method": "cash", "amount": cash}] if cash else []) + (
+                            [{"method": "credit", "amount": total - cash,
+                              "customer_id": ids[who]}] if total > cash else [])
+                        sale = sales.record_sale(conn, device, {
+                            "lines": [{"product_id": 1, "quantity": str(milli / 1000)}],
+                            "payments": payments}, "owner")
+                        if total > cash:
+                            model[ids[who]]["credit"] += total - cash
+                            credit_sales.append({"sale": sale, "who": ids[who],
+                                                 "credit": total - cash})
+                    elif op[0] == "repay":
+                        _, who, amount = op
+                        credit_book.repay(conn, device, ids[who], {"method": "cash",
+                                                                   "amount": amount}, "owner")
+                        model[ids[who]]["repaid"] += amount
+                    elif op[0] == "void" and credit_sales:
+                        target = credit_sales[op[1] % len(credit_sales)]
+                        sales.void_sale(conn, device, target["sale"]["id"], "Nhầm", "owner")
+                        model[target["who"]]["reversed"] += target["credit"]
+                        target["credit"] = 0
+                    elif op[0] == "refund" and credit_sales:
+                        target = credit_sales[op[1] % len(credit_sales)]
+                        done = refunds.refund_sale(conn, device, target["sale"]["id"], {
+                            "lines": [{"line": 1, "quantity": str(op[2] / 1000)}],
+                            "payments": [{"method": "credit"}], "reason": "Hàng dập"}, "owner")
+                        model[target["who"]]["reversed"] += done["total"]
+                        target["credit"] -= done["total"]
+                except AppError:
+                    assert everything(conn) == before, op
+                for customer_id, figures in model.items():
+                    balance = credit_book.get_customer(conn, customer_id, entries=False)["balance"]
+                    assert balance == figures["credit"] - figures["repaid"] - figures["reversed"]
+                    moved = conn.execute("SELECT IFNULL(SUM(amount), 0) FROM credit_moves"
+                                         " WHERE customer_id = ?", (customer_id,)).fetchone()[0]
+                    assert moved == balance
+                    assert balance >= 0 or figures["reversed"] > 0   # only a reversal of a paid debt
+    finally:
+        conn.close()
+
+
+# --- rebuilt from the province ------------------------------------------------------------------
+
+from click.testing import CliRunner  # noqa: E402
+
+from tests.test_sync_client import (paired, server_template,  # noqa: E402,F401  (fixtures)
+                                    sync_server)
+from tests.test_trust_recover import reissue_code, tables  # noqa: E402
+
+
+@pytest.fixture
+def book_synced(app, api, paired):  # noqa: F811
+    """A stall with two customers, credit sales, a repayment and a refund, synced."""
+    lan = new_customer(api, name="Trần Thị Lân", phone="0912345678", note="Quán phở")
+    hoa = new_customer(api, name="Hoa")
+    sale = credit_sale(api, lan["id"], cash=20000).get_json()
+    credit_sale(api, hoa["id"])
+    api.post(f"/api/customers/{lan['id']}/payments", json={"method": "cash", "amount": 30000})
+    api.post(f"/api/sales/{sale['id']}/refund", json={
+        "lines": [{"line": 1, "quantity": "0.1"}], "payments": [{"method": "credit"}],
+        "reason": "Cân dư"})
+    result = paired.sync_once()
+    assert result.pending == 0, result
+    return {"lan": lan["id"], "hoa": hoa["id"]}
+
+
+def _customers(path):
+    from pos import db
+    conn = db.connect(path)
+    try:
+        return [tuple(r) for r in conn.execute(
+            "SELECT id, name, phone, note, balance FROM customers ORDER BY id")]
+    finally:
+        conn.close()
+
+
+def test_recover_brings_the_book_back_with_the_names_given_the_code(
+        app, conn, book_synced, sync_server, tmp_path):  # noqa: F811
+    from pos import settings, stall
+    from pos.cli import main
+    original = tables(app.config["DATABASE"])
+    before = _customers(app.config["DATABASE"])
+    assert before == [(1, "Trần Thị Lân", "0912345678", "Quán phở", 58000), (2, "Hoa", None,
+                                                                             None, 120000)]
+    server_dump = "\n".join(__import__("sqlite3").connect(sync_server.db_file).iterdump())
+    assert "Trần Thị Lân" not in server_dump and "0912345678" not in server_dump
+    assert "Quán phở" not in server_dump
+    device = settings.read(conn, "device_id")
+    code = personal_data.recovery_code(conn)
+    runner = CliRunner()
+    fresh = tmp_path / "new-card"
+    assert runner.invoke(main, ["init", "--data", str(fresh), "--pin", "1234"]).exit_code == 0
+    without = runner.invoke(main, ["recover", "--data", str(fresh), "--server", sync_server.url,
+                                   "--code", reissue_code(sync_server, device)])
+    assert without.exit_code == 1 and "recovery code" in without.output.lower()
+    assert _customers(stall.database_path(fresh)) == []           # nothing written
+    done = runner.invoke(main, ["recover", "--data", str(fresh), "--server", sync_server.url,
+                                "--recovery-code", code])
+    assert done.exit_code == 0, done.output
+    assert _customers(stall.database_path(fresh)) == before
+    assert tables(stall.database_path(fresh)) == original
+
+
+def test_a_lost_code_brings_the_balances_back_under_placeholders(
+        app, conn, book_synced, sync_server, tmp_path):  # noqa: F811
+    from pos import settings, stall
+    from pos.cli import main
+    device = settings.read(conn, "device_id")
+    runner = CliRunner()
+    fresh = tmp_path / "new-card"
+    assert runner.invoke(main, ["init", "--data", str(fresh), "--pin", "1234"]).exit_code == 0
+    done = runner.invoke(main, ["recover", "--data", str(fresh), "--server", sync_server.url,
+                                "--code", reissue_code(sync_server, device),
+                                "--without-personal-data"])
+    assert done.exit_code == 0, done.output
+    assert _customers(stall.database_path(fresh)) == [(1, "Khách #1", None, None, 58000),
+                                                      (2, "Khách #2", None, None, 120000)]
+
+
+def test_the_tax_books_count_a_credit_sale_on_the_day_of_the_sale(api, conn):
+    """Revenue is earned when the goods are sold, not when the debt is paid (issue 18): the
+    book of the sale's day holds the whole credit sale; the later repayment adds nothing."""
+    from pos.tax import books
+    from pos.tax import settings as tax_settings
+    lan = new_customer(api)
+    sale = credit_sale(api, lan["id"], cash=20000).get_json()
+    day = sale["business_day"]
+    before = books.build(conn, "s1a", day, day, tax_settings.load(conn)).total
+    assert before == 120000
+    api.post(f"/api/customers/{lan['id']}/payments", json={"method": "cash", "amount": 100000})
+    assert books.build(conn, "s1a", day, day, tax_settings.load(conn)).total == 120000
+    assert api.get("/api/reports/x").get_json()["revenue"] == 120000
