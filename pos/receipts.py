@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit
 from PIL import Image
 
 from sync import checkcode
-from sync.localtime import format_datetime
+from sync.localtime import business_day, format_datetime, format_day
 from sync.money import format_quantity, format_vnd
 from .paper_language import decimal_mark, paper_translations
 from .paper import (HUGE, LARGE, QR, SMALL, Block, Document, Item, Row, Rule, Space, Text,
@@ -56,6 +56,20 @@ def words(lang: str) -> dict[str, Any]:
         "account": pgettext("paper", "Account: {}"),
         "holder": pgettext("paper", "Holder: {}"),
         "write_ref": pgettext("paper", "Transfer message: {}"),
+        "credit": pgettext("paper", "On credit"),
+        "customer": pgettext("paper", "Customer: {}"),
+        # The credit reminder slip (reminder_document)
+        "reminder_title": pgettext("paper", "PAYMENT REMINDER"),
+        "printed": pgettext("paper", "Printed: {}"),
+        "owes": pgettext("paper", "OWES"),
+        "since": pgettext("paper", "Owing since {}"),
+        "latest": pgettext("paper", "Latest entries"),
+        "entry_sale": pgettext("paper", "Bought on credit, no. {}"),
+        "entry_repayment_cash": pgettext("paper", "Paid back in cash"),
+        "entry_repayment_qr": pgettext("paper", "Paid back by transfer"),
+        "entry_void": pgettext("paper", "Sale no. {} voided"),
+        "entry_refund": pgettext("paper", "Goods returned, no. {}"),
+        "repay_caption": pgettext("paper", "Scan to pay back by bank transfer"),
     }
 
 
@@ -113,6 +127,11 @@ def _payments(sale: dict[str, Any], w: dict[str, str]) -> list[Block]:
             if payment.get("tendered") is not None:
                 blocks.append(Row(w["tendered"], format_vnd(payment["tendered"])))
                 blocks.append(Row(w["change"], format_vnd(payment.get("change") or 0), bold=True))
+        elif payment["method"] == "credit":   # on her account in the stall's credit book
+            blocks.append(Row(w["credit"], format_vnd(payment["amount"]), bold=True))
+            if payment.get("customer_name"):
+                blocks.append(small(w["customer"].format(payment["customer_name"]),
+                                    align="left"))
         else:
             blocks.append(Row(w["qr"], format_vnd(payment["amount"])))
             state = w.get(payment.get("state") or "vendor_confirmed", "")
@@ -206,6 +225,53 @@ def bill_document(bill: dict[str, Any], stall: dict[str, str], *,
                Text(w["account"].format(bill["account"]), align="center"),
                Text(w["holder"].format(bill["holder"]), align="center")]
     return Document(blocks, title=f"{w['bill_title'].capitalize()} {bill['reference']} – {name}")
+
+
+def _entry_label(entry: dict[str, Any], w: dict[str, str]) -> str:
+    """One line of her history as the slip says it: what, and which sale."""
+    if entry["kind"] == "repayment":
+        return w["entry_repayment_qr" if entry.get("method") == "qr" else "entry_repayment_cash"]
+    return w[f"entry_{entry['kind']}"].format(entry.get("sale_number") or "")
+
+
+def reminder_document(customer: dict[str, Any], stall: dict[str, str],
+                      pending: dict[str, Any] | None, *, lang: str = "vi",
+                      printed_at: str | None = None) -> Document:
+    """A credit reminder for the buyer (pos/credit_book.py get_customer, with her latest
+    entries): what she owes, since when, her last entries, and a dynamic VietQR code with the
+    amount and a reference (`pending`, pos/qrpay.py create_repayment) so that the bank's
+    notification lowers the debt by itself.
+
+    Her name is printed whole: the slip is handed to her, and a name tells her (and whoever she
+    passes it to at home) whose debt it is. Her phone number and the vendor's note never are:
+    the paper leaves the stall, and they are not needed to pay."""
+    w = words(lang)
+    name = stall.get("stall_name") or stall.get("vendor_name") or ""
+    blocks = stall_header(name, stall, w)
+    blocks += [Space(1.5), Text(w["reminder_title"], LARGE, bold=True, align="center")]
+    if printed_at:
+        blocks.append(Text(w["printed"].format(format_datetime(printed_at)), align="center"))
+    blocks += [Rule(), Text(w["customer"].format(customer["name"]), LARGE, bold=True),
+               Total(w["owes"], format_vnd(customer["balance"]))]
+    if customer.get("owing_since") and customer["balance"] > 0:
+        blocks.append(Text(w["since"].format(format_day(business_day(customer["owing_since"])))))
+    entries = customer.get("entries") or []
+    if entries:
+        blocks += [Rule(), Text(w["latest"], bold=True)]
+        for entry in entries:
+            sign = "+" if entry["amount"] > 0 else "−"
+            blocks.append(Row(f"{format_datetime(entry['at'])[:5]} {_entry_label(entry, w)}",
+                              sign + format_vnd(abs(entry["amount"]))))
+    if pending:
+        blocks += [Rule(), Row(w["due_qr"], format_vnd(pending["amount"]), bold=True), Space(2),
+                   QR(pending["payload"], caption=w["repay_caption"]),
+                   Text(w["write_ref"].format(""), align="center"),
+                   Text(pending["reference"], HUGE, bold=True, align="center", one_line=True),
+                   Text(w["bank"].format(pending["bank_name"]), align="center"),
+                   Text(w["account"].format(pending["account"]), align="center"),
+                   Text(w["holder"].format(pending["holder"]), align="center")]
+    blocks += [Space(2), Text(w["thanks"], LARGE, bold=True, align="center")]
+    return Document(blocks, title=f"{w['reminder_title'].capitalize()} – {customer['name']}")
 
 
 def receipt_pdf(sale: dict[str, Any], stall: dict[str, str], device_id: str, paper: str = "80",

@@ -60,6 +60,11 @@ def words(lang: str) -> dict[str, Any]:
         "reason_paid_twice": pgettext("paper", "paid twice"),
         "reason_unknown_reference": pgettext("paper", "unknown reference"),
         "tax": pgettext("paper", "Tax code (MST): {}"),
+        "credit_sales": pgettext("paper", "Sales on credit ({})"),
+        "credit_repaid": pgettext("paper", "Credit repaid ({})"),
+        "repaid_in_cash": pgettext("paper", "  in cash"),
+        "repaid_by_qr": pgettext("paper", "  by transfer"),
+        "repaid_cash": pgettext("paper", "+ Credit repaid in cash"),
     }
 
 
@@ -92,6 +97,7 @@ def report_document(report: dict[str, Any], stall: dict[str, str], *, lang: str 
             format_vnd(qr_state["vendor_confirmed"]["amount"])),
         Row(w["mismatch"].format(qr_state["mismatched"]["count"]),
             format_vnd(qr_state["mismatched"]["amount"])),
+        *_credit(report, w),
         Row(w["voids"].format(report["voids_count"]), format_vnd(report["voided_amount"])),
         *_refunds(report, w),
         *_haggling(report, w),
@@ -105,6 +111,9 @@ def report_document(report: dict[str, Any], stall: dict[str, str], *, lang: str 
         Row(w["out"], format_vnd(drawer["cash_out"])),
         *([Row(w["refunded_cash"], format_vnd(drawer["refunded_cash"]))]
           if drawer.get("refunded_cash") else []),
+        # What customers paid back in cash is in the drawer: the expected cash adds up on paper.
+        *([Row(w["repaid_cash"], format_vnd(drawer["repaid_cash"]))]
+          if drawer.get("repaid_cash") else []),
         Row(w["expected"], format_vnd(drawer["expected"]), bold=True),
     ]
     if closed:
@@ -112,6 +121,19 @@ def report_document(report: dict[str, Any], stall: dict[str, str], *, lang: str 
                    Row(w["difference"], format_vnd(report["difference"]), bold=True),
                    Rule(), small(w["entry"].format(report["seq"], report["hash"][:8]))]
     return Document(blocks, title=title)
+
+
+def _credit(report: dict[str, Any], w: dict[str, str]) -> list[Block]:
+    """The credit book's day (older Z entries, and days without it, print nothing): sales put on
+    credit (revenue, not cash) and debts paid back, in cash and by transfer."""
+    credit = report.get("credit")
+    if not credit or not (credit["sales"]["count"] or credit["repaid"]["count"]):
+        return []
+    sold, repaid = credit["sales"], credit["repaid"]
+    return [Row(w["credit_sales"].format(sold["count"]), format_vnd(sold["amount"])),
+            Row(w["credit_repaid"].format(repaid["count"]), format_vnd(repaid["amount"])),
+            Row(w["repaid_in_cash"], format_vnd(repaid["cash"])),
+            Row(w["repaid_by_qr"], format_vnd(repaid["qr"]))]
 
 
 def _refunds(report: dict[str, Any], w: dict[str, str]) -> list[Block]:

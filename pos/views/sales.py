@@ -44,6 +44,7 @@ def detail(sale_id: str) -> Any:
     sale = sales.get_sale(conn, sale_id)
     given = refunds.refunds_of(conn, sale["seq"])
     return render_template("pos/sale.html", sale=sale, can_void=is_owner_now(), refunds=given,
+                           customers=_customer_names(conn, sale),
                            check_code=checkcode.make(current_app.config["DEVICE_ID"],
                                                      sale["seq"], sale["hash"]),
                            can_refund=any(refunds.left_to_give(sale, given)),
@@ -68,6 +69,14 @@ def void(sale_id: str) -> Any:
             return redirect(url_for("sales.detail", sale_id=sale_id))
     return render_template("pos/void.html", sale=sale, error=error,
                            reason=request.form.get("reason", "")), status
+
+
+def _customer_names(conn: Any, sale: dict[str, Any]) -> dict[int, str]:
+    """Whose account a credit payment went on (the credit book's customers), by id."""
+    ids = [p["customer_id"] for p in sale["payments"] if p["method"] == "credit"]
+    return {row["id"]: row["name"] for row in conn.execute(
+        f"SELECT id, name FROM customers WHERE id IN ({', '.join('?' * len(ids))})", ids)} \
+        if ids else {}
 
 
 def _refund_request(form: Any, line_count: int) -> dict[str, Any]:
@@ -102,4 +111,5 @@ def refund(sale_id: str) -> Any:
             return redirect(url_for("sales.detail", sale_id=sale_id))
     given = refunds.refunds_of(conn, sale["seq"])
     return render_template("pos/refund.html", sale=sale, error=error, form=request.form,
-                           left=refunds.left_to_give(sale, given)), status
+                           left=refunds.left_to_give(sale, given),
+                           customers=_customer_names(conn, sale)), status

@@ -9,11 +9,14 @@ from .. import bankcheck, business_days, catalog, sales
 from sync.localtime import business_day
 from sync.protocol import utc_timestamp
 from ..db import get_db
+from . import credit
 from . import printer as printer_view
 from . import sync as sync_view
 from .guards import login_required
 
 bp = Blueprint("sell", __name__)
+# The credit book's pages (/credit/…): selling on credit starts on this screen.
+bp.register_blueprint(credit.bp)
 # 5.000 đ too: herbs sell at 5.000 a bunch.
 BANKNOTES = (5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000)
 

@@ -388,6 +388,7 @@
     // Nothing given yet: all by transfer (this sheet also holds the buyer's tax code in MTT
     // mode); some cash given: the rest by transfer.
     $("split-qr").hidden = tendered >= due;
+    $("pay-credit").hidden = tendered >= due;     // "Ghi nợ": the rest on a customer's account
     $("split-qr").textContent = tendered > 0 ? TEXT.rest_qr : TEXT.all_qr;
   }
   $("pay").addEventListener("click", function () {
@@ -457,9 +458,15 @@
     if (!keepCart) { cart = []; discount = null; render(); }
     var cash = sale.payments.filter(function (p) { return p.method === "cash"; })[0];
     var qr = sale.payments.filter(function (p) { return p.method === "qr"; })[0];
+    var credit = sale.payments.filter(function (p) { return p.method === "credit"; })[0];
     $("done-number").textContent = TEXT.number + " " + sale.number;
     $("done-change").textContent = vnd(cash ? cash.change : 0);
-    $("done-change-row").hidden = !cash;
+    $("done-change-row").hidden = !cash || Boolean(credit && !cash.change);
+    // On credit (static/pos/credit.js adds whose account and her balance now).
+    $("done-credit").hidden = !credit;
+    if (credit) $("done-credit").textContent = fill(TEXT.on_credit, {
+      amount: vnd(credit.amount), name: sale.customer ? sale.customer.name : "",
+      balance: sale.customer ? vnd(sale.customer.balance) : "" });
     $("done-qr").hidden = !qr;
     if (qr) $("done-qr").textContent = (qr.state === "bank_confirmed" ? TEXT.bank_confirmed :
       TEXT.vendor_confirmed) + ": " + vnd(qr.amount) + " · " + (qr.reference || "");
@@ -728,6 +735,15 @@
       render();
     },
     showQr: function (pending) { showQr(pending, false); },
+    // What the credit picker (static/pos/credit.js) needs: the sale as the API takes it, the
+    // amount due and the cash given in the cash sheet, and the done sheet for a new sale.
+    saleBody: saleBody, fill: fill,
+    due: function () { return total(); },
+    tendered: function () { return tendered; },
+    recorded: function (sale) {
+      if ($("pay-dialog").open) $("pay-dialog").close();
+      showDone(sale);
+    },
     showDone: function (sale) { showDone(sale, true); },
     qrOnScreen: function () { return qrPending ? qrPending.id : null; }
   };
