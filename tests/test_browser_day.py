@@ -178,7 +178,8 @@ def test_float_cash_out_and_sale_make_the_drawer(app: Any, live_server: str, pag
     drawer = report(app, day)["cash_drawer"]
     assert drawer == {"opening_float": 200_000, "cash_in": 0, "cash_out": 20_000,
                       "tendered": 200_000, "change": 200_000 - sale["total"],
-                      "refunded_cash": 0, "cash_sales": sale["total"], "expected": expected}
+                      "refunded_cash": 0, "cash_sales": sale["total"], "repaid_cash": 0,
+                      "expected": expected}
     conn = connect(app)
     try:
         moves = daybook.cash_moves(conn, day)
