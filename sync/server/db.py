@@ -227,8 +227,16 @@ payments = Table(
     Column("change", BigInteger()),
     Column("reference", String(16)),                 # QR payments: the code's payment reference
     Column("state", String(16)),                     # QR: vendor_confirmed|bank_confirmed|mismatch
+    # Credit (the stall's credit book, issue 18): the stall's own number of the customer who
+    # owes it. Never her name: that travels sealed in `customer` entries and is not projected.
+    Column("customer_id", BigInteger()),
     PrimaryKeyConstraint("device_id", "seq", "line_no"),
 )
+
+# The credit parts of sales (few among many payments), for the rollups' rebuild and voids.
+CREDIT_PAYMENTS = text("method = 'credit'")
+Index("ix_payments_credit", payments.c.device_id, payments.c.seq, sqlite_where=CREDIT_PAYMENTS,
+      postgresql_where=CREDIT_PAYMENTS)
 
 voids = Table(
     "voids", metadata,
@@ -257,6 +265,8 @@ refunds = Table(
     Column("qr", BigInteger(), nullable=False),
     Column("reason", String(400), nullable=False),
     Column("at", String(24), nullable=False),
+    # Given back off the debt of the customer the sale was put on credit for (issue 18).
+    Column("credit", BigInteger(), nullable=False, server_default="0"),
     PrimaryKeyConstraint("device_id", "seq"),
     Index(None, "device_id", "sale_seq"),
     Index(None, "business_day"),
@@ -272,6 +282,33 @@ refund_lines = Table(
     Column("quantity_milli", BigInteger(), nullable=False),
     Column("amount", BigInteger(), nullable=False),
     PrimaryKeyConstraint("device_id", "seq", "line_no"),
+)
+
+# The credit book (issue 18): repayments of the stalls' `credit_payment` entries, counted on
+# their own business day, and which customer numbers each stall has. A buyer's name, phone and
+# note travel only sealed with the vendor's key (docs/SYNC.md, "Personal data"): they stay in
+# the journal's payload as pushed and are projected nowhere; the server has no key to open them.
+credit_payments = Table(
+    "credit_payments", metadata,
+    Column("device_id", String(36), nullable=False),
+    Column("seq", BigInteger(), nullable=False),
+    Column("customer_id", BigInteger(), nullable=False),   # the stall's own number of her
+    Column("amount", BigInteger(), nullable=False),
+    Column("method", String(16), nullable=False),           # cash | qr
+    Column("business_day", String(10), nullable=False),
+    Column("at", String(24), nullable=False),
+    PrimaryKeyConstraint("device_id", "seq"),
+    CheckConstraint("method IN ('cash', 'qr')", name="method"),
+    Index(None, "device_id", "business_day"),
+)
+
+# Only that a customer exists at a stall: her number and the entry that first named her.
+credit_customers = Table(
+    "credit_customers", metadata,
+    Column("device_id", String(36), nullable=False),
+    Column("customer_id", BigInteger(), nullable=False),
+    Column("seq", BigInteger(), nullable=False),
+    PrimaryKeyConstraint("device_id", "customer_id"),
 )
 
 cash_moves = Table(
@@ -421,16 +458,20 @@ login_guard = Table(
 
 # --- dashboard rollups, maintained as entries are projected (sync/server/rollups.py) ----------
 # One row per stall and period, and per market and period (a province's page then sums a few
-# hundred rows, never one per stall). Figures are net of voids: a voided sale leaves `sales`, `revenue`, `cash`, `qr` and `qr_sales`
-# of its own business day and is counted in `voids`/`voided` instead; a refund takes what it
-# gave back out of `revenue`, `cash`, `qr` of the refund's own day and counts in
-# `refunds`/`refunded`. `kind` is d (a business
-# day, period "2026-11-22"), w (an ISO week, "2026-W47") or m (a month, "2026-11").
+# hundred rows, never one per stall). Figures are net of voids: a voided sale leaves `sales`,
+# `revenue`, `cash`, `qr`, `qr_sales` and `credit` of its own business day and is counted in
+# `voids`/`voided` instead; a refund takes what it gave back out of `revenue`, `cash`, `qr` and
+# `credit` of the refund's own day and counts in `refunds`/`refunded`. `credit` is the part of
+# sales put on the buyers' accounts (revenue, neither cash nor transfer); `repaid` what buyers
+# paid back of their debts on that day (`repaid_cash` + `repaid_qr`; not revenue: it was counted
+# when sold). `kind` is d (a business day, period "2026-11-22"), w (an ISO week, "2026-W47") or
+# m (a month, "2026-11").
 
 def _figures() -> list[Column[Any]]:
     return [Column(name, BigInteger(), nullable=False, server_default="0")
             for name in ("sales", "revenue", "cash", "qr", "qr_sales", "voids", "voided",
-                         "refunds", "refunded")]
+                         "refunds", "refunded", "credit", "repaid", "repaid_cash",
+                         "repaid_qr")]
 
 
 stall_periods = Table(

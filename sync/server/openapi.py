@@ -105,7 +105,8 @@ SCHEMAS: dict[str, Any] = {
                     "properties": {
                         "error": {"type": "object", "required": ["code", "message", "seq"],
                                   "properties": {"code": {"enum": ["conflict", "broken_chain",
-                                                                   "bad_hash", "sequence_gap"]},
+                                                                   "bad_hash", "sequence_gap",
+                                                                   "personal_data_in_clear"]},
                                                  "message": _STR, "seq": _INT}},
                         "acked_seq": _SEQ, "head_hash": _HASH, "server_time": _TIME}},
     "JournalPage": {"type": "object",

@@ -1,11 +1,16 @@
 """Rebuild the server's tables (sales, lines, payments, voids, cash moves, day closes, the stall's
-own products) from entries.
+own products, the credit book's repayments and customer numbers) from entries.
 
 The journal is the truth; these rows are derived from it in the same transaction that stores the
 entries, with one multi-row INSERT per table. An entry is stored even when its payload cannot be
 projected (it does not match its kind's schema in sync/payloads, or breaks a bound here): a
 stall bug must not block that stall's sync for ever. It is logged and skipped here, and can be
 projected again later from the journal.
+
+Personal data (docs/SYNC.md, "Personal data"): a `customer` entry carries a buyer's name, phone
+and note sealed with the vendor's key, which the server does not hold. Nothing here reads them:
+the projection of a customer is her number at the stall, and when such an entry cannot be
+projected the log names the field at fault, never its value (`_reason`).
 """
 from __future__ import annotations
 
@@ -24,9 +29,11 @@ from sync.protocol import Entry
 
 from . import rollups
 from .einvoice import queue as einvoice_queue
-from .db import (cash_moves, catalogue_products, communes, day_closes, devices, markets,
-                 payments, product_entries, qr_checks, refund_lines, refunds, sale_lines, sales,
-                 stalls, voids)
+from .db import (cash_moves, catalogue_products, communes, credit_customers, credit_payments,
+                 day_closes, devices, insert_ignoring_duplicates, markets, payments,
+                 product_entries, qr_checks, refund_lines, refunds, sale_lines, sales, stalls,
+                 voids)
+from .personal_data import SEALED_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +53,15 @@ def _int(value: Any, *, optional: bool = False) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not -MAX_AMOUNT <= value <= MAX_AMOUNT:
         raise _Unprojectable(f"expected a whole number within ±{MAX_AMOUNT}, found {value!r}")
+    return value
+
+
+def _number(value: Any, *, optional: bool = False) -> int | None:
+    """A stall's own number of something (a customer): a whole number from 1, within 64 bits."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**63:
+        raise _Unprojectable(f"expected a number from 1, found {value!r}")
     return value
 
 
@@ -71,6 +87,8 @@ class Projection:
     day_closes: list[dict[str, Any]] = field(default_factory=list)
     qr_checks: list[dict[str, Any]] = field(default_factory=list)
     product_entries: list[dict[str, Any]] = field(default_factory=list)
+    credit_payments: list[dict[str, Any]] = field(default_factory=list)
+    credit_customers: list[dict[str, Any]] = field(default_factory=list)
     payment_marks: list[dict[str, Any]] = field(default_factory=list)
     einvoices: list[dict[str, Any]] = field(default_factory=list)
 
@@ -87,7 +105,9 @@ def _sale(entry: Entry, out: Projection) -> None:
              "amount": _int(pay["amount"]), "tendered": _int(pay.get("tendered"), optional=True),
              "change": _int(pay.get("change"), optional=True),
              "reference": _text(pay.get("reference"), 16, optional=True),
-             "state": "vendor_confirmed" if pay["method"] == "qr" else None}
+             "state": "vendor_confirmed" if pay["method"] == "qr" else None,
+             # a credit part (issue 18): owed by the stall's customer of that number
+             "customer_id": _number(pay["customer_id"]) if pay["method"] == "credit" else None}
             for no, pay in enumerate(p["payments"], start=1)]
     cash = _int(sum(pay["amount"] for pay in pays if pay["method"] == "cash"))
     qr = _int(sum(pay["amount"] for pay in pays if pay["method"] == "qr"))
@@ -151,13 +171,17 @@ def _payment_check(entry: Entry, out: Projection) -> None:
 
 
 def _refund(entry: Entry, out: Projection) -> None:
+    """Part of a sale given back: in cash, by transfer, or off the buyer's debt (`credit`:
+    never a transfer, so not in `qr`); the transfer part is what the rest is, as the stall
+    counts it."""
     p = entry.payload
     key = {"device_id": entry.device_id, "seq": entry.seq}
     cash = _int(sum(pay["amount"] for pay in p["payments"] if pay["method"] == "cash"))
+    credit = _int(sum(pay["amount"] for pay in p["payments"] if pay["method"] == "credit"))
     total = _int(p["total"])
     out.refunds.append({**key, "sale_id": _text(p["sale_id"], 36), "sale_seq": _int(p["sale_seq"]),
                         "business_day": _text(p["business_day"], 10), "total": total,
-                        "cash": cash, "qr": _int(total - cash),
+                        "cash": cash, "qr": _int(total - cash - credit), "credit": credit,
                         "reason": _text(p.get("reason") or "", 400), "at": entry.at})
     out.refund_lines.extend({**key, "line_no": _int(line["line"]),
                              "name": _text(line["name"], 200), "unit": _text(line["unit"], 32),
@@ -178,8 +202,43 @@ def _product(entry: Entry, out: Projection) -> None:
                                 "ocop_stars": stars or 0})
 
 
+def _credit_payment(entry: Entry, out: Projection) -> None:
+    """A buyer paid back (part of) her debt, in cash or by transfer: counted on its business
+    day, apart from sales (it was revenue when it was sold on credit)."""
+    p = entry.payload
+    method = _text(p["method"], 16)
+    if method not in ("cash", "qr"):
+        raise _Unprojectable(f"a repayment is in cash or qr, found {method!r}")
+    amount = _int(p["amount"])
+    if amount <= 0:
+        raise _Unprojectable(f"a repayment is more than 0, found {amount!r}")
+    out.credit_payments.append({"device_id": entry.device_id, "seq": entry.seq,
+                                "customer_id": _number(p["customer_id"]), "amount": amount,
+                                "method": method, "business_day": _text(p["business_day"], 10),
+                                "at": entry.at})
+
+
+def _customer(entry: Entry, out: Projection) -> None:
+    """Only that the stall has a customer of this number. Her name, phone and note are sealed
+    with the vendor's key (the server has none): they are not read, here or anywhere."""
+    out.credit_customers.append({"device_id": entry.device_id, "seq": entry.seq,
+                                 "customer_id": _number(entry.payload["customer_id"])})
+
+
 _PROJECTORS = {"sale": _sale, "void": _void, "cash_move": _cash_move, "day_close": _day_close,
-               "payment_check": _payment_check, "refund": _refund, "product": _product}
+               "payment_check": _payment_check, "refund": _refund, "product": _product,
+               "credit_payment": _credit_payment, "customer": _customer}
+
+
+def _reason(entry: Entry, exc: Exception) -> str:
+    """Why an entry is not projected, for the log. For a kind that carries sealed personal data
+    only the field at fault is named: a schema's message quotes the value it refused, and a
+    stall that broke the contract might have put a name in clear anywhere in the payload."""
+    if entry.kind not in SEALED_FIELDS:
+        return str(exc)
+    if isinstance(exc, PayloadError):
+        return f"{entry.kind} payload at {exc.path or '(payload)'} does not match its schema"
+    return f"{type(exc).__name__} (the value is not logged)"
 
 
 def project(entries: list[Entry]) -> Projection:
@@ -199,11 +258,11 @@ def project(entries: list[Entry]) -> Projection:
         except (PayloadError, _Unprojectable, KeyError, TypeError, AttributeError,
                 ValueError) as exc:
             logger.warning("entry %s/%s (%s) stored but not projected: %s", entry.device_id,
-                           entry.seq, entry.kind, exc)
+                           entry.seq, entry.kind, _reason(entry, exc))
             continue
         for name in ("sales", "sale_lines", "payments", "voids", "refunds", "refund_lines",
                      "cash_moves", "day_closes", "qr_checks", "product_entries",
-                     "payment_marks"):
+                     "credit_payments", "credit_customers", "payment_marks"):
             getattr(out, name).extend(getattr(staged, name))
     return out
 
@@ -312,9 +371,17 @@ def write(conn: Connection, rows: Projection) -> None:
     for table, batch in ((sales, rows.sales), (sale_lines, rows.sale_lines),
                          (payments, rows.payments), (cash_moves, rows.cash_moves),
                          (day_closes, rows.day_closes), (voids, rows.voids),
-                         (refunds, rows.refunds), (refund_lines, rows.refund_lines)):
+                         (refunds, rows.refunds), (refund_lines, rows.refund_lines),
+                         (credit_payments, rows.credit_payments)):
         if batch:
             conn.execute(table.insert(), batch)
+    if rows.credit_customers:   # a customer changed later is the same customer: kept once
+        first: dict[tuple[str, int], dict[str, Any]] = {}
+        for row in rows.credit_customers:
+            first.setdefault((row["device_id"], row["customer_id"]), row)
+        conn.execute(insert_ignoring_duplicates(conn, credit_customers,
+                                                ["device_id", "customer_id"]),
+                     list(first.values()))
     if rows.voids:
         conn.execute(_MARK_VOIDED, [{"b_device": v["device_id"], "b_sale_seq": v["sale_seq"],
                                      "b_void_seq": v["seq"]} for v in rows.voids])

@@ -4,7 +4,13 @@ projections. Reading a month of a province is then a few thousand rows, never a 
 Figures are net of voids: a void takes its sale out of the sale's own business day (sales,
 revenue, cash, QR, QR sales; products) and counts it under `voids`/`voided`. A refund takes
 what it gave back out of revenue, cash and QR (and the products' quantities and revenue) of the
-refund's own day, and counts under `refunds`/`refunded`; the sale still counts. Products are
+refund's own day, and counts under `refunds`/`refunded`; the sale still counts.
+
+The credit book (issue 18): `credit` is the part of sales put on the buyers' accounts, revenue
+that is neither cash nor a transfer (so never in `qr` nor in the cashless share); net of voids
+(on the sale's day) and of refunds given back off the debt (on the refund's day). `repaid` is
+what buyers paid back on a day (`repaid_cash` into the drawer, `repaid_qr` by transfer): money
+received, but not revenue, which was counted when the goods were sold. Products are
 counted by name, unit, category and OCOP stars: the sale line's (sync/server/projection.py
 mark_lines), which a refund line shares with the sale line it gives back. Both ways of filling
 the tables (`apply` per push, `rebuild` from the projections) give the same rows; a test holds
@@ -21,13 +27,13 @@ from sqlalchemy import (Column, MetaData, String, Table, and_, case, delete, fun
                         tuple_)
 from sqlalchemy.engine import Connection
 
-from .db import (communes, devices, market_periods, markets, product_periods, refund_lines,
-                 refunds, sale_lines, sales, stall_periods, stalls)
+from .db import (communes, credit_payments, devices, market_periods, markets, payments,
+                 product_periods, refund_lines, refunds, sale_lines, sales, stall_periods, stalls)
 
 logger = logging.getLogger(__name__)
 
 FIGURES = ("sales", "revenue", "cash", "qr", "qr_sales", "voids", "voided", "refunds",
-           "refunded")
+           "refunded", "credit", "repaid", "repaid_cash", "repaid_qr")
 MARKET_FIGURES = FIGURES + ("active",)   # active: stalls with at least one sale (not voided)
 PRODUCT_FIGURES = ("quantity_milli", "revenue", "lines")
 PRODUCT_KEYS = ("market_id", "kind", "period", "name", "unit", "category", "ocop_stars")
@@ -58,10 +64,11 @@ def _places(conn: Connection, device_ids: Iterable[str]) -> dict[str, dict[str, 
     return {row["device_id"]: dict(row) for row in rows}
 
 
-def _sale_figures(sale: dict[str, Any], sign: int) -> dict[str, int]:
-    figures = {"sales": sign, "revenue": sign * sale["total"], "cash": sign * sale["cash"],
-               "qr": sign * sale["qr"], "qr_sales": sign * (1 if sale["qr"] > 0 else 0),
-               "voids": 0, "voided": 0, "refunds": 0, "refunded": 0}
+def _sale_figures(sale: dict[str, Any], credit: int, sign: int) -> dict[str, int]:
+    figures = dict.fromkeys(FIGURES, 0)
+    figures.update(sales=sign, revenue=sign * sale["total"], cash=sign * sale["cash"],
+                   qr=sign * sale["qr"], qr_sales=sign * (1 if sale["qr"] > 0 else 0),
+                   credit=sign * credit)
     if sign < 0:
         figures.update(voids=1, voided=sale["total"])
     return figures
@@ -79,9 +86,9 @@ class _Deltas:
             lambda: dict.fromkeys(PRODUCT_FIGURES, 0))
         self.places: dict[tuple[Any, ...], dict[str, int]] = {}
 
-    def add_sale(self, sale: dict[str, Any], lines: list[dict[str, Any]],
+    def add_sale(self, sale: dict[str, Any], lines: list[dict[str, Any]], credit: int,
                  place: dict[str, int], sign: int) -> None:
-        figures = _sale_figures(sale, sign)
+        figures = _sale_figures(sale, credit, sign)
         for kind, period in periods_of(sale["business_day"]):
             key = (sale["device_id"], kind, period)
             self.places[key] = place
@@ -103,7 +110,7 @@ class _Deltas:
                    place: dict[str, int]) -> None:
         figures = dict.fromkeys(FIGURES, 0)
         figures.update(revenue=-refund["total"], cash=-refund["cash"], qr=-refund["qr"],
-                       refunds=1, refunded=refund["total"])
+                       credit=-refund.get("credit", 0), refunds=1, refunded=refund["total"])
         for kind, period in periods_of(refund["business_day"]):
             key = (refund["device_id"], kind, period)
             self.places[key] = place
@@ -116,6 +123,17 @@ class _Deltas:
                 self.places[pkey] = place
                 self.products[pkey]["quantity_milli"] -= line["quantity_milli"]
                 self.products[pkey]["revenue"] -= line["amount"]
+
+    def add_repayment(self, repayment: dict[str, Any], place: dict[str, int]) -> None:
+        figures = dict.fromkeys(FIGURES, 0)
+        figures.update(repaid=repayment["amount"],
+                       **{f"repaid_{repayment['method']}": repayment["amount"]})
+        for kind, period in periods_of(repayment["business_day"]):
+            key = (repayment["device_id"], kind, period)
+            self.places[key] = place
+            for name, value in figures.items():
+                self.stalls[key][name] += value
+                self.markets[(place["market_id"], kind, period)][name] += value
 
 
 def _upsert(conn: Connection, table: Table, keys: tuple[str, ...], rows: list[dict[str, Any]],
@@ -183,23 +201,33 @@ def apply(conn: Connection, rows: Any) -> None:
     """Add a projected batch (sales, their lines, voids) to the rollups, in the caller's
     transaction and after the projection rows were written (a void's sale is read back)."""
     refunds_ = getattr(rows, "refunds", [])
-    if not rows.sales and not rows.voids and not refunds_:
+    repayments = getattr(rows, "credit_payments", [])
+    if not rows.sales and not rows.voids and not refunds_ and not repayments:
         return
     places = _places(conn, [s["device_id"] for s in rows.sales] +
                      [v["device_id"] for v in rows.voids] +
-                     [r["device_id"] for r in refunds_])
+                     [r["device_id"] for r in refunds_] +
+                     [r["device_id"] for r in repayments])
     lines: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
     for line in rows.sale_lines:
         lines[(line["device_id"], line["seq"])].append(line)
+    credit: dict[tuple[str, int], int] = defaultdict(int)
+    for pay in rows.payments:
+        if pay["method"] == "credit":
+            credit[(pay["device_id"], pay["seq"])] += pay["amount"]
     deltas = _Deltas()
     for sale in rows.sales:
         place = places.get(sale["device_id"])
+        key = (sale["device_id"], sale["seq"])
         if place is not None:
-            deltas.add_sale(sale, lines[(sale["device_id"], sale["seq"])], place, +1)
-    for sale, sale_lines_ in _voided_sales(conn, rows.voids):
+            deltas.add_sale(sale, lines[key], credit.get(key, 0), place, +1)
+    voided = _voided_sales(conn, rows.voids)
+    voided_credit = _credit_of(conn, [(s["device_id"], s["seq"]) for s, _ in voided])
+    for sale, sale_lines_ in voided:
         place = places.get(sale["device_id"])
         if place is not None:
-            deltas.add_sale(sale, sale_lines_, place, -1)
+            deltas.add_sale(sale, sale_lines_, voided_credit.get(
+                (sale["device_id"], sale["seq"]), 0), place, -1)
     given: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
     for line in _with_sale_marks(conn, refunds_, getattr(rows, "refund_lines", [])):
         given[(line["device_id"], line["seq"])].append(line)
@@ -207,7 +235,25 @@ def apply(conn: Connection, rows: Any) -> None:
         place = places.get(refund["device_id"])
         if place is not None:
             deltas.add_refund(refund, given[(refund["device_id"], refund["seq"])], place)
+    for repayment in repayments:
+        place = places.get(repayment["device_id"])
+        if place is not None:
+            deltas.add_repayment(repayment, place)
     _write(conn, deltas)
+
+
+def _credit_of(conn: Connection, keys: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    """The credit parts of these stored sales (device, seq), read back (few sales have one)."""
+    found: dict[tuple[str, int], int] = defaultdict(int)
+    keys = sorted(set(keys))
+    for start in range(0, len(keys), 500):
+        for row in conn.execute(
+                select(payments.c.device_id, payments.c.seq, payments.c.amount)
+                .where(payments.c.method == "credit",
+                       tuple_(payments.c.device_id, payments.c.seq).in_(
+                           keys[start:start + 500]))):
+            found[(row.device_id, row.seq)] += row.amount
+    return found
 
 
 def _with_sale_marks(conn: Connection, refunds_: list[dict[str, Any]],
@@ -279,7 +325,7 @@ def _period_map(conn: Connection) -> Table:
     table.drop(conn, checkfirst=True)
     table.create(conn)
     days = conn.execute(select(sales.c.business_day).union(
-        select(refunds.c.business_day))).scalars().all()
+        select(refunds.c.business_day), select(credit_payments.c.business_day))).scalars().all()
     rows = [{"day": day, "kind": kind, "period": period}
             for day in days for kind, period in periods_of(day)]
     if rows:
@@ -301,7 +347,7 @@ def _rebuild_refunds(conn: Connection, period_map: Table, place: Any) -> None:
         select(refunds.c.device_id, period_map.c.kind, period_map.c.period,
                communes.c.province_id, markets.c.commune_id, stalls.c.market_id,
                func.count(), func.sum(refunds.c.total), func.sum(refunds.c.cash),
-               func.sum(refunds.c.qr))
+               func.sum(refunds.c.qr), func.sum(refunds.c.credit))
         .select_from(refunds.join(period_map, period_map.c.day == refunds.c.business_day)
                      .join(place, devices.c.device_id == refunds.c.device_id))
         .group_by(refunds.c.device_id, period_map.c.kind, period_map.c.period,
@@ -309,8 +355,28 @@ def _rebuild_refunds(conn: Connection, period_map: Table, place: Any) -> None:
     _upsert(conn, stall_periods, ("device_id", "kind", "period"), [
         {"device_id": r[0], "kind": r[1], "period": r[2], "province_id": r[3],
          "commune_id": r[4], "market_id": r[5], **dict.fromkeys(FIGURES, 0),
-         "revenue": -int(r[7]), "cash": -int(r[8]), "qr": -int(r[9]), "refunds": int(r[6]),
-         "refunded": int(r[7])} for r in rows], FIGURES)
+         "revenue": -int(r[7]), "cash": -int(r[8]), "qr": -int(r[9]), "credit": -int(r[10]),
+         "refunds": int(r[6]), "refunded": int(r[7])} for r in rows], FIGURES)
+
+
+def _rebuild_repayments(conn: Connection, period_map: Table, place: Any) -> None:
+    """Add the credit book's repayments to the stall rows just built (a period may have
+    repayments only)."""
+    cp = credit_payments
+    rows = conn.execute(
+        select(cp.c.device_id, period_map.c.kind, period_map.c.period,
+               communes.c.province_id, markets.c.commune_id, stalls.c.market_id,
+               func.sum(cp.c.amount), _amount(cp.c.method == "cash", cp.c.amount),
+               _amount(cp.c.method == "qr", cp.c.amount))
+        .select_from(cp.join(period_map, period_map.c.day == cp.c.business_day)
+                     .join(place, devices.c.device_id == cp.c.device_id))
+        .group_by(cp.c.device_id, period_map.c.kind, period_map.c.period,
+                  communes.c.province_id, markets.c.commune_id, stalls.c.market_id)).all()
+    _upsert(conn, stall_periods, ("device_id", "kind", "period"), [
+        {"device_id": r[0], "kind": r[1], "period": r[2], "province_id": r[3],
+         "commune_id": r[4], "market_id": r[5], **dict.fromkeys(FIGURES, 0),
+         "repaid": int(r[6]), "repaid_cash": int(r[7]), "repaid_qr": int(r[8])} for r in rows],
+        FIGURES)
 
 
 def _rebuild_refunded_products(conn: Connection, period_map: Table, place: Any) -> None:
@@ -351,20 +417,29 @@ def rebuild(conn: Connection) -> dict[str, int]:
              .join(communes, communes.c.id == markets.c.commune_id))
     live = sales.c.voided_seq.is_(None)
     voided = sales.c.voided_seq.is_not(None)
+    # The credit parts of sales (a few): read through the partial index ix_payments_credit.
+    credit = (select(payments.c.device_id, payments.c.seq,
+                     func.sum(payments.c.amount).label("amount"))
+              .where(payments.c.method == "credit")
+              .group_by(payments.c.device_id, payments.c.seq).subquery("credit_parts"))
     stall_select = (
         select(sales.c.device_id, period_map.c.kind, period_map.c.period,
                communes.c.province_id, markets.c.commune_id, stalls.c.market_id,
                _count(live), _amount(live, sales.c.total), _amount(live, sales.c.cash),
                _amount(live, sales.c.qr), _count(and_(live, sales.c.qr > 0)),
-               _count(voided), _amount(voided, sales.c.total))
+               _count(voided), _amount(voided, sales.c.total),
+               _amount(live, func.coalesce(credit.c.amount, 0)))
         .select_from(sales.join(period_map, period_map.c.day == sales.c.business_day)
-                     .join(place, devices.c.device_id == sales.c.device_id))
+                     .join(place, devices.c.device_id == sales.c.device_id)
+                     .outerjoin(credit, and_(credit.c.device_id == sales.c.device_id,
+                                             credit.c.seq == sales.c.seq)))
         .group_by(sales.c.device_id, period_map.c.kind, period_map.c.period,
                   communes.c.province_id, markets.c.commune_id, stalls.c.market_id))
     conn.execute(stall_periods.insert().from_select(
         ["device_id", "kind", "period", "province_id", "commune_id", "market_id",
-         *FIGURES[:7]], stall_select))
+         *FIGURES[:7], "credit"], stall_select))
     _rebuild_refunds(conn, period_map, place)
+    _rebuild_repayments(conn, period_map, place)
     sp = stall_periods
     conn.execute(market_periods.insert().from_select(
         ["market_id", "kind", "period", "province_id", "commune_id", *MARKET_FIGURES],
@@ -400,11 +475,13 @@ __all__ = ["FIGURES", "KINDS", "MARKET_FIGURES", "apply", "fill_if_missing", "pe
 
 
 def fill_if_missing(conn: Connection) -> bool:
-    """Rebuild the rollups of a database that has sales but no rollups yet (one upgraded to
-    revision 0004); True if it did. Cheap otherwise: two one-row queries."""
+    """Rebuild the rollups of a database that has sales (or repayments) but no rollups yet (one
+    upgraded to revision 0004, or past a revision that empties them: 0011, 0012); True if it
+    did. Cheap otherwise: a few one-row queries."""
     if conn.execute(select(stall_periods.c.device_id).limit(1)).first() is not None:
         return False
-    if conn.execute(select(sales.c.device_id).limit(1)).first() is None:
+    if (conn.execute(select(sales.c.device_id).limit(1)).first() is None
+            and conn.execute(select(credit_payments.c.device_id).limit(1)).first() is None):
         return False
     rebuild(conn)
     return True

@@ -21,6 +21,7 @@ from sync.protocol import (BUNDLE_FORMAT, LEGACY_BUNDLE_FORMAT, Entry, ProtocolE
                            is_uuid, parse_timestamp, utc_timestamp)
 
 from . import projection
+from .personal_data import fields_in_clear
 from .catalogue import catalogue, set_catalogue_product  # noqa: F401  (re-exported)
 from .db import devices, integrity_alerts, journal, stalls, utcnow
 from sync.errors import InvalidInput, NotFound
@@ -80,7 +81,7 @@ def parse_entries(items: Any, *, payload_types_checked: bool = False) -> list[En
 class Refusal:
     """Why processing stopped at one entry (docs/SYNC.md: 409 codes)."""
 
-    code: str      # conflict | broken_chain | bad_hash | sequence_gap
+    code: str      # conflict | broken_chain | bad_hash | sequence_gap | personal_data_in_clear
     message: str
     seq: int
 
@@ -151,6 +152,15 @@ def push(conn: Connection, device_id: str, entries: list[Entry], now: datetime,
     refusal: Refusal | None = None
     cur_seq, cur_hash = acked, head_hash
     for entry in entries:
+        clear = fields_in_clear(entry)
+        if clear:
+            # Personal data must reach the province sealed (docs/SYNC.md, "Personal data"):
+            # refused before anything of it is stored, without an alert (an alert keeps the
+            # entry), and the message names the fields, never their values.
+            refusal = Refusal("personal_data_in_clear",
+                              f"seq {entry.seq} ({entry.kind}) holds {', '.join(clear)} in"
+                              " clear: personal data must be sealed at the stall", entry.seq)
+            break
         if entry.seq <= cur_seq:
             stored_hash = known.get(entry.seq)
             if stored_hash == entry.hash:
