@@ -77,7 +77,8 @@ def _figure_columns(first: Col) -> list[Col]:
             Col("qr", _l("QR value"), "money"),
             Col("qr_share", _l("Cashless share (value)"), "share"),
             Col("qr_count_share", _l("Cashless share (count)"), "share"),
-            Col("voids", _l("Voids"), "count"), Col("voided", _l("Voided amount"), "money")]
+            Col("voids", _l("Voids"), "count"), Col("voided", _l("Voided amount"), "money"),
+            Col("credit", _l("Credit sales"), "money"), Col("repaid", _l("Repayments"), "money")]
 
 
 def _child_link(place: Place, period: figures.Period) -> Callable[[dict[str, Any]], str]:
@@ -131,6 +132,7 @@ def build_grids(conn: Any, place: Place, period: figures.Period, now: datetime,
             Col("number", _l("No.")), Col("at", _l("Time"), "time"),
             Col("business_day", _l("Business day"), "day"), Col("total", _l("Total"), "money"),
             Col("cash", _l("Cash"), "money"), Col("qr", _l("QR"), "money"),
+            Col("credit", _l("On credit"), "money"),
             Col("voided", _l("Voided"), "flag"), Col("seq", _l("Entry"), "count")],
             figures.stall_sales(conn, place, period))
         grids["voids"] = Grid("voids", _l("Voids"), [

@@ -2,8 +2,10 @@
 
 The headline figures are the province's: revenue, number of sales, average ticket, cashless
 share (QR value and QR count over the totals), active stalls, stalls silent for more than three
-days and open alerts. Money is integer đồng; a share is integer basis points (1 % = 100), so no
-figure ever passes through a float.
+days and open alerts; and the stalls' credit books as totals only (issue 18): sales put on
+credit and repayments (in cash, by transfer), never a customer, her number included. Money is
+integer đồng; a share is integer basis points (1 % = 100), so no figure ever passes through a
+float.
 """
 from __future__ import annotations
 
@@ -18,8 +20,8 @@ from sqlalchemy.engine import Connection
 from sync.localtime import VIETNAM
 
 from .db import (bank_notifications, communes, day_closes, devices,
-                 einvoice_queue, integrity_alerts, market_periods, markets, product_periods,
-                 qr_checks, sale_lines, sales, stall_periods, stalls, voids)
+                 einvoice_queue, integrity_alerts, market_periods, markets, payments,
+                 product_periods, qr_checks, sale_lines, sales, stall_periods, stalls, voids)
 from .einvoice.queue import OUTSTANDING as EINVOICE_OUTSTANDING
 from .rollups import FIGURES, periods_of
 from .scope import Place
@@ -407,10 +409,13 @@ def _day_range(column: Any, period: Period) -> Any:
 
 def stall_sales(conn: Connection, place: Place, period: Period, limit: int = 1000
                 ) -> list[dict[str, Any]]:
-    """The stall's sales of the period, newest first."""
+    """The stall's sales of the period, newest first, with the part put on credit (not whose)."""
+    credit = (select(func.coalesce(func.sum(payments.c.amount), 0))
+              .where(payments.c.device_id == sales.c.device_id, payments.c.seq == sales.c.seq,
+                     payments.c.method == "credit").scalar_subquery())
     rows = conn.execute(
         select(sales.c.number, sales.c.seq, sales.c.at, sales.c.business_day, sales.c.total,
-               sales.c.cash, sales.c.qr, sales.c.voided_seq)
+               sales.c.cash, sales.c.qr, credit.label("credit"), sales.c.voided_seq)
         .where(sales.c.device_id == place.device_id, _day_range(sales.c.business_day, period))
         .order_by(sales.c.seq.desc()).limit(limit)).mappings().all()
     return [{**row, "at": _parse_at(row["at"]), "voided": row["voided_seq"] is not None}

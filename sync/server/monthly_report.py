@@ -1,7 +1,8 @@
 """The commune's monthly report as an A4 PDF (reportlab, DejaVu Sans so Vietnamese prints right).
 
 Same figures as the commune's dashboard page for the month, from the same functions: headline
-figures, the markets, categories, top products and the month day by day.
+figures (with the stalls' credit books as totals: sales on credit, repayments), the markets,
+categories, top products and the month day by day.
 """
 from __future__ import annotations
 
@@ -78,6 +79,10 @@ def render_monthly_report(conn: Connection, place: Place, period: figures.Period
             [_("Active stalls"), format_number(totals["active"])],
             [_("Stalls silent for more than 3 days"), format_number(silent)],
             [_("Voids"), f'{format_number(totals["voids"])} ({_money(totals["voided"])})'],
+            [_("Credit sales"), _money(totals["credit"])],
+            [_("Repayments"), f'{_money(totals["repaid"])} ({_("Cash")}'
+                              f' {_money(totals["repaid_cash"])} · {_("QR")}'
+                              f' {_money(totals["repaid_qr"])})'],
             [_("Open alerts"), format_number(sum(alerts.values()))],
         ]),
         Paragraph(_("Markets"), heading),
