@@ -4656,6 +4656,8 @@ CREATE TABLE customers (
             owing_since TEXT,
             created_at TEXT NOT NULL
         ) STRICT;
+-- index customers_entry ON customers
+CREATE INDEX customers_entry ON customers(entry_seq);
 -- index customers_search ON customers
 CREATE INDEX customers_search ON customers(search_key);
 -- index customers_phone ON customers
@@ -4697,3 +4699,5 @@ CREATE TABLE "payments" (
         ) STRICT, WITHOUT ROWID;
 -- index payments_reference ON payments
 CREATE INDEX payments_reference ON payments(reference) WHERE reference IS NOT NULL;
+-- index qr_pending_credit ON qr_pending
+CREATE INDEX qr_pending_credit ON qr_pending(credit_seq) WHERE credit_seq IS NOT NULL;
