@@ -1,6 +1,6 @@
-// Vietnamese marks for any on-screen keyboard: while a text field has focus, a bar at the top of
-// the screen adds ă â đ ê ô ơ ư at the cursor and puts a tone (sắc, huyền, hỏi, ngã, nặng) on
-// the right vowel of the word before it. It is the small fallback of docs/KIOSK.md for a kiosk
+// Vietnamese marks for any on-screen keyboard: while a text field has focus, a bar at the bottom
+// of the window (right above a docked keyboard) adds ă â đ ê ô ơ ư at the cursor and puts a tone
+// (sắc, huyền, hỏi, ngã, nặng) on the right vowel of the word before it. It is the small fallback of docs/KIOSK.md for a kiosk
 // whose system keyboard cannot type Vietnamese (squeekboard under Wayland has no Vietnamese
 // layout); with onboard and fcitx5-unikey it is simply a shortcut. Tapping it never takes the
 // focus from the field.
