@@ -73,7 +73,7 @@ def clean_customer(raw: Any, current: dict[str, Any] | None = None) -> dict[str,
         raise InvalidInput(_l("Unknown field: %(name)s", name=unknown[0]), field=unknown[0])
     out = dict(current or {"phone": None, "note": None, "credit_limit": None, "active": True})
     if current is None or "name" in raw:
-        out["name"] = clean_text(raw.get("name"), field="name", label=_l("Name"),
+        out["name"] = clean_text(raw.get("name"), field="name", label=_l("Customer's name"),
                                  max_length=limits.BUYER_NAME_CHARS)
     if "phone" in raw:
         out["phone"] = _phone(raw["phone"])

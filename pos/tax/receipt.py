@@ -39,6 +39,7 @@ def words(lang: str) -> dict[str, Any]:
         "in_words": pgettext("paper", "In words: {}"),
         "cash": pgettext("paper", "Cash"),
         "qr": pgettext("paper", "Bank transfer"),
+        "credit": pgettext("paper", "On credit"),
         "code": pgettext("paper", "Tax authority code:"),
         "lookup": pgettext("paper", "Look the invoice up at hoadondientu.gdt.gov.vn"),
         "copy": pgettext("paper", "COPY"),
