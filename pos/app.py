@@ -19,8 +19,8 @@ from sync.web import (ErrorAnswers, add_security_headers, asset_folder, error_re
                       unexpected_error)
 
 from . import db, settings, stall
-from .views import (api, api_credit, api_parked, api_qr, auth, bank, day, printer, products,
-                    sales, sell, setup, sync as sync_view, tax)
+from .views import (api, api_credit, api_parked, api_purchases, api_qr, auth, bank, day, printer,
+                    products, sales, sell, setup, sync as sync_view, tax)
 from .views.guards import csrf
 
 logger = logging.getLogger(__name__)
@@ -130,10 +130,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # Every blueprint of the stall, in one place.
     for module in (auth, sell, sync_view, sales, day, products, setup, bank, printer, api, api_qr,
-                   api_parked, api_credit, tax):
+                   api_parked, api_credit, api_purchases, tax):
         app.register_blueprint(module.bp)
     # The API checks CSRF itself for cookie sessions (api_base).
-    for module in (api, api_qr, api_parked, api_credit):
+    for module in (api, api_qr, api_parked, api_credit, api_purchases):
         csrf.exempt(module.bp)
 
     @app.get("/favicon.ico")

@@ -125,11 +125,19 @@ def save_product(conn: sqlite3.Connection, device_id: str, data: dict[str, Any],
                                  (clean["barcode"], product_id)).fetchone()
             if clash:
                 raise InvalidInput(_l("Another product already has this barcode."), field="barcode")
-        if product_id is None:
-            product_id = conn.execute("SELECT IFNULL(MAX(id), 0) + 1 FROM products").fetchone()[0]
-        entry = journal.append(conn, device_id, "product", {"product_id": product_id, **clean})
-        projections.project(conn, entry)
+        product_id = write_product(conn, device_id, clean, product_id)
     return get_product(conn, product_id)
+
+
+def write_product(conn: sqlite3.Connection, device_id: str, clean: dict[str, Any],
+                  product_id: int | None = None) -> int:
+    """The `product` entry of checked fields (validate_product) and its projection, inside the
+    caller's write transaction (a purchase creates the product it buys, pos/purchases.py)."""
+    if product_id is None:
+        product_id = conn.execute("SELECT IFNULL(MAX(id), 0) + 1 FROM products").fetchone()[0]
+    entry = journal.append(conn, device_id, "product", {"product_id": product_id, **clean})
+    projections.project(conn, entry)
+    return product_id
 
 
 # --- the reference catalogue pulled from the provincial server (docs/SYNC.md "Pull") ------------

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from . import credit_book, journal, limits, projections
+from . import credit_book, journal, limits, projections, purchases
 from .db import write_transaction
 from sync.errors import Conflict, InvalidInput, NotFound
 from sync.money import parse_amount
@@ -52,7 +52,8 @@ def cash_moves(conn: sqlite3.Connection, day: str) -> list[dict[str, Any]]:
 
 
 def day_report(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
-    """The figures of a business day so far (the X report): sales, payments, voids, cash drawer."""
+    """The figures of a business day so far (the X report): sales, payments, voids, cash drawer,
+    the credit book's day and the goods bought from growers (cash paid to them is cash out)."""
     totals = day_totals(conn, day)
     moves = {t: 0 for t in CASH_MOVE_TYPES}
     for row in conn.execute("SELECT type, SUM(amount) FROM cash_moves WHERE business_day = ?"
@@ -86,8 +87,10 @@ def day_report(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
     cash_sales = totals["cash"] + refunded[0]
     # Credit sales are revenue but not cash; what customers paid back in cash is in the drawer.
     credit = credit_book.day_figures(conn, day)
+    # Goods bought from growers and paid in cash left the drawer (issue 19).
+    bought = purchases.day_figures(conn, day)
     expected = moves["float"] + moves["in"] - moves["out"] + totals["cash"] \
-        + credit["repaid"]["cash"]
+        + credit["repaid"]["cash"] - bought["cash"]
     discounts = conn.execute(
         "SELECT COUNT(*), IFNULL(SUM(discount), 0) FROM sales WHERE business_day = ?"
         " AND voided_seq IS NULL AND discount > 0", (day,)).fetchone()
@@ -114,8 +117,10 @@ def day_report(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
         "cash_drawer": {"opening_float": moves["float"], "cash_in": moves["in"],
                         "cash_out": moves["out"], "tendered": cash[1], "change": cash[2],
                         "refunded_cash": refunded[0], "cash_sales": cash_sales,
-                        "repaid_cash": credit["repaid"]["cash"], "expected": expected},
+                        "repaid_cash": credit["repaid"]["cash"],
+                        "purchases_cash": bought["cash"], "expected": expected},
         "credit": credit,
+        "purchases": bought,
     }
 
 

@@ -267,6 +267,93 @@ SCHEMAS: dict[str, Any] = {
                        "balance": {"type": "integer", "description": "what she owes after it"},
                        "business_day": _STR, "at": _STR, "reference": _STR,
                        "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}},
+    "PurchaseInput": {
+        "type": "object", "required": ["supplier", "lines", "payments"],
+        "additionalProperties": False,
+        "properties": {
+            "supplier": {"type": "object", "required": ["name"], "additionalProperties": False,
+                         "description": "The grower: personal data, sealed in the journal",
+                         "properties": {"name": _text(limits.BUYER_NAME_CHARS, min_length=1),
+                                        "id_number": {"type": ["string", "null"],
+                                                      "pattern": r"^[0-9 ]{0,20}$",
+                                                      "description": "Số căn cước, 12 digits"},
+                                        "address": _text(limits.BUYER_ADDRESS_CHARS, null=True),
+                                        "phone": {"type": ["string", "null"],
+                                                  "pattern": r"^[0-9 .()+-]{0,20}$"}}},
+            "lines": {"type": "array", "minItems": 1, "maxItems": limits.MAX_LINES, "items": {
+                "oneOf": [
+                    {"type": "object", "required": ["product_id", "quantity", "unit_price"],
+                     "additionalProperties": False,
+                     "properties": {"product_id": _INT, "quantity": _QUANTITY,
+                                    "unit_price": {**_MONEY, "minimum": 1}}},
+                    {"type": "object", "required": ["name", "unit", "quantity", "unit_price"],
+                     "additionalProperties": False,
+                     "description": "A product not in the list yet: created (hidden from the"
+                                    " sell screen unless `price`, its selling price, is given)",
+                     "properties": {"name": _text(limits.NAME_CHARS, min_length=1),
+                                    "unit": _text(limits.UNIT_CHARS, min_length=1),
+                                    "quantity": _QUANTITY,
+                                    "unit_price": {**_MONEY, "minimum": 1},
+                                    "price": _MONEY}}]}},
+            "payments": {"type": "array", "minItems": 1, "maxItems": limits.MAX_PAYMENTS,
+                         "items": {"type": "object", "required": ["method", "amount"],
+                                   "additionalProperties": False,
+                                   "properties": {"method": {"enum": ["cash", "qr"]},
+                                                  "amount": {**_MONEY, "minimum": 1}}}}}},
+    "Purchase": {
+        "type": "object",
+        "required": ["id", "seq", "number", "total", "lines", "payments", "hash", "warnings"],
+        "properties": {
+            "id": _STR, "seq": _INT, "number": _INT, "business_day": _STR, "at": _STR,
+            "total": _MONEY,
+            "lines": {"type": "array", "items": {
+                "type": "object",
+                "required": ["product_id", "name", "unit", "quantity", "unit_price", "amount"],
+                "properties": {"product_id": {"type": ["integer", "null"]}, "name": _STR,
+                               "unit": _STR, "quantity": _STR, "unit_price": _MONEY,
+                               "amount": _MONEY}}},
+            "payments": {"type": "array", "items": {
+                "type": "object", "required": ["method", "amount"],
+                "properties": {"method": {"enum": ["cash", "qr"]}, "amount": _MONEY}}},
+            "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "warnings": {"type": "array", "items": {
+                "type": "object", "required": ["code", "message"],
+                "properties": {"code": {"enum": ["cash_limit"]}, "message": _STR}}}}},
+    "StockItem": {
+        "type": "object",
+        "required": ["product_id", "name", "unit", "tracked", "on_hand", "short", "low"],
+        "properties": {"product_id": _INT, "name": _STR, "unit": _STR,
+                       "tracked": {"type": "boolean",
+                                   "description": "since its first purchase or count"},
+                       "on_hand": {"type": ["string", "null"],
+                                   "pattern": r"^-?\d+(\.\d{1,3})?$",
+                                   "description": "null when not tracked; below zero when more"
+                                                  " was sold than recorded"},
+                       "short": {"type": "boolean", "description": "tracked and below zero"},
+                       "low": {"type": "boolean"}}},
+    "StockCountInput": {
+        "type": "object", "required": ["lines", "reason"], "additionalProperties": False,
+        "properties": {"reason": _text(limits.REASON_CHARS, min_length=1),
+                       "lines": {"type": "array", "minItems": 1, "maxItems": limits.MAX_LINES,
+                                 "items": {"type": "object",
+                                           "required": ["product_id", "counted"],
+                                           "additionalProperties": False,
+                                           "properties": {"product_id": _INT,
+                                                          "counted": {"oneOf": [
+                                                              {"type": "string", "pattern":
+                                                               r"^\d{1,7}(\.\d{1,3})?$"},
+                                                              {"type": "number",
+                                                               "minimum": 0}]}}}}}},
+    "StockCount": {
+        "type": "object", "required": ["seq", "business_day", "reason", "hash", "lines"],
+        "properties": {"seq": _INT, "business_day": _STR, "reason": _STR,
+                       "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                       "lines": {"type": "array", "items": {
+                           "type": "object",
+                           "required": ["product_id", "counted", "before", "difference"],
+                           "properties": {"product_id": _INT, "counted": _STR,
+                                          "before": {"type": ["string", "null"]},
+                                          "difference": _STR}}}}},
     "ParkedCartInput": {
         "type": "object", "required": ["lines"], "additionalProperties": False,
         "properties": {"label": _text(limits.PARK_LABEL_CHARS),
@@ -472,6 +559,26 @@ def document() -> dict[str, Any]:
                 "responses": {"201": _json({"oneOf": [_ref("Repayment"), _ref("QrPayment")]},
                                            "Recorded, or the code to show"),
                               **_errors(400, 401, 404, 409)}}},
+            "/api/purchases": {"post": {
+                "operationId": "recordPurchase", "requestBody": body("PurchaseInput"),
+                "description": "Goods bought from a grower: the stock of each product rises;"
+                               " cash paid is cash out of the drawer in X/Z. The grower's name,"
+                               " ID number, address and phone travel to the province only"
+                               " sealed. Unknown product → 404 unknown_product; payments not"
+                               " making the total → 400 payments_mismatch.",
+                "responses": {"201": _json(_ref("Purchase"), "Recorded"),
+                              **_errors(400, 401, 404)}}},
+            "/api/stock": {"get": {
+                "operationId": "listStock",
+                "responses": {"200": _json({"type": "array", "items": _ref("StockItem")},
+                                           "Products on sale or tracked, with their stock"),
+                              **_errors(401)}}},
+            "/api/stock/counts": {"post": {
+                "operationId": "recordStockCount", "requestBody": body("StockCountInput"),
+                "description": "The owner's: each counted quantity becomes the stock, the"
+                               " difference a stock move.",
+                "responses": {"201": _json(_ref("StockCount"), "Recorded"),
+                              **_errors(400, 401, 403, 404)}}},
             "/api/parked-carts/{cart_id}/take": {"post": {
                 "operationId": "takeParkedCart", "parameters": [
                     {"name": "cart_id", "in": "path", "required": True, "schema": _STR}],

@@ -49,6 +49,8 @@ def _sale(conn: sqlite3.Connection, entry: Entry) -> None:
         if pay["method"] == "credit":
             _credit_move(conn, entry, pay["customer_id"], "sale", pay["amount"], None, entry.seq,
                          p["business_day"])
+    _stock_moves(conn, entry, "sale", p["business_day"],
+                 [(line.get("product_id"), -line["quantity_milli"]) for line in p["lines"]])
     conn.execute("INSERT INTO day_totals (business_day, sales_count, revenue, cash, qr, credit)"
                  " VALUES (?, 1, ?, ?, ?, ?) ON CONFLICT (business_day) DO UPDATE SET"
                  " sales_count = sales_count + 1, revenue = revenue + excluded.revenue,"
@@ -84,6 +86,11 @@ def _void(conn: sqlite3.Connection, entry: Entry) -> None:
     payments = [dict(row) for row in conn.execute(
         "SELECT method, amount, customer_id FROM payments WHERE sale_seq = ?", (sale["seq"],))]
     cash, credit = _by_method(payments)
+    # What the sale took from stock goes back (only that: a sale from before the product was
+    # tracked took nothing).
+    _stock_moves(conn, entry, "void", p["business_day"], [
+        (row[0], -row[1]) for row in conn.execute(
+            "SELECT product_id, quantity_milli FROM stock_moves WHERE seq = ?", (sale["seq"],))])
     for pay in payments:
         if pay["method"] == "credit":   # a voided credit sale is no longer owed
             _credit_move(conn, entry, pay["customer_id"], "void", -pay["amount"], None,
@@ -161,6 +168,9 @@ def _refund(conn: sqlite3.Connection, entry: Entry) -> None:
                      " VALUES (?, ?, ?, ?)",
                      [(entry.seq, line["line"], line["quantity_milli"], line["amount"])
                       for line in p["lines"]])
+    # The goods come back to the stall's stock (a tracked product's).
+    _stock_moves(conn, entry, "refund", p["business_day"],
+                 [(line.get("product_id"), line["quantity_milli"]) for line in p["lines"]])
     # Counted on the day of the refund (not the sale's), as cash out of the drawer or a transfer.
     conn.execute("INSERT INTO day_totals (business_day, revenue, cash, qr, credit, refunds_count,"
                  " refunded_amount) VALUES (?, ?, ?, ?, ?, 1, ?) ON CONFLICT (business_day) DO"
@@ -199,10 +209,104 @@ def _credit_payment(conn: sqlite3.Connection, entry: Entry) -> None:
                  p["business_day"])
 
 
+def _stock_moves(conn: sqlite3.Connection, entry: Entry, kind: str, day: str,
+                 changes: list[tuple[int | None, int]], *, track: bool = False) -> None:
+    """Change the stock of the products in `changes` (product id, ± thousandths; lines of one
+    product add up), one `stock_moves` row each. Only tracked products move, unless `track`
+    (a purchase or a count starts tracking). A product the stall does not hold (a province
+    catalogue product not pulled yet on a rebuilt stall) is left out."""
+    summed: dict[int, int] = {}
+    for product_id, quantity in changes:
+        if product_id is not None:
+            summed[product_id] = summed.get(product_id, 0) + quantity
+    for product_id, quantity in summed.items():
+        if track:
+            if conn.execute("SELECT 1 FROM products WHERE id = ?", (product_id,)).fetchone() \
+                    is None:
+                continue
+            conn.execute("INSERT INTO stock (product_id, since_seq) VALUES (?, ?)"
+                         " ON CONFLICT (product_id) DO UPDATE SET tracked = 1"
+                         " WHERE tracked = 0", (product_id, entry.seq))
+        elif conn.execute("SELECT 1 FROM stock WHERE product_id = ? AND tracked = 1",
+                          (product_id,)).fetchone() is None:
+            continue
+        if quantity == 0:
+            continue
+        conn.execute("UPDATE stock SET on_hand_milli = on_hand_milli + ? WHERE product_id = ?",
+                     (quantity, product_id))
+        conn.execute("INSERT INTO stock_moves (seq, product_id, kind, quantity_milli,"
+                     " business_day) VALUES (?, ?, ?, ?, ?)",
+                     (entry.seq, product_id, kind, quantity, day))
+
+
+def _purchase(conn: sqlite3.Connection, entry: Entry) -> None:
+    """Goods bought from a grower: the grower (unsealed, on the stall only, for the purchase
+    list), the purchase, its lines and payments, and the stock they add."""
+    p = entry.payload
+    if personal_data.stored_key(conn) is None:
+        # Rebuilt without the recovery code: the figures come back, the names stay sealed.
+        fields: dict[str, str | None] = {"name": f"Người bán #{p['number']}", "id_number": None,
+                                         "address": None, "phone": None}
+    else:
+        fields = {key: personal_data.unseal(conn, p[f"supplier_{key}"])
+                  if p.get(f"supplier_{key}") else None
+                  for key in ("name", "id_number", "address", "phone")}
+    key = fold(fields["name"] or "")
+    conn.execute(
+        "INSERT INTO suppliers (name, search_key, id_number, address, phone, first_seq, last_seq)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (search_key, IFNULL(id_number, ''))"
+        " DO UPDATE SET name = excluded.name, address = IFNULL(excluded.address, address),"
+        " phone = IFNULL(excluded.phone, phone), last_seq = excluded.last_seq",
+        (fields["name"], key, fields["id_number"], fields["address"], fields["phone"],
+         entry.seq, entry.seq))
+    supplier_id = conn.execute(
+        "SELECT id FROM suppliers WHERE search_key = ? AND IFNULL(id_number, '') = ?",
+        (key, fields["id_number"] or "")).fetchone()[0]
+    cash = sum(pay["amount"] for pay in p["payments"] if pay["method"] == "cash")
+    conn.execute("INSERT INTO purchases (seq, id, number, at, business_day, supplier_id, total,"
+                 " cash, qr, bought_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 (entry.seq, entry.id, p["number"], entry.at, p["business_day"], supplier_id,
+                  p["total"], cash, p["total"] - cash, p["bought_by"]))
+    conn.executemany(
+        "INSERT INTO purchase_lines (purchase_seq, line_no, product_id, name, unit,"
+        " quantity_milli, unit_price, amount)"
+        " VALUES (?, ?, (SELECT id FROM products WHERE id = ?), ?, ?, ?, ?, ?)",
+        [(entry.seq, line_no, line["product_id"], line["name"], line["unit"],
+          line["quantity_milli"], line["unit_price"], line["amount"])
+         for line_no, line in enumerate(p["lines"], start=1)])
+    conn.executemany(
+        "INSERT INTO purchase_payments (purchase_seq, line_no, method, amount)"
+        " VALUES (?, ?, ?, ?)",
+        [(entry.seq, line_no, pay["method"], pay["amount"])
+         for line_no, pay in enumerate(p["payments"], start=1)])
+    _stock_moves(conn, entry, "purchase", p["business_day"],
+                 [(line["product_id"], line["quantity_milli"]) for line in p["lines"]],
+                 track=True)
+
+
+def _stock_count(conn: sqlite3.Connection, entry: Entry) -> None:
+    """A count: each counted quantity becomes the stock; the difference is the move."""
+    p = entry.payload
+    for line in p["lines"]:
+        product_id = line["product_id"]
+        if conn.execute("SELECT 1 FROM products WHERE id = ?", (product_id,)).fetchone() is None:
+            continue
+        row = conn.execute("SELECT on_hand_milli FROM stock WHERE product_id = ? AND tracked = 1",
+                           (product_id,)).fetchone()
+        before = row[0] if row else None
+        conn.execute("INSERT INTO stock_counts (seq, product_id, counted_milli, before_milli,"
+                     " reason, business_day, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (entry.seq, product_id, line["counted_milli"], before, p["reason"],
+                      p["business_day"], entry.at))
+        _stock_moves(conn, entry, "count", p["business_day"],
+                     [(product_id, line["counted_milli"] - (before or 0))], track=True)
+
+
 PROJECTORS: dict[str, Callable[[sqlite3.Connection, Entry], None]] = {
     "sale": _sale, "void": _void, "product": _product, "cash_move": _cash_move,
     "day_close": _day_close, "payment_check": _payment_check, "invoice_correction": _none,
-    "refund": _refund, "customer": _customer, "credit_payment": _credit_payment}
+    "refund": _refund, "customer": _customer, "credit_payment": _credit_payment,
+    "purchase": _purchase, "stock_count": _stock_count}
 
 
 def project(conn: sqlite3.Connection, entry: Entry) -> None:

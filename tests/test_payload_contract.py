@@ -516,7 +516,7 @@ def test_a_payload_error_names_the_offending_field():
     assert caught.value.path == "lines[0].quantity_milli"
     assert "lines[0].quantity_milli" in str(caught.value)
     with pytest.raises(PayloadError, match="unknown entry kind"):
-        validate_payload("purchase", {})   # a kind no stall writes yet
+        validate_payload("harvest", {})   # a kind no stall writes yet
 
 
 # --- payloads that break the contract ----------------------------------------------------------

@@ -111,6 +111,10 @@ STALL_RULES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/qr-payments/<pending_id>/bill.pdf"): API,
     ("GET", "/api/bank-accounts"): API, ("POST", "/api/bank-accounts"): API_OWNER,
     ("GET", "/api/bank/checks"): API, ("POST", "/api/bank/statement"): API_OWNER,
+    # Buying from growers (issue 19): whoever sells buys (the entry names her, X/Z counts the
+    # cash paid); a count rewrites the stock figures, the owner's (pos/views/api_purchases.py).
+    ("POST", "/api/purchases"): API, ("GET", "/api/stock"): API,
+    ("POST", "/api/stock/counts"): API_OWNER,
 }
 STALL_VALUES = {"filename": "pos/pos.css", "sale_id": SALE, "product_id": "1", "z_number": "1",
                 "job_id": "1", "action": "cancel", "pending_id": "nothing", "cart_id": "nothing", "customer_id": "1", "account_id": "1",

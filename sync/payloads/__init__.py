@@ -30,7 +30,7 @@ from jsonschema.exceptions import ValidationError
 # Every entry kind a stall writes, in the order they were introduced. A kind that is not here is
 # a newer stall's: the server stores it and does not project it.
 KINDS = ("sale", "void", "product", "cash_move", "day_close", "payment_check",
-         "invoice_correction", "refund", "customer", "credit_payment")
+         "invoice_correction", "refund", "customer", "credit_payment", "purchase", "stock_count")
 
 SERVER_OPTIONAL = "x-server-optional"
 

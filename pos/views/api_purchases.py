@@ -1,0 +1,43 @@
+"""The JSON API of buying from growers (issue 19) and the stock it makes.
+
+The same authentication as the rest of /api (api_base.authenticate). Anyone who may sell may
+record a purchase (a grower comes to the stall when she comes, often while the owner is away;
+the entry names who bought, and X/Z shows the cash paid as cash out, so the drawer still adds
+up) and see the stock; a count replaces the stock figures and could hide a shortfall, so it is
+the owner's, like voids and prices.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify
+
+from .. import purchases
+from ..db import get_db
+from .api_base import authenticate, json_object, require_owner
+
+bp = Blueprint("api_purchases", __name__, url_prefix="/api")
+bp.before_request(authenticate)
+
+
+@bp.post("/purchases")
+def record_purchase() -> Any:
+    """Goods bought from a grower: `{"supplier": {"name", "id_number"?, "address"?, "phone"?},
+    "lines": [{"product_id", "quantity", "unit_price"} | {"name", "unit", "quantity",
+    "unit_price", "price"?}], "payments": [{"method": "cash" | "qr", "amount"}]}`."""
+    return jsonify(purchases.record_purchase(get_db(), current_app.config["DEVICE_ID"],
+                                             json_object(), g.api_role)), 201
+
+
+@bp.get("/stock")
+def stock() -> Any:
+    """Every product on sale or tracked, with its stock (null when not tracked)."""
+    return jsonify(purchases.stock(get_db()))
+
+
+@bp.post("/stock/counts")
+def record_count() -> Any:
+    """A count: `{"lines": [{"product_id", "counted": "10"}], "reason"}` (the owner's)."""
+    require_owner()
+    return jsonify(purchases.record_count(get_db(), current_app.config["DEVICE_ID"],
+                                          json_object(), g.api_role)), 201
