@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.test_api import schema_of
-from tests.test_no_scans import kept_connection, scans, NOT_QUERIES
+from tests.test_no_scans import NOT_QUERIES, kept_connection, scans
+from tests.test_payload_contract import ends, server_template  # noqa: F401  (fixtures)
 
 TOMATO = 8          # Cà chua, kg, 25.000 ₫ (the demo catalogue)
 GROWER = {"name": "Giàng Thị Mỷ", "id_number": "001190012345", "address": "Bản Phố, Bắc Hà",
@@ -377,3 +378,64 @@ def test_stock_is_purchases_less_sales_plus_refunds_and_counts_in_any_order(api,
     moved = conn.execute("SELECT IFNULL(SUM(quantity_milli), 0) FROM stock_moves"
                          " WHERE product_id = ?", (pid,)).fetchone()[0]
     assert moved == (model if tracked else 0)
+
+
+# --- the province ---------------------------------------------------------------------------
+
+def test_the_province_stores_purchases_and_counts_and_projects_only_figures(ends):
+    from sqlalchemy import select
+    from pos import purchases
+    from sync.server import db as server_db
+    from sync.server.db import read_transaction
+    purchases.record_purchase(ends.conn, ends.device, {
+        "supplier": GROWER,
+        "lines": [{"product_id": TOMATO, "quantity": "12.5", "unit_price": 10000},
+                  {"name": "Măng rừng", "unit": "kg", "quantity": "2", "unit_price": 30000}],
+        "payments": [{"method": "cash", "amount": 185000}]}, "owner")
+    purchases.record_count(ends.conn, ends.device, {
+        "lines": [{"product_id": TOMATO, "counted": "12"}], "reason": "Kiểm kho"}, "owner")
+    result = ends.push_all()
+    head = ends.conn.execute("SELECT MAX(seq) FROM journal").fetchone()[0]
+    assert result.refusal is None and result.acked_seq == head
+    with read_transaction(ends.engine) as conn:
+        kinds = conn.execute(select(server_db.journal.c.kind).where(
+            server_db.journal.c.device_id == ends.device)).scalars().all()
+        lines = [tuple(r) for r in conn.execute(select(
+            server_db.purchase_lines.c.seq, server_db.purchase_lines.c.line_no,
+            server_db.purchase_lines.c.product_id, server_db.purchase_lines.c.name,
+            server_db.purchase_lines.c.quantity_milli, server_db.purchase_lines.c.amount)
+            .order_by(server_db.purchase_lines.c.line_no))]
+        stored = conn.execute(select(server_db.journal.c.payload).where(
+            server_db.journal.c.kind == "purchase")).scalars().all()
+    assert kinds.count("purchase") == 1 and kinds.count("stock_count") == 1
+    stall = [tuple(r) for r in ends.conn.execute(
+        "SELECT purchase_seq, line_no, product_id, name, quantity_milli, amount"
+        " FROM purchase_lines ORDER BY line_no")]
+    assert lines == stall and [line[3] for line in lines] == ["Cà chua", "Măng rừng"]
+    text = json.dumps(stored, ensure_ascii=False)
+    for clear in ("Giàng", "001190012345", "Bản Phố", "0912345678"):
+        assert clear not in text
+
+
+def test_a_grower_in_clear_is_refused_by_the_stall_and_by_the_province(ends):
+    from sync.payloads import PayloadError
+    from pos import db, journal, purchases
+    from tests.server.chain import make_entry
+    purchases.record_purchase(ends.conn, ends.device, {
+        "supplier": {"name": "Mỷ"}, "lines": [{"product_id": TOMATO, "quantity": "1",
+                                                "unit_price": 10000}],
+        "payments": [{"method": "qr", "amount": 10000}]}, "owner")
+    entries = list(journal.entries(ends.conn))
+    payload = {**entries[-1].payload, "number": 2, "supplier_name": "Giàng Thị Mỷ"}
+    with pytest.raises(PayloadError, match="supplier_name"):
+        with db.write_transaction(ends.conn):
+            journal.append(ends.conn, ends.device, "purchase", payload)
+    # The same entry from a stall that broke the contract: the province does not store it.
+    bad = make_entry(ends.device, entries[-1].seq + 1, entries[-1].hash, "purchase", payload)
+    from sync.server import store
+    from sync.server.db import utcnow, write_transaction
+    with write_transaction(ends.engine) as conn:
+        result = store.push(conn, ends.device, [*entries, bad], utcnow())
+    assert result.acked_seq == entries[-1].seq
+    assert result.refusal.code == "personal_data_in_clear"
+    assert "Giàng" not in result.refusal.message and "supplier_name" in result.refusal.message

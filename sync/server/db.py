@@ -302,6 +302,24 @@ credit_payments = Table(
     Index(None, "device_id", "business_day"),
 )
 
+# The lines of the goods a stall bought from growers (issue 19), per product and business day:
+# figures only. The grower's name, ID number, address and phone travel sealed with the vendor's
+# key and stay in the journal as pushed; `stock_count` entries are projected nowhere.
+purchase_lines = Table(
+    "purchase_lines", metadata,
+    Column("device_id", String(36), nullable=False),
+    Column("seq", BigInteger(), nullable=False),
+    Column("line_no", Integer(), nullable=False),
+    Column("product_id", BigInteger(), nullable=False),     # the stall's own product number
+    Column("name", String(120), nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("quantity_milli", BigInteger(), nullable=False),
+    Column("amount", BigInteger(), nullable=False),
+    Column("business_day", String(10), nullable=False),
+    PrimaryKeyConstraint("device_id", "seq", "line_no"),
+    Index(None, "device_id", "business_day"),
+)
+
 # Only that a customer exists at a stall: her number and the entry that first named her.
 credit_customers = Table(
     "credit_customers", metadata,

@@ -46,10 +46,32 @@ SEALED_FIELDS: dict[str, tuple[str, ...]] = {
     kind: fields for kind, fields in ((kind, _sealed_fields(schema))
                                       for kind, schema in SCHEMAS.items()) if fields}
 
-# kind → its fields that may hold plain text (none for `customer`: all its text is sealed)
+def _may_hold_text(prop: Any) -> bool:
+    """Whether a field's schema lets it hold text: a string, or a list or an object of fields
+    that may (a purchase's `lines`, with each product's name and unit, issue 19)."""
+    if not isinstance(prop, dict):
+        return False
+    kinds = _types(prop)
+    return "string" in kinds or ("array" in kinds and _may_hold_text(prop.get("items"))) or (
+        "object" in kinds and any(_may_hold_text(p)
+                                  for p in prop.get("properties", {}).values()))
+
+
+def _declares_sealed(prop: Any) -> bool:
+    """Whether a field's schema, at any depth, has a sealed value's pattern."""
+    if isinstance(prop, dict):
+        return str(prop.get("pattern", "")).startswith(SEALED_PREFIX) or any(
+            _declares_sealed(value) for value in prop.values())
+    if isinstance(prop, list):
+        return any(_declares_sealed(item) for item in prop)
+    return False
+
+
+# kind → its fields that may hold plain text (none for `customer`: all its text is sealed; for
+# `purchase`, its lines and payments, whose schemas declare no sealed value)
 PLAIN_TEXT: dict[str, frozenset[str]] = {
     kind: frozenset(name for name, prop in SCHEMAS[kind].get("properties", {}).items()
-                    if isinstance(prop, dict) and "string" in _types(prop)
+                    if _may_hold_text(prop) and not _declares_sealed(prop)
                     and name not in fields)
     for kind, fields in SEALED_FIELDS.items()}
 

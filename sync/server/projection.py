@@ -1,5 +1,6 @@
 """Rebuild the server's tables (sales, lines, payments, voids, cash moves, day closes, the stall's
-own products, the credit book's repayments and customer numbers) from entries.
+own products, the credit book's repayments and customer numbers, the lines of goods bought from
+growers) from entries.
 
 The journal is the truth; these rows are derived from it in the same transaction that stores the
 entries, with one multi-row INSERT per table. An entry is stored even when its payload cannot be
@@ -31,8 +32,8 @@ from . import rollups
 from .einvoice import queue as einvoice_queue
 from .db import (cash_moves, catalogue_products, communes, credit_customers, credit_payments,
                  day_closes, devices, insert_ignoring_duplicates, markets, payments,
-                 product_entries, qr_checks, refund_lines, refunds, sale_lines, sales, stalls,
-                 voids)
+                 product_entries, purchase_lines, qr_checks, refund_lines, refunds, sale_lines,
+                 sales, stalls, voids)
 from .personal_data import SEALED_FIELDS
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ class Projection:
     product_entries: list[dict[str, Any]] = field(default_factory=list)
     credit_payments: list[dict[str, Any]] = field(default_factory=list)
     credit_customers: list[dict[str, Any]] = field(default_factory=list)
+    purchase_lines: list[dict[str, Any]] = field(default_factory=list)
     payment_marks: list[dict[str, Any]] = field(default_factory=list)
     einvoices: list[dict[str, Any]] = field(default_factory=list)
 
@@ -225,9 +227,25 @@ def _customer(entry: Entry, out: Projection) -> None:
                                  "customer_id": _number(entry.payload["customer_id"])})
 
 
+def _purchase(entry: Entry, out: Projection) -> None:
+    """Goods a stall bought from a grower: its lines (product, quantity, amount) on the business
+    day, for the dashboard's produce bought from growers. The grower's name, ID number, address
+    and phone are sealed with the vendor's key: they are not read, here or anywhere."""
+    p = entry.payload
+    day = _text(p["business_day"], 10)
+    out.purchase_lines.extend({"device_id": entry.device_id, "seq": entry.seq,
+                               "line_no": line_no, "product_id": _number(line["product_id"]),
+                               "name": _text(line["name"], 120), "unit": _text(line["unit"], 16),
+                               "quantity_milli": _int(line["quantity_milli"]),
+                               "amount": _int(line["amount"]), "business_day": day}
+                              for line_no, line in enumerate(p["lines"], start=1))
+
+
+# `stock_count` entries are stored in the journal and projected nowhere (a stall's own stock).
 _PROJECTORS = {"sale": _sale, "void": _void, "cash_move": _cash_move, "day_close": _day_close,
                "payment_check": _payment_check, "refund": _refund, "product": _product,
-               "credit_payment": _credit_payment, "customer": _customer}
+               "credit_payment": _credit_payment, "customer": _customer,
+               "purchase": _purchase}
 
 
 def _reason(entry: Entry, exc: Exception) -> str:
@@ -262,7 +280,8 @@ def project(entries: list[Entry]) -> Projection:
             continue
         for name in ("sales", "sale_lines", "payments", "voids", "refunds", "refund_lines",
                      "cash_moves", "day_closes", "qr_checks", "product_entries",
-                     "credit_payments", "credit_customers", "payment_marks"):
+                     "credit_payments", "credit_customers", "purchase_lines",
+                     "payment_marks"):
             getattr(out, name).extend(getattr(staged, name))
     return out
 
@@ -372,7 +391,8 @@ def write(conn: Connection, rows: Projection) -> None:
                          (payments, rows.payments), (cash_moves, rows.cash_moves),
                          (day_closes, rows.day_closes), (voids, rows.voids),
                          (refunds, rows.refunds), (refund_lines, rows.refund_lines),
-                         (credit_payments, rows.credit_payments)):
+                         (credit_payments, rows.credit_payments),
+                         (purchase_lines, rows.purchase_lines)):
         if batch:
             conn.execute(table.insert(), batch)
     if rows.credit_customers:   # a customer changed later is the same customer: kept once
