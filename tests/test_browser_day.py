@@ -179,6 +179,7 @@ def test_float_cash_out_and_sale_make_the_drawer(app: Any, live_server: str, pag
     assert drawer == {"opening_float": 200_000, "cash_in": 0, "cash_out": 20_000,
                       "tendered": 200_000, "change": 200_000 - sale["total"],
                       "refunded_cash": 0, "cash_sales": sale["total"], "repaid_cash": 0,
+                      "purchases_cash": 0,
                       "expected": expected}
     conn = connect(app)
     try:
