@@ -80,6 +80,7 @@ STALL_RULES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/tax/"): PAGE, ("GET", "/tax/settings"): PAGE_OWNER,
     ("POST", "/tax/settings"): PAGE_OWNER, ("GET", "/tax/products"): PAGE_OWNER,
     ("POST", "/tax/products"): PAGE_OWNER, ("GET", "/tax/books/<kind>.<fmt>"): PAGE_OWNER,
+    ("GET", "/tax/purchase-list.<fmt>"): PAGE_OWNER,
     ("POST", "/tax/refresh"): PAGE, ("GET", "/tax/invoices/<code>"): PAGE,
     ("GET", "/tax/invoices/<code>.pdf"): PAGE, ("GET", "/tax/invoices/<code>.xml"): PAGE,
     ("POST", "/tax/invoices/<code>/correct"): PAGE_OWNER,

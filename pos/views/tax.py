@@ -21,7 +21,7 @@ from ..printing.config import PrinterConfig
 from sync import invoice_xml
 
 from ..sync import einvoice_status as status
-from ..tax import books, invoices, rates, thresholds
+from ..tax import books, invoices, purchase_list, rates, thresholds
 from ..tax import receipt as tax_receipt
 from ..tax import settings as tax_settings
 from .api import read_json
@@ -191,6 +191,24 @@ def book(kind: str, fmt: str) -> Any:
         return Response(books.to_csv(built), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     return Response(books.to_pdf(conn, built, ts, today()), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+@bp.get("/purchase-list.<fmt>")
+@owner_required
+def purchase_list_file(fmt: str) -> Any:
+    """Form 02/TNDN, goods bought without an invoice from growers, for a period: PDF or CSV."""
+    if fmt not in ("pdf", "csv"):
+        raise NotFound(_("This page does not exist."))
+    conn = get_db()
+    first, last = _period_args()
+    rows = purchase_list.build(conn, first, last)
+    name = f"02-TNDN_{first}_{last}.{fmt}"
+    if fmt == "csv":
+        return Response(purchase_list.to_csv(rows), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(purchase_list.to_pdf(conn, rows, first, last, tax_settings.load(conn),
+                                         today()), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
