@@ -227,6 +227,16 @@ def record_purchase(conn: sqlite3.Connection, device_id: str, request: Any,
     return answer
 
 
+def purchase_with_supplier(conn: sqlite3.Connection, number: int
+                           ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A purchase by its number, and its grower as the stall knows her (for her slip)."""
+    row = conn.execute("SELECT p.seq, s.name, s.address FROM purchases p JOIN suppliers s"
+                       " ON s.id = p.supplier_id WHERE p.number = ?", (number,)).fetchone()
+    if row is None:
+        raise NotFound(_l("No purchase with this number."), code="unknown_purchase")
+    return purchase_answer(conn, row["seq"]), {"name": row["name"], "address": row["address"]}
+
+
 def purchase_answer(conn: sqlite3.Connection, seq: int) -> dict[str, Any]:
     """A recorded purchase as the API gives it, with the grower's cash warning if any."""
     row = conn.execute("SELECT p.*, j.hash FROM purchases p JOIN journal j ON j.seq = p.seq"

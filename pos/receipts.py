@@ -70,6 +70,13 @@ def words(lang: str) -> dict[str, Any]:
         "entry_void": pgettext("paper", "Sale no. {} voided"),
         "entry_refund": pgettext("paper", "Goods returned, no. {}"),
         "repay_caption": pgettext("paper", "Scan to pay back by bank transfer"),
+        # The grower's purchase slip (purchase_document)
+        "purchase_title": pgettext("paper", "PURCHASE SLIP"),
+        "seller": pgettext("paper", "Seller: {}"),
+        "address": pgettext("paper", "Address: {}"),
+        "paid_qr": pgettext("paper", "Paid by transfer"),
+        "sign_seller": pgettext("paper", "Seller (signature)"),
+        "sign_buyer": pgettext("paper", "Buyer (signature)"),
     }
 
 
@@ -272,6 +279,38 @@ def reminder_document(customer: dict[str, Any], stall: dict[str, str],
                    Text(w["holder"].format(pending["holder"]), align="center")]
     blocks += [Space(2), Text(w["thanks"], LARGE, bold=True, align="center")]
     return Document(blocks, title=f"{w['reminder_title'].capitalize()} – {customer['name']}")
+
+
+def purchase_document(purchase: dict[str, Any], supplier: dict[str, Any],
+                      stall: dict[str, str], *, lang: str = "vi") -> Document:
+    """The slip a grower keeps (PHIẾU THU MUA, issue 19; docs/research/purchase_list.md): what
+    was bought, the amount, how it was paid, and lines to sign. Her name and address are printed,
+    her ID number never: the paper leaves the stall and the 02/TNDN list holds it."""
+    w = words(lang)
+    name = stall.get("stall_name") or stall.get("vendor_name") or ""
+    blocks = stall_header(name, stall, w)
+    blocks += [Space(1.5), Text(w["purchase_title"], LARGE, bold=True, align="center"),
+               Space(1), Row(w["number"].format(purchase["number"]),
+                             format_datetime(purchase["at"])), Rule(),
+               Text(w["seller"].format(supplier["name"]), bold=True)]
+    if supplier.get("address"):
+        blocks.append(Text(w["address"].format(supplier["address"])))
+    blocks.append(Rule())
+    for line in purchase["lines"]:
+        quantity = format_quantity(_milli(line["quantity"]), w["decimal"])
+        blocks.append(Item(line["name"], f"{quantity} {line['unit']} × "
+                           f"{format_vnd(line['unit_price'])}", format_vnd(line["amount"])))
+    blocks += [Rule(dashed=False), Total(w["total"], format_vnd(purchase["total"])), Rule()]
+    for payment in purchase["payments"]:
+        blocks.append(Row(w["paid_cash"] if payment["method"] == "cash" else w["paid_qr"],
+                          format_vnd(payment["amount"])))
+    blocks += [Space(3), Row(w["sign_seller"], w["sign_buyer"]), Space(12)]
+    return Document(blocks, title=f"{w['purchase_title'].capitalize()} {purchase['number']}")
+
+
+def _milli(quantity: str) -> int:
+    whole, _, frac = quantity.partition(".")
+    return int(whole) * 1000 + int((frac + "000")[:3])
 
 
 def receipt_pdf(sale: dict[str, Any], stall: dict[str, str], device_id: str, paper: str = "80",

@@ -56,3 +56,18 @@ def test_the_list_is_the_owners_and_bad_periods_are_refused(helper, owner):
     assert owner.get("/tax/purchase-list.xls").status_code == 404
     bad = owner.get("/tax/purchase-list.csv?from=31/12/2026&to=01/01/2026")
     assert bad.status_code == 400
+
+
+def test_the_growers_slip_says_what_was_bought_and_never_her_id_number(api, tmp_path):
+    bought = buy(api, "12.5", 10000).get_json()
+    for width in ("58", "80"):
+        slip = api.get(f"/api/purchases/{bought['number']}/slip.pdf?width={width}")
+        assert slip.status_code == 200 and slip.mimetype == "application/pdf"
+        text = _pdf_text(slip.data, tmp_path)
+        for expected in ("PHIẾU THU MUA", GROWER["name"],
+                         GROWER["address"], "Cà chua", "12,5 kg", "125.000", "Người bán",
+                         "Người mua", "Đã trả tiền mặt"):
+            assert expected in text, (width, expected)
+        assert GROWER["id_number"] not in text
+    assert api.get("/api/purchases/999/slip.pdf").status_code == 404
+    assert api.get(f"/api/purchases/{bought['number']}/slip.pdf?width=99").status_code == 400

@@ -115,10 +115,12 @@ STALL_RULES: dict[tuple[str, str], dict[str, str]] = {
     # Buying from growers (issue 19): whoever sells buys (the entry names her, X/Z counts the
     # cash paid); a count rewrites the stock figures, the owner's (pos/views/api_purchases.py).
     ("POST", "/api/purchases"): API, ("GET", "/api/stock"): API,
+    ("GET", "/api/purchases/<int:number>/slip.pdf"): API,
     ("POST", "/api/stock/counts"): API_OWNER,
 }
 STALL_VALUES = {"filename": "pos/pos.css", "sale_id": SALE, "product_id": "1", "z_number": "1",
-                "job_id": "1", "action": "cancel", "pending_id": "nothing", "cart_id": "nothing", "customer_id": "1", "account_id": "1",
+                "job_id": "1", "action": "cancel", "pending_id": "nothing", "cart_id": "nothing",
+                "customer_id": "1", "number": "1", "account_id": "1",
                 "kind": "s1a", "fmt": "csv", "code": "nothing"}
 
 # --- the provincial server ----------------------------------------------------------------------

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from .. import purchases
+from .. import printouts, purchases, receipts, settings
+from ..paper import render_pdf
+from ..printing.config import PrinterConfig
 from ..db import get_db
 from .api_base import authenticate, json_object, require_owner
 
@@ -41,3 +43,19 @@ def record_count() -> Any:
     require_owner()
     return jsonify(purchases.record_count(get_db(), current_app.config["DEVICE_ID"],
                                           json_object(), g.api_role)), 201
+
+
+@bp.get("/purchases/<int:number>/slip.pdf")
+def purchase_slip(number: int) -> Any:
+    """The grower's slip (PHIẾU THU MUA) for a 58/80 mm roll, A5 or A4: what was bought, the
+    amount, how it was paid, and lines to sign."""
+    conn = get_db()
+    purchase, supplier = purchases.purchase_with_supplier(conn, number)
+    config = PrinterConfig.load(conn)
+    paper, lang = printouts.pdf_response_args(request.args.get("width"), request.args.get("lang"),
+                                              config.paper)
+    document = receipts.purchase_document(purchase, supplier, settings.stall_settings(conn),
+                                          lang=lang)
+    return Response(render_pdf(document, paper, config.printable_for(paper)),
+                    mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="thu-mua-{number}.pdf"'})
