@@ -482,14 +482,16 @@ login_guard = Table(
 # `credit` of the refund's own day and counts in `refunds`/`refunded`. `credit` is the part of
 # sales put on the buyers' accounts (revenue, neither cash nor transfer); `repaid` what buyers
 # paid back of their debts on that day (`repaid_cash` + `repaid_qr`; not revenue: it was counted
-# when sold). `kind` is d (a business day, period "2026-11-22"), w (an ISO week, "2026-W47") or
-# m (a month, "2026-11").
+# when sold). `purchases` is how many times the stalls bought from growers on that day (issue 19,
+# `purchase` entries) and `purchased` what they paid for it in đồng: a cost, never in revenue.
+# `kind` is d (a business day, period "2026-11-22"), w (an ISO week, "2026-W47") or m (a month,
+# "2026-11").
 
 def _figures() -> list[Column[Any]]:
     return [Column(name, BigInteger(), nullable=False, server_default="0")
             for name in ("sales", "revenue", "cash", "qr", "qr_sales", "voids", "voided",
                          "refunds", "refunded", "credit", "repaid", "repaid_cash",
-                         "repaid_qr")]
+                         "repaid_qr", "purchases", "purchased")]
 
 
 stall_periods = Table(
@@ -539,6 +541,26 @@ product_periods = Table(
     Column("lines", BigInteger(), nullable=False, server_default="0"),
     PrimaryKeyConstraint("market_id", "kind", "period", "name", "unit", "category",
                          "ocop_stars"),
+    CheckConstraint("kind IN ('d', 'w', 'm')", name="kind"),
+    Index(None, "kind", "period", "province_id", "commune_id"),
+)
+
+# Produce the stalls bought from growers (issue 19), per market, period and product (name and
+# unit as the purchase lines froze them): the quantity, what was paid for it, and in how many
+# purchases it was bought (a purchase of two lines of one product counts once). Never a grower.
+purchase_periods = Table(
+    "purchase_periods", metadata,
+    Column("market_id", _id(), nullable=False),
+    Column("kind", String(1), nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("province_id", _id(), nullable=False),
+    Column("commune_id", _id(), nullable=False),
+    Column("quantity_milli", BigInteger(), nullable=False, server_default="0"),
+    Column("amount", BigInteger(), nullable=False, server_default="0"),
+    Column("purchases", BigInteger(), nullable=False, server_default="0"),
+    PrimaryKeyConstraint("market_id", "kind", "period", "name", "unit"),
     CheckConstraint("kind IN ('d', 'w', 'm')", name="kind"),
     Index(None, "kind", "period", "province_id", "commune_id"),
 )

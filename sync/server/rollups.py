@@ -15,6 +15,13 @@ counted by name, unit, category and OCOP stars: the sale line's (sync/server/pro
 mark_lines), which a refund line shares with the sale line it gives back. Both ways of filling
 the tables (`apply` per push, `rebuild` from the projections) give the same rows; a test holds
 them to that.
+
+Buying from growers (issue 19): `purchases` counts the `purchase` entries of a business day and
+`purchased` what they paid (the sum of their lines), a cost that is never revenue;
+`purchase_periods` holds per market and product (name and unit of the lines) the quantity
+bought, its amount and the number of purchases it was in. A stall has no way to void a purchase
+(pos/purchases.py: a mistake is corrected by a stock count, which moves stock, not money), so a
+purchase, once pushed, always counts; the grower is never read.
 """
 from __future__ import annotations
 
@@ -28,16 +35,20 @@ from sqlalchemy import (Column, MetaData, String, Table, and_, case, delete, fun
 from sqlalchemy.engine import Connection
 
 from .db import (communes, credit_payments, devices, market_periods, markets, payments,
-                 product_periods, refund_lines, refunds, sale_lines, sales, stall_periods, stalls)
+                 product_periods, purchase_lines, purchase_periods, refund_lines, refunds,
+                 sale_lines, sales, stall_periods, stalls)
 
 logger = logging.getLogger(__name__)
 
 FIGURES = ("sales", "revenue", "cash", "qr", "qr_sales", "voids", "voided", "refunds",
-           "refunded", "credit", "repaid", "repaid_cash", "repaid_qr")
+           "refunded", "credit", "repaid", "repaid_cash", "repaid_qr", "purchases", "purchased")
 MARKET_FIGURES = FIGURES + ("active",)   # active: stalls with at least one sale (not voided)
 PRODUCT_FIGURES = ("quantity_milli", "revenue", "lines")
 PRODUCT_KEYS = ("market_id", "kind", "period", "name", "unit", "category", "ocop_stars")
+PURCHASE_FIGURES = ("quantity_milli", "amount", "purchases")
+PURCHASE_KEYS = ("market_id", "kind", "period", "name", "unit")
 KINDS = ("d", "w", "m")
+ROLLUP_TABLES = (stall_periods, market_periods, product_periods, purchase_periods)
 
 
 def periods_of(day: str) -> list[tuple[str, str]]:
@@ -84,6 +95,8 @@ class _Deltas:
             lambda: dict.fromkeys(MARKET_FIGURES, 0))
         self.products: dict[tuple[Any, ...], dict[str, int]] = defaultdict(
             lambda: dict.fromkeys(PRODUCT_FIGURES, 0))
+        self.purchased: dict[tuple[Any, ...], dict[str, int]] = defaultdict(
+            lambda: dict.fromkeys(PURCHASE_FIGURES, 0))
         self.places: dict[tuple[Any, ...], dict[str, int]] = {}
 
     def add_sale(self, sale: dict[str, Any], lines: list[dict[str, Any]], credit: int,
@@ -123,6 +136,27 @@ class _Deltas:
                 self.places[pkey] = place
                 self.products[pkey]["quantity_milli"] -= line["quantity_milli"]
                 self.products[pkey]["revenue"] -= line["amount"]
+
+    def add_purchase(self, lines: list[dict[str, Any]], place: dict[str, int]) -> None:
+        """One purchase (its projected lines, all of one entry and business day)."""
+        figures = dict.fromkeys(FIGURES, 0)
+        figures.update(purchases=1, purchased=sum(line["amount"] for line in lines))
+        for kind, period in periods_of(lines[0]["business_day"]):
+            key = (lines[0]["device_id"], kind, period)
+            self.places[key] = place
+            for name, value in figures.items():
+                self.stalls[key][name] += value
+                self.markets[(place["market_id"], kind, period)][name] += value
+            seen = set()
+            for line in lines:
+                pkey = (place["market_id"], kind, period, line["name"], line["unit"])
+                self.places[pkey] = place
+                totals = self.purchased[pkey]
+                totals["quantity_milli"] += line["quantity_milli"]
+                totals["amount"] += line["amount"]
+                if pkey not in seen:   # two lines of one product: one purchase of it
+                    seen.add(pkey)
+                    totals["purchases"] += 1
 
     def add_repayment(self, repayment: dict[str, Any], place: dict[str, int]) -> None:
         figures = dict.fromkeys(FIGURES, 0)
@@ -183,10 +217,15 @@ def _write(conn: Connection, deltas: _Deltas) -> None:
                      "province_id": market_place[key[0]]["province_id"],
                      "commune_id": market_place[key[0]]["commune_id"], **figures}
                     for key, figures in sorted(deltas.products.items())]
+    purchase_rows = [{**dict(zip(PURCHASE_KEYS, key)),
+                      "province_id": market_place[key[0]]["province_id"],
+                      "commune_id": market_place[key[0]]["commune_id"], **figures}
+                     for key, figures in sorted(deltas.purchased.items())]
     # Sorted keys: two pushes touching the same market lock its rows in the same order.
     _upsert(conn, stall_periods, ("device_id", "kind", "period"), stall_rows, FIGURES)
     _upsert(conn, market_periods, ("market_id", "kind", "period"), market_rows, MARKET_FIGURES)
     _upsert(conn, product_periods, PRODUCT_KEYS, product_rows, PRODUCT_FIGURES)
+    _upsert(conn, purchase_periods, PURCHASE_KEYS, purchase_rows, PURCHASE_FIGURES)
     # A product row left without lines (every line voided, a sale voided in its own push, or a
     # refund in a period without a sale of it) is removed, as rebuild never makes one.
     emptied = [tuple(row[k] for k in PRODUCT_KEYS) for row in product_rows if row["lines"] <= 0]
@@ -198,16 +237,19 @@ def _write(conn: Connection, deltas: _Deltas) -> None:
 
 
 def apply(conn: Connection, rows: Any) -> None:
-    """Add a projected batch (sales, their lines, voids) to the rollups, in the caller's
-    transaction and after the projection rows were written (a void's sale is read back)."""
+    """Add a projected batch (sales, their lines, voids, refunds, repayments, purchase lines)
+    to the rollups, in the caller's transaction and after the projection rows were written (a
+    void's sale is read back)."""
     refunds_ = getattr(rows, "refunds", [])
     repayments = getattr(rows, "credit_payments", [])
-    if not rows.sales and not rows.voids and not refunds_ and not repayments:
+    bought = getattr(rows, "purchase_lines", [])
+    if not rows.sales and not rows.voids and not refunds_ and not repayments and not bought:
         return
     places = _places(conn, [s["device_id"] for s in rows.sales] +
                      [v["device_id"] for v in rows.voids] +
                      [r["device_id"] for r in refunds_] +
-                     [r["device_id"] for r in repayments])
+                     [r["device_id"] for r in repayments] +
+                     [line["device_id"] for line in bought])
     lines: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
     for line in rows.sale_lines:
         lines[(line["device_id"], line["seq"])].append(line)
@@ -239,6 +281,13 @@ def apply(conn: Connection, rows: Any) -> None:
         place = places.get(repayment["device_id"])
         if place is not None:
             deltas.add_repayment(repayment, place)
+    purchases: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+    for line in bought:
+        purchases[(line["device_id"], line["seq"])].append(line)
+    for (device_id, _seq), purchase in purchases.items():
+        place = places.get(device_id)
+        if place is not None:
+            deltas.add_purchase(purchase, place)
     _write(conn, deltas)
 
 
@@ -325,7 +374,8 @@ def _period_map(conn: Connection) -> Table:
     table.drop(conn, checkfirst=True)
     table.create(conn)
     days = conn.execute(select(sales.c.business_day).union(
-        select(refunds.c.business_day), select(credit_payments.c.business_day))).scalars().all()
+        select(refunds.c.business_day), select(credit_payments.c.business_day),
+        select(purchase_lines.c.business_day))).scalars().all()
     rows = [{"day": day, "kind": kind, "period": period}
             for day in days for kind, period in periods_of(day)]
     if rows:
@@ -379,6 +429,44 @@ def _rebuild_repayments(conn: Connection, period_map: Table, place: Any) -> None
         FIGURES)
 
 
+def _rebuild_purchases(conn: Connection, period_map: Table, place: Any) -> None:
+    """Add the purchases from growers to the stall rows just built (a period may have
+    purchases only), and compute the produce bought per market and product."""
+    pl = purchase_lines
+    # One row per purchase entry first: its amount is the sum of its lines.
+    entry = (select(pl.c.device_id, pl.c.seq, pl.c.business_day,
+                    func.sum(pl.c.amount).label("amount"))
+             .group_by(pl.c.device_id, pl.c.seq, pl.c.business_day).subquery("purchase_entries"))
+    rows = conn.execute(
+        select(entry.c.device_id, period_map.c.kind, period_map.c.period,
+               communes.c.province_id, markets.c.commune_id, stalls.c.market_id,
+               func.count(), func.sum(entry.c.amount))
+        .select_from(entry.join(period_map, period_map.c.day == entry.c.business_day)
+                     .join(place, devices.c.device_id == entry.c.device_id))
+        .group_by(entry.c.device_id, period_map.c.kind, period_map.c.period,
+                  communes.c.province_id, markets.c.commune_id, stalls.c.market_id)).all()
+    _upsert(conn, stall_periods, ("device_id", "kind", "period"), [
+        {"device_id": r[0], "kind": r[1], "period": r[2], "province_id": r[3],
+         "commune_id": r[4], "market_id": r[5], **dict.fromkeys(FIGURES, 0),
+         "purchases": int(r[6]), "purchased": int(r[7])} for r in rows], FIGURES)
+    # One row per purchase and product (two lines of one product are one purchase of it).
+    product = (select(pl.c.device_id, pl.c.seq, pl.c.business_day, pl.c.name, pl.c.unit,
+                      func.sum(pl.c.quantity_milli).label("quantity_milli"),
+                      func.sum(pl.c.amount).label("amount"))
+               .group_by(pl.c.device_id, pl.c.seq, pl.c.business_day, pl.c.name, pl.c.unit)
+               .subquery("purchase_products"))
+    conn.execute(purchase_periods.insert().from_select(
+        [*PURCHASE_KEYS, "province_id", "commune_id", *PURCHASE_FIGURES],
+        select(stalls.c.market_id, period_map.c.kind, period_map.c.period, product.c.name,
+               product.c.unit, communes.c.province_id, markets.c.commune_id,
+               func.sum(product.c.quantity_milli), func.sum(product.c.amount), func.count())
+        .select_from(product.join(period_map, period_map.c.day == product.c.business_day)
+                     .join(place, devices.c.device_id == product.c.device_id))
+        .group_by(stalls.c.market_id, period_map.c.kind, period_map.c.period,
+                  product.c.name, product.c.unit, communes.c.province_id,
+                  markets.c.commune_id)))
+
+
 def _rebuild_refunded_products(conn: Connection, period_map: Table, place: Any) -> None:
     """Take the refunded quantities and amounts off the product rows just built (under the
     category and stars of the sale line each refund line gives back)."""
@@ -409,7 +497,7 @@ def _rebuild_refunded_products(conn: Connection, period_map: Table, place: Any) 
 def rebuild(conn: Connection) -> dict[str, int]:
     """Empty the rollups and compute them again from sales, lines and voids (for an existing
     database, a repair, or a generated benchmark province). Returns the row counts."""
-    for table in (stall_periods, market_periods, product_periods):
+    for table in ROLLUP_TABLES:
         conn.execute(delete(table))
     period_map = _period_map(conn)
     place = (devices.join(stalls, stalls.c.id == devices.c.stall_id)
@@ -440,6 +528,7 @@ def rebuild(conn: Connection) -> dict[str, int]:
          *FIGURES[:7], "credit"], stall_select))
     _rebuild_refunds(conn, period_map, place)
     _rebuild_repayments(conn, period_map, place)
+    _rebuild_purchases(conn, period_map, place)
     sp = stall_periods
     conn.execute(market_periods.insert().from_select(
         ["market_id", "kind", "period", "province_id", "commune_id", *MARKET_FIGURES],
@@ -466,22 +555,23 @@ def rebuild(conn: Connection) -> dict[str, int]:
     conn.execute(delete(product_periods).where(product_periods.c.lines == 0))
     period_map.drop(conn)
     counts = {table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
-              for table in (stall_periods, market_periods, product_periods)}
+              for table in ROLLUP_TABLES}
     logger.info("rollups rebuilt: %s", counts)
     return counts
 
 
-__all__ = ["FIGURES", "KINDS", "MARKET_FIGURES", "apply", "fill_if_missing", "periods_of", "rebuild"]
+__all__ = ["FIGURES", "KINDS", "MARKET_FIGURES", "PURCHASE_FIGURES", "ROLLUP_TABLES", "apply",
+           "fill_if_missing", "periods_of", "rebuild"]
 
 
 def fill_if_missing(conn: Connection) -> bool:
-    """Rebuild the rollups of a database that has sales (or repayments) but no rollups yet (one
-    upgraded to revision 0004, or past a revision that empties them: 0011, 0012); True if it
-    did. Cheap otherwise: a few one-row queries."""
+    """Rebuild the rollups of a database that has sales (or repayments, or purchases) but no
+    rollups yet (one upgraded to revision 0004, or past a revision that empties them: 0011,
+    0012, 0014); True if it did. Cheap otherwise: a few one-row queries."""
     if conn.execute(select(stall_periods.c.device_id).limit(1)).first() is not None:
         return False
-    if (conn.execute(select(sales.c.device_id).limit(1)).first() is None
-            and conn.execute(select(credit_payments.c.device_id).limit(1)).first() is None):
+    if all(conn.execute(select(table.c.device_id).limit(1)).first() is None
+           for table in (sales, credit_payments, purchase_lines)):
         return False
     rebuild(conn)
     return True
