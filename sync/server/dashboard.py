@@ -103,8 +103,20 @@ def build_grids(conn: Any, place: Place, period: figures.Period, now: datetime,
         names = {"commune": ("communes", _l("Communes and wards")),
                  "market": ("markets", _l("Markets")), "stall": ("stalls", _l("Stalls"))}
         name, title = names[child]
+        children = figures.breakdown(conn, place, period)
         grids[name] = Grid(name, title, _figure_columns(Col("name", LEVEL_NAMES[child])),
-                           figures.breakdown(conn, place, period), _child_link(place, period))
+                           children, _child_link(place, period))
+        grids["purchases"] = _purchases_grid(conn, place, period, children)
+    grids["purchased_products"] = Grid("purchased_products", _l("Produce bought, by product"), [
+        Col("name", _l("Product")), Col("unit", _l("Unit")),
+        Col("quantity_milli", _l("Quantity bought"), "quantity"),
+        Col("amount", _l("Paid to growers"), "money"),
+        Col("unit_price", _l("Average price per unit"), "money"),
+        Col("purchases", _l("Purchases"), "count")],
+        figures.purchased_products(conn, place, period),
+        note=_l("What the stalls paid local growers for their produce (purchases without an"
+                " invoice, recorded at the stall), by the product's name and unit. Growers'"
+                " names and ID numbers stay on the stall."))
     grids["trend"] = Grid("trend", _l("Day by day"), _figure_columns(Col("day", _l("Day"), "day")),
                           figures.trend(conn, place, period))
     products, categories = figures.products(conn, place, period)
@@ -162,6 +174,25 @@ def build_grids(conn: Any, place: Place, period: figures.Period, now: datetime,
     return grids
 
 
+def _purchases_grid(conn: Any, place: Place, period: figures.Period,
+                    children: list[dict[str, Any]]) -> Grid:
+    """Produce bought from growers by commune, market or stall × the products bought for the
+    most money in the place (their quantity and amount), then the other products' amount."""
+    child = scope.CHILD[place.level]
+    products, rows = figures.purchase_breakdown(conn, place, period, children)
+    columns = [Col("name", LEVEL_NAMES[child]), Col("purchased", _l("Paid to growers"), "money"),
+               Col("purchases", _l("Purchases"), "count")]
+    for index, (name, unit) in enumerate(products):
+        columns += [Col(f"quantity_{index}", f"{name} ({unit})", "quantity"),
+                    Col(f"amount_{index}", f"{name} (₫)", "money")]
+    columns.append(Col("other", _l("Other products (₫)"), "money"))
+    return Grid("purchases", _l("Produce bought from growers"), columns, rows,
+                _child_link(place, period),
+                note=_l("The products the stalls paid growers the most for in this period, one"
+                        " by one (quantity in their unit, and amount); the rest under Other"
+                        " products."))
+
+
 def _include_unrouted(conn: Any, place: Place) -> bool:
     """Bank payments that reached no stall belong to no commune: they show on a province's
     page, to an administrator, or to its viewers when the server holds that one province."""
@@ -171,6 +202,17 @@ def _include_unrouted(conn: Any, place: Place) -> bool:
 
 
 # --- the pages ---------------------------------------------------------------------------------
+
+def quantity_cell(quantity_milli: int) -> str:
+    """A quantity the Vietnamese way: thousands grouped with dots, a decimal comma
+    (1250500 → '1.250,5'; 750 → '0,75')."""
+    sign = "-" if quantity_milli < 0 else ""
+    whole, milli = divmod(abs(quantity_milli), 1000)
+    text = format_number(whole)
+    if milli:
+        text += format_quantity(milli)[1:]
+    return sign + text
+
 
 @bp.app_template_filter("cell")
 def cell(value: Any, kind: str) -> str:
@@ -184,7 +226,7 @@ def cell(value: Any, kind: str) -> str:
     if kind == "share":
         return f"{value // 100},{value % 100:02d} %"
     if kind == "quantity":
-        return format_quantity(int(value))
+        return quantity_cell(int(value))
     if kind == "time":
         from .admin import vn_time
         return vn_time(value) if isinstance(value, datetime) else str(value)

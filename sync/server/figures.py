@@ -3,9 +3,10 @@
 The headline figures are the province's: revenue, number of sales, average ticket, cashless
 share (QR value and QR count over the totals), active stalls, stalls silent for more than three
 days and open alerts; and the stalls' credit books as totals only (issue 18): sales put on
-credit and repayments (in cash, by transfer), never a customer, her number included. Money is
-integer đồng; a share is integer basis points (1 % = 100), so no figure ever passes through a
-float.
+credit and repayments (in cash, by transfer), never a customer, her number included. And the
+produce the stalls bought from local growers (issue 19): what they paid, in how many purchases,
+and per product the quantity bought, never a grower. Money is integer đồng; a share is integer
+basis points (1 % = 100), so no figure ever passes through a float.
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from sync.localtime import VIETNAM
 
 from .db import (bank_notifications, communes, day_closes, devices,
                  einvoice_queue, integrity_alerts, market_periods, markets, payments,
-                 product_periods, qr_checks, sale_lines, sales, stall_periods, stalls, voids)
+                 product_periods, purchase_lines, purchase_periods, qr_checks, sale_lines, sales,
+                 stall_periods, stalls, voids)
 from .einvoice.queue import OUTSTANDING as EINVOICE_OUTSTANDING
 from .rollups import FIGURES, periods_of
 from .scope import Place
@@ -259,6 +261,88 @@ def products(conn: Connection, place: Place, period: Period, limit: int = 20
         entry["share"] = share(entry["revenue"], total)
     ordered = sorted(categories.values(), key=lambda c: (-c["revenue"], c["category"] or ""))
     return rows[:limit], ordered
+
+
+# --- produce bought from growers (issue 19) ---------------------------------------------------
+
+TOP_PURCHASED = 4   # products by amount that the breakdown by place shows one by one
+
+
+def _purchased_query(place: Place, period: Period, by: Any = None) -> Any:
+    """Quantity, amount and purchases per product (name and unit) of the place and period,
+    and per `by` (a place column) if given: from the lines for a stall or a market's stalls,
+    else from the rollup (`by` is then a column of purchase_periods)."""
+    if place.level == "stall" or (by is not None and place.level == "market"):
+        pl = purchase_lines
+        group = [pl.c.name, pl.c.unit] + ([pl.c.device_id] if by is not None else [])
+        query = (select(*group, func.sum(pl.c.quantity_milli).label("quantity_milli"),
+                        func.sum(pl.c.amount).label("amount"),
+                        func.count(pl.c.seq.distinct()).label("purchases"))
+                 .where(_day_range(pl.c.business_day, period)).group_by(*group))
+        if place.level == "stall":
+            return query.where(pl.c.device_id == place.device_id)
+        return (query.select_from(pl.join(devices, devices.c.device_id == pl.c.device_id)
+                                  .join(stalls, stalls.c.id == devices.c.stall_id))
+                .where(stalls.c.market_id == place.market_id))
+    pp = purchase_periods
+    group = [pp.c.name, pp.c.unit] + ([by] if by is not None else [])
+    return (select(*group, func.sum(pp.c.quantity_milli).label("quantity_milli"),
+                   func.sum(pp.c.amount).label("amount"),
+                   func.sum(pp.c.purchases).label("purchases"))
+            .where(pp.c.kind == period.code, pp.c.period == period.key, *_filters(pp, place))
+            .group_by(*group))
+
+
+def _unit_price(amount: int, quantity_milli: int) -> int | None:
+    """The average price paid per unit, in whole đồng (rounded half up)."""
+    if quantity_milli <= 0:
+        return None
+    return (amount * 1000 * 2 + quantity_milli) // (quantity_milli * 2)
+
+
+def purchased_products(conn: Connection, place: Place, period: Period, limit: int = 50
+                       ) -> list[dict[str, Any]]:
+    """What the stalls of the place bought from growers, per product (name and unit as the
+    purchase lines froze them), the largest amount first: the quantity, what it cost, the
+    average price per unit and in how many purchases it was bought."""
+    rows = [{"name": row.name, "unit": row.unit, "quantity_milli": int(row.quantity_milli),
+             "amount": int(row.amount), "purchases": int(row.purchases),
+             "unit_price": _unit_price(int(row.amount), int(row.quantity_milli))}
+            for row in conn.execute(_purchased_query(place, period))]
+    rows.sort(key=lambda r: (-r["amount"], r["name"], r["unit"]))
+    return rows[:limit]
+
+
+def purchase_breakdown(conn: Connection, place: Place, period: Period,
+                       children: list[dict[str, Any]], top: int = TOP_PURCHASED
+                       ) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    """The produce bought from growers in each commune, market or stall of the place (the rows
+    of `breakdown`, which carry `purchased` and `purchases`): the products bought for the most
+    money in the whole place (at most `top`, as (name, unit)), and for each child its quantity
+    and amount of each of them (`quantity_0`, `amount_0`, ...) and the amount of the others
+    (`other`). The children bought for the most money first."""
+    by = {"province": purchase_periods.c.commune_id, "commune": purchase_periods.c.market_id,
+          "market": purchase_lines.c.device_id}[place.level]
+    cells: dict[Any, dict[tuple[str, str], tuple[int, int]]] = {}
+    totals: dict[tuple[str, str], int] = {}
+    for row in conn.execute(_purchased_query(place, period, by)).mappings():
+        product = (row["name"], row["unit"])
+        key = row[by.name]
+        cells.setdefault(key, {})[product] = (int(row["quantity_milli"]), int(row["amount"]))
+        totals[product] = totals.get(product, 0) + int(row["amount"])
+    products = sorted(totals, key=lambda p: (-totals[p], p))[:top]
+    out = []
+    for child in children:
+        bought = cells.get(child["key"], {})
+        row = {"key": child["key"], "name": child["name"], "purchased": child["purchased"],
+               "purchases": child["purchases"]}
+        for index, product in enumerate(products):
+            quantity, amount = bought.get(product, (0, 0))
+            row[f"quantity_{index}"], row[f"amount_{index}"] = quantity, amount
+        row["other"] = child["purchased"] - sum(row[f"amount_{i}"] for i in range(len(products)))
+        out.append(row)
+    out.sort(key=lambda r: (-r["purchased"], -r["purchases"], r["name"]))
+    return products, out
 
 
 # --- stall health and alerts -----------------------------------------------------------------
