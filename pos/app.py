@@ -21,6 +21,7 @@ from sync.web import (ErrorAnswers, add_security_headers, asset_folder, error_re
 from . import db, settings, stall
 from .views import (api, api_credit, api_parked, api_purchases, api_qr, auth, bank, day, printer,
                     products, sales, sell, setup, sync as sync_view, tax)
+from .views import api_margin, margin as margin_page
 from .views.guards import csrf
 
 logger = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # Every blueprint of the stall, in one place.
     for module in (auth, sell, sync_view, sales, day, products, setup, bank, printer, api, api_qr,
-                   api_parked, api_credit, api_purchases, tax):
+                   api_parked, api_credit, api_purchases, api_margin, margin_page, tax):
         app.register_blueprint(module.bp)
     # The API checks CSRF itself for cookie sessions (api_base).
     for module in (api, api_qr, api_parked, api_credit, api_purchases):

@@ -117,6 +117,8 @@ STALL_RULES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/purchases"): API, ("GET", "/api/stock"): API,
     ("GET", "/api/purchases/<int:number>/slip.pdf"): API,
     ("POST", "/api/stock/counts"): API_OWNER,
+    # The margin (issue 19): what the stall earns on each product is the owner's to see.
+    ("GET", "/margin"): PAGE_OWNER, ("GET", "/api/margin"): API_OWNER,
 }
 STALL_VALUES = {"filename": "pos/pos.css", "sale_id": SALE, "product_id": "1", "z_number": "1",
                 "job_id": "1", "action": "cancel", "pending_id": "nothing", "cart_id": "nothing",
