@@ -53,6 +53,9 @@ from flask_babel import lazy_gettext as _l
 from sync.errors import InvalidInput
 from sync.localtime import parse_day
 from sync.money import net_line_amounts
+from sync.protocol import utc_timestamp
+
+from .business_days import current_business_day
 
 MAX_DAYS = 366          # a year, leap years included
 _ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -139,7 +142,8 @@ def margin(conn: sqlite3.Connection, first_day: str, last_day: str) -> dict[str,
     "sold_milli", "revenue", "on_hand_milli" (None: not tracked), "average_price" (đồng per
     unit, None: unknown), "cost_basis" ("period" | "earlier" | "unknown"), "cogs", "margin",
     "margin_percent" (None: unknown)}. Rows: every product bought or sold (or given back) in the
-    period, and every tracked product with stock on hand; the biggest revenue first."""
+    period, and, when the period reaches the current business day, every tracked product with
+    stock on hand; the biggest revenue first."""
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def row(product_id: int | None, name: str, unit: str) -> dict[str, Any]:
@@ -200,12 +204,14 @@ def margin(conn: sqlite3.Connection, first_day: str, last_day: str) -> dict[str,
         target["sold_milli"] -= r[3]
         target["revenue"] -= r[4]
 
-    # On hand now: every tracked product (one with stock left shows even if idle in the period).
+    # On hand now: every tracked product. A period that reaches today also lists the goods
+    # with stock left that did not move in it (what is not selling); a past one does not.
+    reaches_today = last_day >= current_business_day(conn, utc_timestamp())
     on_hand: dict[int, int] = {}
     for r in conn.execute("SELECT s.product_id, s.on_hand_milli, p.name, p.unit FROM stock s"
                           " JOIN products p ON p.id = s.product_id WHERE s.tracked = 1"):
         on_hand[r[0]] = r[1]
-        if r[1] != 0:
+        if r[1] != 0 and reaches_today:
             row(r[0], r[2], r[3])
 
     # The product's name and unit as the list has them now (a line keeps the name it had then).
