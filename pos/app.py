@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,8 @@ from sync.web import (ErrorAnswers, add_security_headers, asset_folder, error_re
                       unexpected_error)
 
 from . import db, settings, stall
-from .views import (api, api_credit, api_parked, api_purchases, api_qr, auth, bank, day, printer,
-                    products, sales, sell, setup, sync as sync_view, tax)
+from .views import (api, api_credit, api_parked, api_purchases, api_qr, auth, bank, buying, day,
+                    printer, products, sales, sell, setup, sync as sync_view, tax)
 from .views import api_margin, margin as margin_page
 from .views.guards import csrf
 
@@ -82,6 +83,14 @@ def _register_template_helpers(app: Flask) -> None:
     def _qty(quantity_milli: int) -> str:
         return money.format_quantity(quantity_milli, "," if select_locale() == "vi" else ".")
 
+    @app.template_filter("stock_qty")
+    def _stock_qty(text: str | None) -> str:
+        """A stock figure as the API gives it ("-0.75") in the reader's decimal sign."""
+        if text is None:
+            return ""
+        milli = int(Decimal(text) * 1000)
+        return ("−" if milli < 0 else "") + _qty(abs(milli)) if milli else "0"
+
     @app.context_processor
     def _globals() -> dict[str, Any]:
         try:
@@ -130,8 +139,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.teardown_appcontext(db.close_db)
 
     # Every blueprint of the stall, in one place.
-    for module in (auth, sell, sync_view, sales, day, products, setup, bank, printer, api, api_qr,
-                   api_parked, api_credit, api_purchases, api_margin, margin_page, tax):
+    for module in (auth, sell, sync_view, sales, day, products, buying, setup, bank, printer, api,
+                   api_qr, api_parked, api_credit, api_purchases, api_margin, margin_page, tax):
         app.register_blueprint(module.bp)
     # The API checks CSRF itself for cookie sessions (api_base).
     for module in (api, api_qr, api_parked, api_credit, api_purchases):

@@ -12,13 +12,14 @@ from flask_babel import lazy_gettext as _l
 from . import journal, limits, projections
 from .db import write_transaction
 from sync.errors import InvalidInput, NotFound
-from sync.money import parse_amount
+from sync.money import parse_amount, parse_quantity, quantity_text
 from .text import clean_text, fold
 from sync.numbers import MAX_AMOUNT, whole_number_or_none
 
 SUGGESTED_UNITS = ("kg", "lạng", "g", "bó", "gói", "cái", "hộp", "chai", "túi", "quả", "con", "lít")
 WEIGHED_UNITS = frozenset({"kg", "lạng", "g", "lít"})
 BARCODE = re.compile(r"^[0-9A-Za-z\-]{4,32}$")
+_ZERO = re.compile(r"^0+(\.0{1,3})?$")
 _URL = re.compile(r"^https?://[^\s<>\"']{3,300}$")
 PRODUCT_FIELDS = ("name", "unit", "price", "category", "barcode", "ocop_stars", "trace_url",
                   "active")
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 def validate_product(data: dict[str, Any], existing: dict[str, Any] | None = None) -> dict[str, Any]:
     """Check a product's fields (merging onto `existing` for an update) and return clean values."""
-    unknown = sorted(set(data) - set(PRODUCT_FIELDS) - {"id"})
+    unknown = sorted(set(data) - set(PRODUCT_FIELDS) - {"id", "low_stock"})
     if unknown:
         raise InvalidInput(_l("Unknown field: %(name)s", name=unknown[0]), field=unknown[0])
     merged = dict(existing or {})
@@ -71,7 +72,22 @@ def validate_product(data: dict[str, Any], existing: dict[str, Any] | None = Non
         clean["active"] = False
     else:
         raise InvalidInput(_l("Active must be true or false."), field="active")
+    clean["low_stock"] = _low_stock(merged.get("low_stock"))
     return clean
+
+
+def _low_stock(raw: Any) -> str | None:
+    """The low-stock threshold as the entry keeps it ("2.5"), zero included; None for none."""
+    if raw in (None, ""):
+        return None
+    text = raw.strip().replace(",", ".") if isinstance(raw, str) else raw
+    if isinstance(text, str) and _ZERO.match(text):
+        return "0"
+    return quantity_text(parse_quantity(text, field="low_stock"))
+
+
+# A product with its low-stock threshold (kept in `stock`, pos/projections.py).
+_SELECT = "SELECT p.*, s.low_milli FROM products p LEFT JOIN stock s ON s.product_id = p.id"
 
 
 def _row_to_product(row: sqlite3.Row) -> dict[str, Any]:
@@ -80,15 +96,17 @@ def _row_to_product(row: sqlite3.Row) -> dict[str, Any]:
     product["server_ref"] = row["server_ref"]
     product["binding"] = bool(row["binding"])
     product["weighed"] = product["unit"] in WEIGHED_UNITS
+    low = row["low_milli"]
+    product["low_stock"] = None if low is None else quantity_text(low) if low else "0"
     return product
 
 
 def list_products(conn: sqlite3.Connection, *, active_only: bool = False) -> list[dict[str, Any]]:
     """Products by category then name."""
-    sql = "SELECT * FROM products"
+    sql = _SELECT
     if active_only:
-        sql += " WHERE active = 1"
-    rows = conn.execute(sql + " ORDER BY category, search_key").fetchall()
+        sql += " WHERE p.active = 1"
+    rows = conn.execute(sql + " ORDER BY p.category, p.search_key").fetchall()
     return [_row_to_product(row) for row in rows]
 
 
@@ -99,13 +117,13 @@ def products_with_barcode(conn: sqlite3.Connection, code: Any) -> list[dict[str,
     if not BARCODE.match(text):
         raise InvalidInput(_l("A barcode has 4 to 32 letters or digits."), field="barcode",
                            code="bad_barcode")
-    rows = conn.execute("SELECT * FROM products WHERE barcode = ? ORDER BY id", (text,)).fetchall()
+    rows = conn.execute(_SELECT + " WHERE p.barcode = ? ORDER BY p.id", (text,)).fetchall()
     return [_row_to_product(row) for row in rows]
 
 
 def get_product(conn: sqlite3.Connection, product_id: int) -> dict[str, Any]:
     """One product, or NotFound."""
-    row = conn.execute("SELECT * FROM products WHERE id = ?", (product_id,)).fetchone()
+    row = conn.execute(_SELECT + " WHERE p.id = ?", (product_id,)).fetchone()
     if row is None:
         raise NotFound(_l("No product with number %(id)s.", id=product_id), code="unknown_product")
     return _row_to_product(row)

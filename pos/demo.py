@@ -9,7 +9,7 @@ from sync.localtime import VIETNAM
 from sync.money import line_amount, parse_quantity
 from sync.protocol import clock
 
-from . import access, bank_accounts, catalog, qrpay, sales, settings
+from . import access, bank_accounts, catalog, purchases, qrpay, sales, settings
 from .db import write_transaction
 
 DEMO_OWNER_PIN = "1234"
@@ -30,7 +30,7 @@ DEMO_PRODUCTS: list[dict[str, Any]] = [
     {"name": "Tôm khô Cà Mau", "unit": "kg", "price": 900000, "category": "Khô",
      "ocop_stars": 3},
     {"name": "Mực khô", "unit": "lạng", "price": 150000, "category": "Khô"},
-    {"name": "Rau cải mèo", "unit": "bó", "price": 10000, "category": "Rau"},
+    {"name": "Rau cải mèo", "unit": "bó", "price": 10000, "category": "Rau", "low_stock": "10"},
     {"name": "Rau muống", "unit": "bó", "price": 8000, "category": "Rau"},
     {"name": "Cà chua", "unit": "kg", "price": 25000, "category": "Rau"},
     {"name": "Su su", "unit": "kg", "price": 15000, "category": "Rau"},
@@ -54,6 +54,14 @@ DEMO_SALES: list[dict[str, Any]] = [
     {"lines": [(11, "0.3"), (9, "1.2")], "tendered": 50000},
     {"lines": [(3, "1"), (5, "2")], "qr": True},        # paid by QR transfer
     {"lines": [(1, "1"), (14, "1")], "tendered": 100000, "qr": True},   # cash, the rest by QR
+]
+# Bought from the village's growers at dawn, before the first sale (issue 19): product number,
+# quantity and the price paid per unit; the first grower is paid in cash, the second by transfer.
+DEMO_PURCHASES: list[dict[str, Any]] = [
+    {"supplier": {"name": "Giàng Thị Mai", "address": "Thôn Mã Hồng, xã Bắc Hà"},
+     "lines": [(16, "20", 18000), (13, "5", 38000)], "method": "cash"},
+    {"supplier": {"name": "Lý Văn Páo", "address": "Thôn Na Hối, xã Bắc Hà"},
+     "lines": [(6, "30", 6000), (11, "12.5", 26000)], "method": "qr"},
 ]
 DEMO_BANK_ACCOUNT = {"bank_bin": "970436", "account": "0011001932418", "holder": "Nguyễn Thị Hoa"}
 
@@ -112,6 +120,12 @@ def seed(conn: sqlite3.Connection, device_id: str, now: datetime | None = None) 
             catalog.save_product(conn, device_id, product)
         bank_accounts.add_account(conn, DEMO_BANK_ACCOUNT["bank_bin"],
                                   DEMO_BANK_ACCOUNT["account"], DEMO_BANK_ACCOUNT["holder"])
+        for bought in DEMO_PURCHASES:
+            purchases.record_purchase(conn, device_id, {
+                "supplier": bought["supplier"],
+                "lines": [{"product_id": pid, "quantity": qty, "unit_price": cost}
+                          for pid, qty, cost in bought["lines"]],
+                "payments": [{"method": bought["method"]}]}, "owner")
     price = {p["id"]: p["price"] for p in catalog.list_products(conn)}
     for sale, at in zip(DEMO_SALES, times):
         lines = [{"product_id": pid, "quantity": qty} for pid, qty in sale["lines"]]

@@ -296,7 +296,9 @@ SCHEMAS: dict[str, Any] = {
                                     "unit_price": {**_MONEY, "minimum": 1},
                                     "price": _MONEY}}]}},
             "payments": {"type": "array", "minItems": 1, "maxItems": limits.MAX_PAYMENTS,
-                         "items": {"type": "object", "required": ["method", "amount"],
+                         "description": "a single payment may leave out `amount`: it pays"
+                                        " the whole purchase",
+                         "items": {"type": "object", "required": ["method"],
                                    "additionalProperties": False,
                                    "properties": {"method": {"enum": ["cash", "qr"]},
                                                   "amount": {**_MONEY, "minimum": 1}}}}}},

@@ -9,8 +9,9 @@ import sqlite3
 
 from flask_babel import lazy_gettext as _l
 
-from . import credit_book, daybook, qrpay, receipts, reports, sales, settings
+from . import credit_book, daybook, purchases, qrpay, receipts, reports, sales, settings
 from sync.errors import InvalidInput
+from sync.numbers import whole_number_or_none
 from .tax import receipt as tax_receipt
 from .paper import Document, render_pdf, render_raster
 from .printing.backends import Rendered
@@ -21,8 +22,10 @@ from sync.protocol import utc_timestamp
 
 PRINT_LANG_KEY = "print_lang"
 # The print queue's kinds are fixed by its table (receipt, report, selftest): a credit reminder
-# slip is queued as a report whose ref starts with this, and printed as the slip.
+# slip and a grower's slip are queued as a report whose ref starts with one of these, and
+# printed as the slip.
 REMINDER_PREFIX = "reminder:"
+PURCHASE_PREFIX = "purchase:"
 REMINDER_ENTRIES = 5   # her latest entries on the slip
 
 
@@ -40,6 +43,10 @@ def job_document(conn: sqlite3.Connection, kind: str, ref: str, *, copy: bool, l
     stall = settings.stall_settings(conn)
     if kind == "report" and ref.startswith(REMINDER_PREFIX):
         kind, ref = "reminder", ref[len(REMINDER_PREFIX):]
+    if kind == "report" and ref.startswith(PURCHASE_PREFIX):
+        number = whole_number_or_none(ref[len(PURCHASE_PREFIX):])
+        bought, grower = purchases.purchase_with_supplier(conn, number or 0)
+        return receipts.purchase_document(bought, grower, stall, lang=lang)
     if kind == "reminder":
         return _reminder(conn, ref, stall, lang)
     if kind == "receipt":

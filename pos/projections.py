@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from decimal import Decimal
 from typing import Callable
 
 from . import personal_data
@@ -103,6 +104,11 @@ def _void(conn: sqlite3.Connection, entry: Entry) -> None:
                   sale["business_day"]))
 
 
+def _milli(text: str) -> int:
+    """An entry's exact decimal text ("2.5") in thousandths (2500)."""
+    return int(Decimal(text) * 1000)
+
+
 def _product(conn: sqlite3.Connection, entry: Entry) -> None:
     p = entry.payload
     conn.execute(
@@ -116,6 +122,17 @@ def _product(conn: sqlite3.Connection, entry: Entry) -> None:
         (p["product_id"], p["name"], fold(p["name"]), p["unit"], p["price"],
          p.get("category") or "", p.get("barcode"), p.get("ocop_stars"), p.get("trace_url"),
          int(bool(p.get("active", True))), entry.seq))
+    # The low-stock threshold (entries from before issue 19 leave it as it was). An untracked
+    # product keeps it in an untracked stock row until its first purchase or count.
+    if "low_stock" not in p:
+        return
+    if p["low_stock"] is None:
+        conn.execute("UPDATE stock SET low_milli = NULL WHERE product_id = ?", (p["product_id"],))
+    else:
+        conn.execute("INSERT INTO stock (product_id, tracked, low_milli, since_seq)"
+                     " VALUES (?, 0, ?, ?) ON CONFLICT (product_id) DO UPDATE SET"
+                     " low_milli = excluded.low_milli",
+                     (p["product_id"], _milli(p["low_stock"]), entry.seq))
 
 
 def _cash_move(conn: sqlite3.Connection, entry: Entry) -> None:
@@ -225,8 +242,9 @@ def _stock_moves(conn: sqlite3.Connection, entry: Entry, kind: str, day: str,
                     is None:
                 continue
             conn.execute("INSERT INTO stock (product_id, since_seq) VALUES (?, ?)"
-                         " ON CONFLICT (product_id) DO UPDATE SET tracked = 1"
-                         " WHERE tracked = 0", (product_id, entry.seq))
+                         " ON CONFLICT (product_id) DO UPDATE SET tracked = 1,"
+                         " since_seq = excluded.since_seq WHERE tracked = 0",
+                         (product_id, entry.seq))
         elif conn.execute("SELECT 1 FROM stock WHERE product_id = ? AND tracked = 1",
                           (product_id,)).fetchone() is None:
             continue

@@ -164,9 +164,10 @@ def _clean_payments(raw: Any, total: int) -> list[dict[str, Any]]:
         if item.get("method") not in PAYMENT_METHODS:
             raise InvalidInput(_l("A grower is paid in cash or by transfer (qr)."),
                                field=f"{field}.method", code="unknown_payment_method")
-        payments.append({"method": item["method"],
-                         "amount": parse_amount(item.get("amount"), field=f"{field}.amount",
-                                                allow_zero=False)})
+        # A single payment without an amount pays the whole purchase (the buying page's).
+        amount = total if len(raw) == 1 and "amount" not in item else parse_amount(
+            item.get("amount"), field=f"{field}.amount", allow_zero=False)
+        payments.append({"method": item["method"], "amount": amount})
     require_payments_add_up(payments, total)
     return payments
 

@@ -65,6 +65,8 @@ def words(lang: str) -> dict[str, Any]:
         "repaid_in_cash": pgettext("paper", "  in cash"),
         "repaid_by_qr": pgettext("paper", "  by transfer"),
         "repaid_cash": pgettext("paper", "+ Credit repaid in cash"),
+        "purchases": pgettext("paper", "Bought from growers ({})"),
+        "purchases_cash": pgettext("paper", "− Paid to growers in cash"),
     }
 
 
@@ -98,6 +100,7 @@ def report_document(report: dict[str, Any], stall: dict[str, str], *, lang: str 
         Row(w["mismatch"].format(qr_state["mismatched"]["count"]),
             format_vnd(qr_state["mismatched"]["amount"])),
         *_credit(report, w),
+        *_purchases(report, w),
         Row(w["voids"].format(report["voids_count"]), format_vnd(report["voided_amount"])),
         *_refunds(report, w),
         *_haggling(report, w),
@@ -114,6 +117,9 @@ def report_document(report: dict[str, Any], stall: dict[str, str], *, lang: str 
         # What customers paid back in cash is in the drawer: the expected cash adds up on paper.
         *([Row(w["repaid_cash"], format_vnd(drawer["repaid_cash"]))]
           if drawer.get("repaid_cash") else []),
+        # Growers paid in cash were paid out of the drawer (issue 19).
+        *([Row(w["purchases_cash"], format_vnd(drawer["purchases_cash"]))]
+          if drawer.get("purchases_cash") else []),
         Row(w["expected"], format_vnd(drawer["expected"]), bold=True),
     ]
     if closed:
@@ -134,6 +140,17 @@ def _credit(report: dict[str, Any], w: dict[str, str]) -> list[Block]:
             Row(w["credit_repaid"].format(repaid["count"]), format_vnd(repaid["amount"])),
             Row(w["repaid_in_cash"], format_vnd(repaid["cash"])),
             Row(w["repaid_by_qr"], format_vnd(repaid["qr"]))]
+
+
+def _purchases(report: dict[str, Any], w: dict[str, str]) -> list[Block]:
+    """Goods bought from growers that day (Z entries from before issue 19 print nothing): how
+    many and for how much, in cash and by transfer."""
+    bought = report.get("purchases")
+    if not bought or not bought["count"]:
+        return []
+    return [Row(w["purchases"].format(bought["count"]), format_vnd(bought["amount"])),
+            Row(w["repaid_in_cash"], format_vnd(bought["cash"])),
+            Row(w["repaid_by_qr"], format_vnd(bought["qr"]))]
 
 
 def _refunds(report: dict[str, Any], w: dict[str, str]) -> list[Block]:

@@ -26,7 +26,8 @@ bp.before_request(authenticate)
 def record_purchase() -> Any:
     """Goods bought from a grower: `{"supplier": {"name", "id_number"?, "address"?, "phone"?},
     "lines": [{"product_id", "quantity", "unit_price"} | {"name", "unit", "quantity",
-    "unit_price", "price"?}], "payments": [{"method": "cash" | "qr", "amount"}]}`."""
+    "unit_price", "price"?}], "payments": [{"method": "cash" | "qr", "amount"}]}`; a single payment may leave out its
+    amount: it pays the whole purchase."""
     return jsonify(purchases.record_purchase(get_db(), current_app.config["DEVICE_ID"],
                                              json_object(), g.api_role)), 201
 

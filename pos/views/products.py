@@ -5,22 +5,26 @@ from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from .. import catalog
+from .. import catalog, purchases
 from ..db import get_db
 from sync.errors import AppError
 from .guards import is_owner_now, login_required, owner_required
 
 bp = Blueprint("products", __name__, url_prefix="/products")
-FORM_FIELDS = ("name", "unit", "price", "category", "barcode", "ocop_stars", "trace_url")
+FORM_FIELDS = ("name", "unit", "price", "category", "barcode", "ocop_stars", "trace_url",
+               "low_stock")
 
 
 @bp.route("/")
 @login_required
 def index() -> Any:
-    """List every product, inactive ones last."""
-    products = catalog.list_products(get_db())
+    """List every product, inactive ones last, with the stock of tracked ones."""
+    conn = get_db()
+    products = catalog.list_products(conn)
     products.sort(key=lambda p: not p["active"])
-    return render_template("pos/products.html", products=products, can_edit=is_owner_now())
+    stock = {item["product_id"]: item for item in purchases.stock(conn) if item["tracked"]}
+    return render_template("pos/products.html", products=products, stock=stock,
+                           can_edit=is_owner_now())
 
 
 def _form_data() -> dict[str, Any]:
@@ -44,7 +48,8 @@ def edit(product_id: int | None = None) -> Any:
     conn = get_db()
     product = catalog.get_product(conn, product_id) if product_id is not None else {
         "name": "", "unit": "kg", "price": "", "category": "",
-        "barcode": _scanned_code(), "ocop_stars": None, "trace_url": "", "active": True}
+        "barcode": _scanned_code(), "ocop_stars": None, "trace_url": "", "active": True,
+        "low_stock": None}
     error, status = None, 200
     if request.method == "POST":
         data = _form_data()

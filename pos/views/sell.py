@@ -32,7 +32,11 @@ def index() -> Any:
     day = business_days.current_business_day(conn, now)
     # After the Z close, sales count for the next business day: the screen says so.
     after_close = day if day != business_day(now) else None
-    return render_template("pos/sell.html", products=products, categories=categories,
+    # Tracked goods show what is left (issue 19); selling more than that only warns.
+    stock = {row[0]: {"milli": row[1], "low": row[2] is not None and row[1] <= row[2]}
+             for row in conn.execute("SELECT product_id, on_hand_milli, low_milli FROM stock"
+                                     " WHERE tracked = 1")}
+    return render_template("pos/sell.html", products=products, categories=categories, stock=stock,
                            banknotes=BANKNOTES, printer=printer_view.status_for_screen(),
                            sync=sync_view.current_screen_state(),
                            totals=sales.day_totals(conn, day),

@@ -40,6 +40,30 @@
     if (!frac) return String(whole);
     return (whole + TEXT.decimal + String(frac + 1000).slice(1)).replace(/0+$/, "");
   }
+  function signedMilli(milli) { return (milli < 0 ? "−" : "") + showMilli(Math.abs(milli)); }
+  // Stock (issue 19): a tracked product's tile carries what is left (data-stock, thousandths).
+  // Selling more than that never blocks: the cart line says so, and the count puts it right.
+  function tileOf(id) { return document.querySelector('.tile[data-id="' + id + '"]'); }
+  function stockOf(id) {
+    var tile = tileOf(id);
+    return tile && tile.dataset.stock !== undefined ? parseInt(tile.dataset.stock, 10) : null;
+  }
+  function refreshStock() {
+    api("GET", "/api/stock").then(function (result) {
+      if (result.status !== 200 || !result.data) return;
+      result.data.forEach(function (item) {
+        var tile = tileOf(item.product_id);
+        if (!tile || !item.tracked) return;
+        var negative = item.on_hand.charAt(0) === "-";
+        var milli = parseMilli(negative ? item.on_hand.slice(1) : item.on_hand) * (negative ? -1 : 1);
+        tile.dataset.stock = milli;
+        var label = tile.querySelector(".tile-stock");
+        if (!label) { label = document.createElement("span"); tile.appendChild(label); }
+        label.className = "tile-stock" + (item.short ? " short" : item.low ? " low" : "");
+        label.textContent = fill(TEXT.left, { qty: signedMilli(milli) });
+      });
+    });
+  }
   function apiMilli(milli) { return showMilli(milli).replace(TEXT.decimal, "."); }
   function amount(line) { return Math.floor((line.milli * line.price + 500) / 1000); }
   function goods() { return cart.reduce(function (sum, line) { return sum + amount(line); }, 0); }
@@ -74,6 +98,12 @@
         qty.append(" ", listed);
       }
       li.append(name, sum, qty);
+      var left = stockOf(line.id);
+      if (left !== null && line.milli > left) {
+        var note = document.createElement("span"); note.className = "short-note";
+        note.textContent = fill(TEXT.over_stock, { qty: signedMilli(left), unit: line.unit });
+        li.appendChild(note);
+      }
       list.appendChild(li);
     });
     if (discount && discount.amount >= goods()) discount = null;
@@ -480,6 +510,7 @@
     $("done-print").dataset.label = $("done-print").textContent;
     $("done-print").disabled = false;
     $("done-dialog").showModal();
+    refreshStock();
   }
 
   // QR transfer: a code with the amount and a reference; the vendor checks HER bank's message
