@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import datetime, timedelta, timezone
 import subprocess
 from typing import Any
 
@@ -20,6 +21,7 @@ from pos import bankcheck, credit_book, daybook, printouts, qrpay, receipts, rep
 from pos.bankcheck import BankTransaction
 from pos.printing import queue as print_queue
 from pos.printing.config import PrinterConfig
+from sync.protocol import clock
 from tests.conftest import csrf_token
 
 ONE_PACKET = [{"product_id": 1, "quantity": "1"}]        # Chè Shan tuyết: 120.000 ₫
@@ -77,8 +79,13 @@ def add_account(conn: Any) -> None:
 def test_the_list_shows_who_owes_oldest_first_and_finds_anyone(app, conn, request, who):
     client = request.getfixturevalue(who)
     lan, hoa, mai = (customer(app, conn, name) for name in ("Lân", "Nguyễn Thị Hoa", "Mai"))
-    credit_sale(app, conn, hoa["id"])
-    credit_sale(app, conn, lan["id"], cash=20000)
+    # Two sales in the same millisecond would tie (then the older customer comes first): the
+    # journal's clock keeps them a second apart, as a queue at the stall does.
+    first = datetime.now(timezone.utc) - timedelta(seconds=2)
+    with clock(lambda: first):
+        credit_sale(app, conn, hoa["id"])
+    with clock(lambda: first + timedelta(seconds=1)):
+        credit_sale(app, conn, lan["id"], cash=20000)
     page = client.get("/credit/")
     assert page.status_code == 200
     rows = re.findall(r'data-customer="(\d+)"', text(page))

@@ -77,20 +77,30 @@ class LiveSyncServer:
         self.app = server_app.create_app({"DATABASE_URL": f"sqlite:///{self.db_file}",
                                           "SECRET_KEY": "test", "TESTING": True,
                                           "PAIR_RATE_LIMIT": 1000})
-        self._server = create_server(self._wsgi, host="127.0.0.1", port=self.port, threads=4,
-                                     asyncore_loop_timeout=0.1)
+        from waitress import wasyncore
+        # A socket map of its own (as tests/harness/live.py): with waitress's global map, one
+        # server's close_all closed another's trigger, and its stop failed with EBADF.
+        socket_map: dict[int, Any] = {}
+        self._server = create_server(self._wsgi, map=socket_map, host="127.0.0.1",
+                                     port=self.port, threads=4)
         self.port = self._server.effective_port
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        stop = self._stop = threading.Event()
+
+        def serve() -> None:
+            try:
+                while not stop.is_set():
+                    wasyncore.loop(timeout=0.05, map=socket_map, count=1)
+            finally:   # closed from inside its own loop, kept-alive connections with it
+                wasyncore.close_all(socket_map, ignore_all=True)
+        self._thread = threading.Thread(target=serve, daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            server = self._server
-            # Closed from inside its own loop (closing its sockets from here would pull them from
-            # under its select), kept-alive connections with it.
-            server.trigger.pull_trigger(lambda: server.asyncore.close_all(server._map))
-            self._thread.join(timeout=5)   # type: ignore[union-attr]
+            self._stop.set()
+            self._thread.join(timeout=10)   # type: ignore[union-attr]
+            self._server.task_dispatcher.shutdown()
             self._server = None
             self.engine.dispose()
 
