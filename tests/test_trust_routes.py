@@ -117,6 +117,10 @@ STALL_RULES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/purchases"): API, ("GET", "/api/stock"): API,
     ("GET", "/api/purchases/<int:number>/slip.pdf"): API,
     ("POST", "/api/stock/counts"): API_OWNER,
+    ("GET", "/purchases/new"): PAGE, ("POST", "/purchases/new"): PAGE,
+    ("GET", "/purchases/"): PAGE, ("GET", "/purchases/<int:number>"): PAGE,
+    ("POST", "/purchases/<int:number>/print"): PAGE, ("GET", "/stock/"): PAGE,
+    ("GET", "/stock/count"): PAGE_OWNER, ("POST", "/stock/count"): PAGE_OWNER,
     # The margin (issue 19): what the stall earns on each product is the owner's to see.
     ("GET", "/margin"): PAGE_OWNER, ("GET", "/api/margin"): API_OWNER,
 }
