@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 

@@ -435,7 +435,7 @@ def test_goods_sold_at_the_price_they_were_bought_make_no_margin(api, conn, trad
             assert 2 * abs(row["margin"]) <= lines, row
 
 
-# --- a year of trade answers quickly ---------------------------------------------------------------
+# --- a year of trade answers quickly ------------------------------------------------------------
 
 def test_a_year_of_trade_over_many_products_answers_within_budget(app, api, owner, conn,
                                                                   monkeypatch):
