@@ -10,6 +10,7 @@ from typing import Any, Callable
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from sync.money import format_number, format_quantity, format_vnd
 
@@ -183,14 +184,16 @@ def _purchases_grid(conn: Any, place: Place, period: figures.Period,
     columns = [Col("name", LEVEL_NAMES[child]), Col("purchased", _l("Paid to growers"), "money"),
                Col("purchases", _l("Purchases"), "count")]
     for index, (name, unit) in enumerate(products):
-        columns += [Col(f"quantity_{index}", f"{name} ({unit})", "quantity"),
-                    Col(f"amount_{index}", f"{name} (₫)", "money")]
+        columns.append(Col(f"product_{index}", name, "produce", unit=unit))
+        for row in rows:
+            row[f"product_{index}"] = {"quantity_milli": row[f"quantity_{index}"], "unit": unit,
+                                       "amount": row[f"amount_{index}"]}
     columns.append(Col("other", _l("Other products (₫)"), "money"))
     return Grid("purchases", _l("Produce bought from growers"), columns, rows,
                 _child_link(place, period),
                 note=_l("The products the stalls paid growers the most for in this period, one"
-                        " by one (quantity in their unit, and amount); the rest under Other"
-                        " products."))
+                        " by one: the quantity bought in its unit, and under it what was paid;"
+                        " the rest under Other products. The export has both in two columns."))
 
 
 def _include_unrouted(conn: Any, place: Place) -> bool:
@@ -234,6 +237,12 @@ def cell(value: Any, kind: str) -> str:
         return f"{value[8:10]}/{value[5:7]}/{value[0:4]}" if len(str(value)) == 10 else str(value)
     if kind == "stars":
         return "★" * int(value) if value else ""
+    if kind == "produce":   # no-break spaces keep '40 kg' and '7.200.000 ₫' whole
+        if not value.get("amount"):
+            return "–"
+        return Markup('{}\u00a0{}<br><span class="small">{}</span>').format(
+            quantity_cell(int(value["quantity_milli"])), value["unit"],
+            format_vnd(int(value["amount"])).replace(" ", "\u00a0"))
     if kind == "flag":
         return _("yes") if value else ""
     return str(value)

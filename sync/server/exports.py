@@ -18,16 +18,23 @@ from sync.localtime import VIETNAM
 
 BOM = "\ufeff"
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
-KINDS = ("text", "money", "count", "share", "quantity", "time", "day", "stars", "flag")
+KINDS = ("text", "money", "count", "share", "quantity", "time", "day", "stars", "flag",
+         "produce")
 
 
 @dataclass(frozen=True)
 class Col:
-    """A column: the row key, its (translated) heading and how the value is written."""
+    """A column: the row key, its (translated) heading and how the value is written.
+
+    A `produce` column is a product bought (`label` its name, `unit` its unit) whose cells are
+    `{"quantity_milli", "unit", "amount"}`: one cell on the page (the quantity over what was
+    paid for it), two columns in CSV ("Cà chua (kg)" and "Cà chua (₫)"), so a spreadsheet sums
+    each."""
 
     key: str
     label: Any
     kind: str = "text"
+    unit: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -67,15 +74,30 @@ def csv_value(value: Any, kind: str) -> str:
     return str(value)
 
 
+def _csv_columns(grid: Grid) -> list[tuple[str, Callable[[dict[str, Any]], str]]]:
+    """(heading, cell) of each CSV column: a `produce` column is two."""
+    out: list[tuple[str, Callable[[dict[str, Any]], str]]] = []
+    for col in grid.columns:
+        if col.kind == "produce":
+            out += [(f"{col.label} ({col.unit})", lambda row, key=col.key: csv_value(
+                        (row.get(key) or {}).get("quantity_milli", 0), "quantity")),
+                    (f"{col.label} (₫)", lambda row, key=col.key: csv_value(
+                        (row.get(key) or {}).get("amount", 0), "money"))]
+        else:
+            out.append((str(col.label), lambda row, col=col: csv_value(row.get(col.key),
+                                                                       col.kind)))
+    return out
+
+
 def to_csv(grid: Grid) -> bytes:
     """The grid as CSV bytes: BOM, a header row of the column headings, then the rows."""
     buffer = io.StringIO()
     buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([str(col.label) for col in grid.columns])
+    columns = _csv_columns(grid)
+    writer.writerow([_neutralise(heading) for heading, _cell in columns])
     for row in grid.rows:
-        writer.writerow([_neutralise(csv_value(row.get(col.key), col.kind))
-                         for col in grid.columns])
+        writer.writerow([_neutralise(cell(row)) for _heading, cell in columns])
     return buffer.getvalue().encode("utf-8")
 
 

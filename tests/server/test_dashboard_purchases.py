@@ -312,7 +312,7 @@ class _Tables(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("td", "th") and self._cell is not None and self._row is not None:
-            self._row.append(" ".join("".join(self._cell).split()))
+            self._row.append(" ".join(" ".join(self._cell).split()))
             self._cell = None
         elif tag == "tr" and self._row is not None and self._grid:
             self.tables[self._grid].append(self._row)
@@ -384,16 +384,19 @@ def test_the_province_page_shows_the_produce_by_commune_and_product(stalls, push
     found = tables(html)
     head, *rows = found["purchases"]
     assert head[:3] == ["Xã/phường", "Tiền trả người trồng", "Lượt thu mua"]
-    assert head[3:5] == ["Thảo quả (kg)", "Thảo quả (₫)"] and head[-1] == "Mặt hàng khác (₫)"
-    assert len(head) == 3 + 2 * figures.TOP_PURCHASED + 1
+    # commune × the top products: each cell the quantity bought over what was paid for it
+    assert head[3:] == ["Thảo quả", "Chè Shan tuyết", "Mật ong bạc hà", "Cà chua",
+                        "Mặt hàng khác (₫)"]
+    assert len(head) == 3 + figures.TOP_PURCHASED + 1
     other = {r[0]: r for r in rows}[OTHER_COMMUNE]
     tuan = _expected(stalls, ("tuan",), month)
-    assert other[1:5] == [_vnd(tuan.amount), str(tuan.purchases), "40", "7.200.000 ₫"]
+    assert other[1:] == [_vnd(tuan.amount), str(tuan.purchases), "40 kg 7.200.000 ₫", "–", "–",
+                         "7 kg 70.000 ₫", "300.000 ₫"]
     mine = {r[0]: r for r in rows}[COMMUNE]
-    tomato = head.index("Cà chua (kg)")
     ours = _expected(stalls, ("lan", "hoa"), month).products[("Cà chua", "kg")]
-    assert mine[tomato:tomato + 2] == [_qty(ours[0]), _vnd(ours[1])]
+    assert mine[head.index("Cà chua")] == f"{_qty(ours[0])} kg {_vnd(ours[1])}"
     assert _qty(ours[0]) == "36,75"   # 12,5 + 3 + 1,25 at lan's, 20 at hoa's
+    assert mine[3] == "–" and mine[-1] == "60.000 ₫"   # no Thảo quả; Măng rừng is another
     products = {r[0]: r for r in found["purchased_products"][1:]}
     assert products["Thảo quả"] == ["Thảo quả", "kg", "40", "7.200.000 ₫", "180.000 ₫", "1"]
     tomatoes = want.products[("Cà chua", "kg")]
@@ -444,8 +447,8 @@ def test_each_level_below_shows_its_own_produce(stalls, pushed, users):
         if level != "stall":
             head, *rows = found["purchases"]
             assert head[0] == {"commune": "Chợ", "market": "Sạp"}[level]
-            assert rows[0][:5] == [{"commune": MARKET, "market": "Sạp lan"}[level],
-                                   "900.000 ₫", "1", "4,5", "900.000 ₫"], level
+            assert rows[0] == [{"commune": MARKET, "market": "Sạp lan"}[level],
+                               "900.000 ₫", "1", "4,5 kg 900.000 ₫", "0 ₫"], level
         else:
             assert "purchases" not in found
     # the market of hoa, the first day: its stall bought tomatoes and honey
@@ -453,9 +456,8 @@ def test_each_level_below_shows_its_own_produce(stalls, pushed, users):
     html = users.commune.get(_urls(pushed, "hoa")["market"] + f"?period=day&date={first}"
                              ).get_data(as_text=True)
     head, *rows = tables(html)["purchases"]
-    assert head[3:7] == ["Mật ong bạc hà (lít)", "Mật ong bạc hà (₫)", "Cà chua (kg)",
-                         "Cà chua (₫)"]
-    assert rows == [["Sạp hoa", "940.000 ₫", "1", "3", "750.000 ₫", "20", "190.000 ₫", "0 ₫"]]
+    assert head[3:5] == ["Mật ong bạc hà", "Cà chua"]
+    assert rows == [["Sạp hoa", "940.000 ₫", "1", "3 lít 750.000 ₫", "20 kg 190.000 ₫", "0 ₫"]]
 
 
 def test_a_commune_officer_sees_nothing_of_another_communes_purchases(stalls, pushed, users):
