@@ -575,6 +575,21 @@ def document() -> dict[str, Any]:
                 "responses": {"200": _json({"type": "array", "items": _ref("StockItem")},
                                            "Products on sale or tracked, with their stock"),
                               **_errors(401)}}},
+            "/api/margin": {"get": {
+                "operationId": "getMargin",
+                "description": "The owner's: per product and in total, for the business days"
+                               " from..to (today without them; at most 366 days): bought,"
+                               " sold, on hand, average buying price, gross margin"
+                               " (pos/margin.py).",
+                "parameters": [
+                    {"name": "from", "in": "query", "schema": {"type": "string"},
+                     "description": "yyyy-mm-dd or dd/mm/yyyy"},
+                    {"name": "to", "in": "query", "schema": {"type": "string"},
+                     "description": "yyyy-mm-dd or dd/mm/yyyy"}],
+                "responses": {"200": _json({"type": "object",
+                                            "required": ["from", "to", "products", "total"]},
+                                           "The margin"),
+                              **_errors(400, 401, 403)}}},
             "/api/stock/counts": {"post": {
                 "operationId": "recordStockCount", "requestBody": body("StockCountInput"),
                 "description": "The owner's: each counted quantity becomes the stock, the"
