@@ -21,7 +21,9 @@ def words(lang: str) -> dict[str, Any]:
     """The words of a receipt or a bill in `lang` (en, else Vietnamese), from the stall's catalogue."""
     pgettext = paper_translations(lang).pgettext
     return {
-        "title": pgettext("paper", "SALES RECEIPT"),
+        # Not an invoice, so it never says "hóa đơn" (issue 20): PHIẾU BÁN HÀNG in Vietnamese.
+        # In MTT mode the paper is the e-invoice instead (pos/tax/receipt.py).
+        "title": pgettext("paper", "SALES SLIP"),
         "copy": pgettext("paper", "COPY"),
         "voided": pgettext("paper", "VOIDED"),
         "reason": pgettext("paper", "Reason: {}"),
@@ -40,7 +42,7 @@ def words(lang: str) -> dict[str, Any]:
         "qr": pgettext("paper", "Bank transfer"),
         "hash": pgettext("paper", "Check: {}"),
         "check_at": pgettext("paper", "Check it at {}"),
-        "check_caption": pgettext("paper", "Receipt verification code"),
+        "check_caption": pgettext("paper", "Scan to check this slip"),
         "pay_caption": pgettext("paper", "Scan to pay by bank transfer"),
         "thanks": pgettext("paper", "Thank you!"),
         "decimal": decimal_mark(lang),

@@ -190,7 +190,7 @@ def test_every_vietnamese_string_reads_back_exactly(
     assert unicodedata.normalize("NFC", text) == text
     flat = collapse(text)
     expected = [stall["stall_name"], stall["vendor_name"], stall["market"], stall["commune"],
-                stall["province"], "HÓA ĐƠN BÁN HÀNG", "Chè Shan tuyết Bắc Hà", "Tôm khô Cà Mau",
+                stall["province"], "PHIẾU BÁN HÀNG", "Chè Shan tuyết Bắc Hà", "Tôm khô Cà Mau",
                 "Thảo quả khô", LONG_NAME, OPEN_ITEM, "2 gói × 120.000 ₫", "0,25 kg × 900.000 ₫",
                 "1,5 lạng × 60.000 ₫", "225.000 ₫", "TỔNG CỘNG", format_vnd(sale["total"]),
                 "Chuyển khoản", "Tiền mặt", "Khách đưa", "500.000 ₫", "Tiền trả lại", "25.000 ₫",
@@ -199,6 +199,31 @@ def test_every_vietnamese_string_reads_back_exactly(
         assert string in flat, string
     for string in ("BẢN SAO", "ĐÃ HỦY"):
         assert string not in flat
+
+
+@needs_poppler
+@pytest.mark.parametrize("roll", ["58", "80"])
+def test_a_plain_receipt_is_a_sales_slip_and_never_calls_itself_an_invoice(
+        roll: str, sale: dict[str, Any], stall: dict[str, str], device_id: str,
+        tmp_path: Path) -> None:
+    """A stall that does not issue MTT e-invoices hands over a PHIẾU BÁN HÀNG: the word "hóa
+    đơn" (invoice) appears nowhere on it, in either language, copy or not; its check code is a
+    "Mã kiểm tra" (issue 20). Looked at as a PNG in test-output/receipts/."""
+    pdf = write(tmp_path, receipt_pdf(sale, stall, device_id, roll), f"slip-{roll}.pdf")
+    lines = [line.strip() for line in pdf_text(pdf).splitlines()]
+    flat = collapse(" ".join(lines))
+    assert "PHIẾU BÁN HÀNG" in lines
+    assert "Quét mã để kiểm tra phiếu" in flat and "Mã kiểm tra:" in lines
+    assert "hóa đơn" not in flat.lower() and "hoá đơn" not in flat.lower()
+    subprocess.run(["pdftoppm", "-png", "-r", "200", "-singlefile", str(pdf),
+                    str(tmp_path / f"plain-slip-{roll}mm")], check=True, timeout=60)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tmp_path / f"plain-slip-{roll}mm.png", OUTPUT / f"plain-slip-{roll}mm.png")
+    for lang, copy in (("vi", True), ("en", False), ("en", True)):
+        text = collapse(pdf_text(write(tmp_path, receipt_pdf(sale, stall, device_id, roll,
+                                                             lang=lang, copy=copy))))
+        assert "hóa đơn" not in text.lower() and "invoice" not in text.lower()
+        assert ("SALES SLIP" if lang == "en" else "PHIẾU BÁN HÀNG") in text
 
 
 @needs_poppler
@@ -227,7 +252,7 @@ def test_english_receipt(sale: dict[str, Any], stall: dict[str, str], device_id:
                          tmp_path: Path) -> None:
     text = collapse(pdf_text(write(tmp_path, receipt_pdf(sale, stall, device_id, "80",
                                                          lang="en"))))
-    for string in ("SALES RECEIPT", "TOTAL", "675.000 ₫", "Thank you!", "0.25 kg × 900.000 ₫",
+    for string in ("SALES SLIP", "TOTAL", "675.000 ₫", "Thank you!", "0.25 kg × 900.000 ₫",
                    "1.5 lạng × 60.000 ₫", "Bank transfer", "Tendered", "Change",
                    "Chè Shan tuyết Bắc Hà", stall["market"]):
         assert string in text, string

@@ -3,17 +3,20 @@ the tax pages and the home-screen banner. Books: test_tax_books.py; XML: test_ta
 the counter under SIGKILL and shared ranges: test_tax_counter.py."""
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 
 import pytest
 
 from pos import db
-from sync.localtime import today
+from sync.invoice_xml import lookup_qr
+from sync.localtime import to_local, today
 from pos.tax import invoices, mtt, rates, thresholds
 from pos.tax import settings as tax_settings
 from sync.amount_words import amount_in_words
 from tests.test_api import schema_of, snapshot
+from tests.test_receipts import OUTPUT
 
 REGISTRATION = {"mode": "mtt", "tax_code": "0101234567", "invoice_form": 2, "symbol": "C26MAB",
                 "mtt_range": "A1B2C"}
@@ -317,19 +320,89 @@ def test_helper_cannot_correct(mtt_api, helper):
 
 # --- printed e-invoice ---------------------------------------------------------------------------
 
-def test_the_receipt_of_an_mtt_sale_is_the_e_invoice(mtt_api, tmp_path):
-    sale = mtt_api.post("/api/sales", json={**SALE, "buyer": {"id_number": "001204012345"}})
-    sale = sale.get_json()
-    pdf = mtt_api.get(f"/api/sales/{sale['id']}/receipt.pdf?width=80")
+def mtt_receipt(mtt_api, tmp_path, width, lang="vi"):
+    """An MTT sale with a buyer who asked for her name and ID number, its printed invoice read
+    back with pdftotext, and a PNG of it (pdftoppm -r 200) in test-output/receipts/."""
+    buyer = {"name": "Trần Văn Nam", "id_number": "001204012345"}
+    sale = mtt_api.post("/api/sales", json={**SALE, "buyer": buyer}).get_json()
+    pdf = mtt_api.get(f"/api/sales/{sale['id']}/receipt.pdf?width={width}&lang={lang}")
     assert pdf.status_code == 200
-    (tmp_path / "r.pdf").write_bytes(pdf.data)
-    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "r.pdf"), "-"],
-                          capture_output=True, text=True, check=True).stdout
-    for expected in ("HÓA ĐƠN BÁN HÀNG", "Khởi tạo từ máy tính tiền", "MST: 0101234567",
-                     "Mã của cơ quan thuế", sale["invoice_code"], "001204012345",
-                     "Chè Shan tuyết", "Bằng chữ: Ba trăm nghìn đồng", "300.000 ₫",
-                     "Thời điểm lập"):
-        assert expected in text, expected
+    path = tmp_path / f"mtt-{width}-{lang}.pdf"
+    path.write_bytes(pdf.data)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "200", "-singlefile", str(path),
+                    str(OUTPUT / f"mtt-e-invoice-{width}mm-{lang}")], check=True)
+    return sale, path, text
+
+
+@pytest.mark.parametrize("width", ["58", "80"])
+def test_the_receipt_of_an_mtt_sale_is_the_e_invoice(mtt_api, conn, tmp_path, width):
+    """What the paper of an invoice from a cash register shows: Decree 123/2020 Art. 11 as
+    replaced by Decree 70/2025 Art. 1 cl. 8 (seller; buyer when she asks; goods, unit price,
+    quantity, amount; time of issue; the tax authority's code or the data to look it up;
+    recognisable as printed from a cash register), Circular 78/2021 Art. 4 (form and symbol)
+    and Art. 8 cl. 3, Decree 123 Art. 10 cl. 6 d (the total in words). The code on one line."""
+    sale, path, text = mtt_receipt(mtt_api, tmp_path, width)
+    flat = " ".join(text.split())
+    lines = [line.strip() for line in text.splitlines()]
+    invoice = invoices.get_invoice(conn, sale["invoice_code"])
+    issued = to_local(invoice["at"])
+    for expected in ("Sạp bà Hoa", "Nguyễn Thị Hoa", "Sạp A12, Chợ Bắc Hà, Xã Bắc Hà, Lào Cai",
+                     "MST: 0101234567",                                   # the seller
+                     "HÓA ĐƠN BÁN HÀNG", "(Khởi tạo từ máy tính tiền)",     # from a cash register
+                     "Mẫu số: 2 · Ký hiệu: C26MAB", "Số: 00000001",         # form, symbol, number
+                     f"Thời điểm lập: {issued.strftime('%d/%m/%Y %H:%M:%S')}",
+                     "Người mua: Trần Văn Nam", "Số định danh người mua: 001204012345",
+                     "Chè Shan tuyết", "2 cái × 120.000 ₫ 240.000 ₫",      # goods, quantity,
+                     "Chè Shan tuyết Bắc Hà", "0,5 gói × 120.000 ₫ 60.000 ₫",  # price, amount
+                     "TỔNG CỘNG 300.000 ₫", "Bằng chữ: Ba trăm nghìn đồng",
+                     "Mã của cơ quan thuế:", "Tra cứu hóa đơn tại hoadondientu.gdt.gov.vn"):
+        assert expected in flat, expected
+    assert sale["invoice_code"] in lines            # whole, on a line of its own
+    assert lines[lines.index(sale["invoice_code"]) - 1] == "Mã của cơ quan thuế:"
+    png = OUTPUT / f"mtt-e-invoice-{width}mm-vi.png"
+    decoded = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True,
+                             text=True).stdout.splitlines()
+    assert decoded == [lookup_qr(invoice["payload"]["invoice"], issued.date().isoformat(),
+                                 invoice["payload"]["total"])]
+
+
+def word_heights(path, words):
+    """The height of each of `words` as pdftotext -bbox finds it first: the size it is set in."""
+    html = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    found = {}
+    for y_min, y_max, word in re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">'
+                                         r"([^<]+)</word>", html):
+        found.setdefault(word, float(y_max) - float(y_min))
+    return [found[word] for word in words]
+
+
+def test_an_english_copy_of_the_e_invoice_is_vietnamese_with_the_english_below(mtt_api,
+                                                                              tmp_path):
+    """Decree 123/2020 Art. 10 cl. 13: an invoice is written in Vietnamese; foreign words go
+    just below, in smaller type. And numbers keep one set of separators (cl. 13 b): "0,5 gói ×
+    120.000 ₫", not "0.5 gói × 120.000 ₫"."""
+    sale, path, text = mtt_receipt(mtt_api, tmp_path, "80", lang="en")
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    for vietnamese, english in (("HÓA ĐƠN BÁN HÀNG", "SALES INVOICE"),
+                                ("(Khởi tạo từ máy tính tiền)", "(generated from a cash register)"),
+                                ("MST: 0101234567", "Tax code (MST)"),
+                                ("Mẫu số: 2 · Ký hiệu: C26MAB", "Form · Symbol"),
+                                ("Người mua: Trần Văn Nam", "Buyer"),
+                                ("TỔNG CỘNG 300.000 ₫", "TOTAL"),
+                                ("Tiền mặt 300.000 ₫", "Cash"),
+                                ("Mã của cơ quan thuế:", "Tax authority code:"),
+                                ("Cảm ơn quý khách!", "Thank you!")):
+        assert lines[lines.index(vietnamese) + 1] == english, vietnamese
+    assert sale["invoice_code"] in lines
+    flat = " ".join(lines)
+    assert "0,5 gói × 120.000 ₫" in flat and "0.5 gói" not in flat
+    assert "Bằng chữ: Ba trăm nghìn đồng" in flat
+    hoa, total, sales_, total_en = word_heights(path, ["HÓA", "TỔNG", "SALES", "TOTAL"])
+    assert sales_ < hoa and total_en < total
 
 
 # --- thresholds and the estimate -----------------------------------------------------------------
