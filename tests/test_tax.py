@@ -225,12 +225,16 @@ def test_the_database_refuses_a_gap_a_reuse_and_an_edit(mtt_api, conn):
                          " '2026-01-01', 1, 'x')", (code, row["year"], number))
 
 
-def test_the_year_comes_from_the_business_day_and_restarts_the_count(mtt_api, conn):
+def test_the_year_comes_from_the_date_of_issue_and_restarts_the_count(mtt_api, conn):
     mtt_api.post("/api/sales", json=SALE)
-    with db.write_transaction(conn):
-        fields = invoices.fields_for_sale(conn, "2031-01-01", [], 0)
+    with db.write_transaction(conn):   # 1 January 2031, 00:30 in Vietnam
+        fields = invoices.fields_for_sale(conn, "2031-01-01", [], 0, at="2030-12-31T17:30:00.000Z")
     assert fields["invoice"]["code"] == "M2-31-A1B2C-00000000001"
     assert fields["invoice"]["symbol"] == "C31MAB"
+    with db.write_transaction(conn):   # 31 December 2030, 23:30, the day closed: business day 2031
+        fields = invoices.fields_for_sale(conn, "2031-01-01", [], 0, at="2030-12-31T16:30:00.000Z")
+    assert fields["invoice"]["code"] == "M2-30-A1B2C-00000000001"
+    assert fields["invoice"]["symbol"] == "C30MAB"
 
 
 def test_product_tax_groups_travel_with_the_sale(api, conn):

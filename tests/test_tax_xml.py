@@ -1,4 +1,6 @@
-"""Every invoice the stall builds is valid against the XSD written from the spec tables."""
+"""Every invoice the stall builds is valid against the XSD of its form (sync/data), written from
+the format's tables; tests/test_einvoice_format.py checks the same invoices against the tables
+themselves and against real invoices."""
 from __future__ import annotations
 
 import pytest
@@ -12,10 +14,31 @@ NAMES = ["Chè Shan tuyết Hà Giang loại đặc biệt", "Tôm khô Cà Mau 
          "Mật ong bạc hà Đồng Văn", "Gạo nếp cái hoa vàng", "Ớt chỉ thiên", "Nước mắm Phú Quốc"]
 
 
+SCHEMAS: dict[object, etree.XMLSchema] = {}
+
+
+def schema_of(path) -> etree.XMLSchema:
+    if str(path) not in SCHEMAS:
+        with path.open("rb") as f:
+            SCHEMAS[str(path)] = etree.XMLSchema(etree.parse(f))
+    return SCHEMAS[str(path)]
+
+
 @pytest.fixture(scope="module")
 def schema():
-    with invoice_xml.schema_path().open("rb") as f:
-        return etree.XMLSchema(etree.parse(f))
+    """Validates an invoice against the XSD of the form it says it is (and the either-form
+    XSD, which the provider simulator uses, too)."""
+    class BothSchemas:
+        def validate(self, document: etree._Element) -> bool:
+            xml = etree.tostring(document)
+            self.error_log = ""
+            for path in (invoice_xml.schema_for(xml), invoice_xml.schema_path()):
+                checker = schema_of(path)
+                if not checker.validate(document):
+                    self.error_log = f"{path}: {checker.error_log}"
+                    return False
+            return True
+    return BothSchemas()
 
 
 def valid(schema, xml: bytes) -> etree._Element:
@@ -23,6 +46,11 @@ def valid(schema, xml: bytes) -> etree._Element:
     if not schema.validate(document):
         raise AssertionError(str(schema.error_log))
     return document
+
+
+def other_info(element: etree._Element) -> dict[str, str]:
+    """An element's TTKhac as {TTruong: DLieu}."""
+    return {t.findtext("TTruong"): t.findtext("DLieu") for t in element.findall("TTKhac/TTin")}
 
 
 @pytest.fixture
@@ -47,8 +75,11 @@ def test_many_lines_vietnamese_names_and_a_large_total(mtt_api, schema):
     assert len(doc.findall(".//HHDVu")) == 200
     assert doc.findtext(".//TgTTTBSo") == str(total)
     assert doc.findtext(".//HHDVu/SLuong") == "1.125"
-    assert doc.findtext(".//HTTToan") == "Tiền mặt/Chuyển khoản"
-    assert doc.findtext(".//NBan/MCHang") == "BH-01"
+    general = doc.find("DLHDon/TTChung")
+    assert other_info(general)["HTTToan"] == "Tiền mặt/Chuyển khoản"   # TTChung has no HTTToan
+    assert other_info(general)["DVTTe"] == "VND"
+    assert general.find("HTTToan") is None and general.find("DVTTe") is None
+    assert other_info(doc.find(".//NBan"))["MCHang"] == "BH-01"
     assert doc.findtext(".//NMua/CCCDan") == "001204012345"
     assert doc.findtext(".//TgTTTBChu").startswith("Chín trăm chín mươi chín tỷ")
     assert "Tôm khô Cà Mau – Đặc sản OCOP ★★★★ #1" in xml.decode("utf-8")
@@ -73,8 +104,16 @@ def test_vat_invoice_form_1_lines_carry_a_rate(mtt_api, schema, conn):
     assert sale.status_code == 201, sale.get_json()
     assert sale.get_json()["invoice_code"].startswith("M1-")
     doc = valid(schema, mtt_api.get(f"/api/sales/{sale.get_json()['id']}/invoice.xml").data)
-    assert [e.text for e in doc.findall(".//TSuat")] == ["KCT", "KKKNT"]
+    assert [e.text for e in doc.findall(".//HHDVu/TSuat")] == ["KCT", "KKKNT"]
     assert doc.findtext(".//KHMSHDon") == "1"
+    # a VAT invoice's totals: by rate, before VAT, VAT (required by the format)
+    totals = doc.find(".//TToan")
+    assert [(g.findtext("TSuat"), g.findtext("ThTien"), g.findtext("TThue"))
+            for g in totals.findall("THTTLTSuat/LTSuat")] == [("KCT", "120000", "0"),
+                                                              ("KKKNT", "1000", "0")]
+    assert totals.findtext("TgTCThue") == "121000" and totals.findtext("TgTThue") == "0"
+    assert [e.tag for e in totals] == ["THTTLTSuat", "TgTCThue", "TgTThue", "TgTTTBSo",
+                                      "TgTTTBChu"]
 
 
 def test_adjustment_and_replacement_xml(mtt_api, schema, conn, app):
@@ -92,8 +131,7 @@ def test_adjustment_and_replacement_xml(mtt_api, schema, conn, app):
     assert related.findtext("TCHDon") == "2" and related.findtext("SHDCLQuan") == "1"
     assert doc.findtext(".//TgTTTBSo") == "-17500"
     assert doc.findtext(".//TgTTTBChu") == "Âm mười bảy nghìn năm trăm đồng"
-    info = {t.findtext("TTruong"): t.findtext("DLieu") for t in doc.findall(".//TTin")}
-    assert info["MCCQTCLQuan"] == original
+    assert other_info(doc.find("DLHDon/TTChung"))["MCCQTCLQuan"] == original
     replaced = invoices.issue_correction(conn, device, adjusted["code"], {
         "type": "replacement", "reason": "Sai tên hàng",
         "lines": [{"name": "Chè Shan tuyết", "unit": "kg", "quantity": "1.5",
@@ -112,13 +150,17 @@ def test_the_schema_can_fail(mtt_api, schema):
     xml = mtt_api.get(f"/api/sales/{sale.get_json()['id']}/invoice.xml").data.decode("utf-8")
     valid(schema, xml.encode("utf-8"))
     for broken in (xml.replace("<TgTTTBChu>Một nghìn đồng</TgTTTBChu>", ""),
-                   xml.replace("<SLuong>1</SLuong>", "<SLuong>1.12345</SLuong>"),
+                   xml.replace("<SLuong>1</SLuong>", "<SLuong>1.1234567</SLuong>"),  # 21,6
                    xml.replace("-00000000001<", "-0000000001<"),
                    xml.replace("<THHDVu>Chè</THHDVu>", f"<THHDVu>{'x' * 501}</THHDVu>"),
                    xml.replace("<KHHDon>C", "<KHHDon>Z"),
-                   xml.replace("<MST>0101234567</MST>", "<MST>12</MST>")):
+                   xml.replace("<MST>0101234567</MST>", "<MST>12</MST>"),
+                   xml.replace("<TgTTTBSo>", "<TgTTTBSo>1.1234567"),      # 7 decimals
+                   xml.replace("<NLap>", "<DVTTe>VND</DVTTe><NLap>"),    # not in MTT TTChung
+                   xml.replace("</TgTTTBChu>", "</TgTTTBChu><TgTThue>0</TgTThue>"),
+                   xml.replace('Id="Id-', 'Id="1-')):                   # an Id is an NCName
         assert broken != xml
-        assert not schema.validate(etree.fromstring(broken.encode("utf-8")))
+        assert not schema.validate(etree.fromstring(broken.encode("utf-8"))), broken
 
 
 def test_a_discount_is_a_commercial_discount_item(mtt_api, schema):

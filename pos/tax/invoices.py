@@ -24,6 +24,7 @@ from ..text import clean_text
 from . import mtt, rates
 from .settings import TAX_CODE, TaxSettings, load
 from sync.numbers import MAX_AMOUNT
+from sync.localtime import business_day as issue_day
 from sync.protocol import utc_timestamp
 
 CORRECTION_KIND = "invoice_correction"
@@ -86,9 +87,13 @@ def line_taxes(conn: sqlite3.Connection, lines: list[dict[str, Any]],
     return taxes, own
 
 
-def _invoice_object(conn: sqlite3.Connection, ts: TaxSettings, day: str,
+def _invoice_object(conn: sqlite3.Connection, ts: TaxSettings, at: str,
                     buyer: dict[str, str] | None) -> dict[str, Any]:
-    year = int(day[:4])
+    """The invoice of an entry made at `at`. Its year (in the code, the symbol and the counter)
+    is the year of its date of issue, the calendar day in Vietnam that the XML's NLap gives, and
+    not the business day's: after a Z on 31 December sales count for 1 January, but an invoice
+    made that evening is dated 31 December and belongs to that year's series."""
+    year = int(issue_day(at)[:4])
     code = mtt.next_code(conn, ts.invoice_form, year, ts.mtt_range, ts.device_block)
     stall = stall_settings.stall_settings(conn)
     invoice: dict[str, Any] = {
@@ -104,12 +109,13 @@ def _invoice_object(conn: sqlite3.Connection, ts: TaxSettings, day: str,
 
 
 def fields_for_sale(conn: sqlite3.Connection, day: str, lines: list[dict[str, Any]], total: int,
-                    buyer: Any = None) -> dict[str, Any]:
+                    buyer: Any = None, *, at: str | None = None) -> dict[str, Any]:
     """What a sale entry's payload gains from the tax settings, inside the sale's transaction.
 
     In MTT mode: `invoice` (code from this till's block, seller, buyer if she asked) and
     `tax_lines`. In receipt mode: `tax_lines` only if a product has its own tax group, and a
-    buyer is refused (a plain receipt carries no buyer).
+    buyer is refused (a plain receipt carries no buyer). `day` is the sale's business day; `at`
+    its time (the entry's `at`; now when not given), whose calendar year the invoice takes.
     """
     ts = load(conn)
     taxes, own = line_taxes(conn, lines, ts)
@@ -120,7 +126,8 @@ def fields_for_sale(conn: sqlite3.Connection, day: str, lines: list[dict[str, An
                                code="not_mtt")
         return {"tax_lines": taxes} if own else {}
     buyer_fields = clean_buyer(buyer) if buyer is not None else None
-    return {"invoice": _invoice_object(conn, ts, day, buyer_fields), "tax_lines": taxes}
+    return {"invoice": _invoice_object(conn, ts, at or utc_timestamp(), buyer_fields),
+            "tax_lines": taxes}
 
 
 # --- reading invoices back -------------------------------------------------------------------
@@ -262,12 +269,14 @@ def write_correction(conn: sqlite3.Connection, device_id: str, code: str,
                            field="lines", code="adjustment_too_large")
     delta = total if kind == "adjustment" else total - original["total"]
     original_buyer = original["payload"].get("invoice", {}).get("buyer")
-    invoice = _invoice_object(conn, ts, business_day, checked["buyer"] or original_buyer)
+    invoice = _invoice_object(conn, ts, at, checked["buyer"] or original_buyer)
+    # The original as its own XML gives it: its number (SHDon) and its date of issue (NLap, the
+    # calendar day of its entry), which TTHDLQuan repeats as SHDCLQuan and NLHDCLQuan.
     payload = {"type": kind, "sale_id": original["sale_id"], "business_day": business_day,
                "original": {"code": code, "form": original["form"],
                             "symbol": original["symbol"],
                             "number": mtt.parse_code(code).invoice_number,
-                            "day": original["business_day"]},
+                            "day": issue_day(original["at"])},
                "invoice": invoice, "lines": lines, "total": total, "delta": delta,
                "reason": checked["reason"], "issued_by": issued_by}
     journal.append(conn, device_id, CORRECTION_KIND, payload, at=at)

@@ -6,6 +6,9 @@ sharing the range, so two tills never collide) and a 9-digit number that counts 
 (range, year, block). The number comes from the `mtt_counters` row, read and moved in the same
 transaction as the sale's journal entry; a database trigger refuses any number that is not the
 next one. A crash before the commit leaves neither the sale nor the number; after it, both.
+
+The year is the year of issue: the calendar year of the invoice's date (NLap), not of the
+business day, which after a Z on 31 December is already in the next year.
 """
 from __future__ import annotations
 
@@ -18,9 +21,10 @@ from flask_babel import lazy_gettext as _l
 from sync.errors import Conflict
 
 CODE = re.compile(r"^M([1-6])-(\d{2})-([A-Z0-9]{5})-(\d{2})(\d{9})$")
-# The invoice number (SHDon, at most 8 digits) is the block and a 6-digit count: one device may
-# issue 999,999 invoices a year, some 2,700 a day.
-MAX_NUMBER = 999_999
+# The invoice number (SHDon) is the count itself: one continuous series from 1 each year per
+# symbol and form (Decree 123 Art. 10 cl. 3), so a till sharing the range with another needs its
+# own symbol as well as its own block (docs/TAX.md). SHDon has at most 8 digits.
+MAX_NUMBER = 99_999_999
 
 
 @dataclass(frozen=True)
@@ -38,8 +42,8 @@ class MttCode:
 
     @property
     def invoice_number(self) -> int:
-        """The invoice number (SHDon): block and count, at most 8 digits."""
-        return self.block * 1_000_000 + self.number
+        """The invoice number (SHDon): the count in this till's series, at most 8 digits."""
+        return self.number
 
 
 def format_code(form: int, year: int, mtt_range: str, block: int, number: int) -> str:
