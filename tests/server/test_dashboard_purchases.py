@@ -83,6 +83,19 @@ def test_the_forbidden_forms_catch_what_they_must():
     assert not leaks("Cà chua · 12,5 kg · 125.000 ₫ · Xã Nghĩa Thuận · Chợ Nghĩa Thuận")
 
 
+def test_quantities_read_the_vietnamese_way_and_a_produce_cell_is_two_csv_columns():
+    from sync.server.dashboard import quantity_cell
+    from sync.server.exports import Col, Grid, to_csv
+    assert [quantity_cell(q) for q in (0, 750, 12_500, 1_250_500, 1_000_000_000, -2_250)] == [
+        "0", "0,75", "12,5", "1.250,5", "1.000.000", "-2,25"]
+    grid = Grid("purchases", "Nông sản", [Col("name", "Xã"), Col("p", "=Cà chua", "produce",
+                                                                   unit="kg")],
+                [{"name": "Xã A", "p": {"quantity_milli": 36_750, "unit": "kg",
+                                        "amount": 359_250}}, {"name": "Xã B", "p": None}])
+    assert to_csv(grid).decode("utf-8-sig").splitlines() == [
+        "Xã,'=Cà chua (kg),'=Cà chua (₫)", "Xã A,36.75,359250", "Xã B,0,0"]
+
+
 # --- three stalls that buy from growers --------------------------------------------------------
 
 def _buy(conn, device, grower, lines, payments=None):
