@@ -12,7 +12,6 @@ Art. 10 cl. 14): DSCKS is left out.
 """
 from __future__ import annotations
 
-import unicodedata
 import xml.etree.ElementTree as ET
 from importlib import resources
 from typing import Any
@@ -22,7 +21,7 @@ from sync.localtime import to_local
 from sync.money import quantity_text, share_out
 from sync.amount_words import amount_in_words
 
-SPEC_VERSION = "2.0.1"           # PBan of the cash-register invoice (folder i: "2.0.1")
+SPEC_VERSION = "2.1.0"           # PBan in Decision 1306/QĐ-CT (2025); 1450/1510 had 2.0.1
 LOOKUP_URL = "https://hoadondientu.gdt.gov.vn"
 TITLES = {1: "Hóa đơn giá trị gia tăng khởi tạo từ máy tính tiền",
           2: "Hóa đơn bán hàng khởi tạo từ máy tính tiền"}
@@ -35,12 +34,13 @@ GOODS, TRADE_DISCOUNT = 1, 3
 # "lần" (occurrence, the unit Decree 123 Art. 10 cl. 6 gives services) of that amount, quantity
 # -1 when it lowers the invoice, so that TChat 1 carries the unit, quantity and price it needs.
 ADJUSTMENT_UNIT = "lần"
-# DLQRCode: an EMVCo merchant-presented TLV string, as the real invoices carry it (tests/data/
-# einvoice): the invoice in template 99 (00 GUID, 01 seller's tax code, 02 form, 03 symbol,
-# 04 number, 05 date yyyymmdd, 06 total), then the CRC (63).
+# DLQRCode (Decision 1306/QĐ-CT part I, IV.7): EMVCo data objects (2-digit ID, 2-digit length,
+# value): 00 the QR version "01"; the fields for paying the invoice only if there are any (a
+# stall's invoice carries no bank account, so none); for looking it up, template 99 (00 GUID,
+# 01 the seller's tax code without "-", 02 form, 03 symbol, 04 number, 05 date YYYYMMDD, 06 total);
+# 63 the CRC. The GUID is the one in the real invoice that has template 99 (tests/data/einvoice).
 QR_INVOICE_TEMPLATE = "99"
 QR_INVOICE_GUID = "A000000775"
-QR_MERCHANT_CATEGORY = "0000"
 SCHEMAS = {None: "mtt_invoice.xsd", 1: "mtt_invoice_1.xsd", 2: "mtt_invoice_2.xsd"}
 
 
@@ -112,30 +112,15 @@ def parse_tlv(data: str) -> dict[str, str]:
     return found
 
 
-def _ascii(text: str, limit: int) -> str:
-    """Upper-case ASCII without diacritics (the EMVCo character set), cut to `limit`."""
-    folded = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
-    kept = "".join(ch for ch in folded if ch.isascii() and (ch.isalnum() or ch == " "))
-    return " ".join(kept.upper().split())[:limit].rstrip()
-
-
 def qr_data(invoice: dict[str, Any], issued_on: str, total: int) -> str:
-    """DLQRCode: the invoice as an EMVCo TLV string (payload format 01, dynamic 12, currency 704,
-    the amount when positive, country VN, the seller's name and place, the invoice template 99,
-    CRC), at most 512 characters."""
-    seller = invoice["seller"]
+    """DLQRCode: the invoice's lookup data as EMVCo data objects (version 01, template 99, CRC),
+    as Decision 1306/QĐ-CT part I, IV.7 describes them; well under 512 characters."""
     template = "".join([
-        tlv("00", QR_INVOICE_GUID), tlv("01", seller["tax_code"].replace("-", "")),
+        tlv("00", QR_INVOICE_GUID), tlv("01", invoice["seller"]["tax_code"].replace("-", "")),
         tlv("02", str(invoice["form"])), tlv("03", invoice["symbol"]),
         tlv("04", str(invoice_number(invoice))), tlv("05", issued_on.replace("-", "")),
         tlv("06", str(total))])
-    place = (seller.get("address") or "").split(",")[-1]
-    parts = [tlv("00", "01"), tlv("01", "12"), tlv("52", QR_MERCHANT_CATEGORY), tlv("53", "704")]
-    if total > 0:
-        parts.append(tlv("54", str(total)))
-    parts += [tlv("58", "VN"), tlv("59", _ascii(seller["name"], 25) or "HO KINH DOANH"),
-              tlv("60", _ascii(place, 15) or "VIET NAM"), tlv(QR_INVOICE_TEMPLATE, template)]
-    body = "".join(parts) + "6304"
+    body = tlv("00", "01") + tlv(QR_INVOICE_TEMPLATE, template) + "6304"
     return body + crc16(body)
 
 

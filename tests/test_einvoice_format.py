@@ -387,19 +387,33 @@ def test_real_invoices_qr_data_reads_with_our_tlv_code(name):
         assert invoice_xml.crc16(qr[:-4]) == root["63"]
 
 
-def test_our_qr_data_has_the_real_invoices_layout(mtt_api):
+def test_our_qr_data_has_the_formats_and_the_real_invoices_layout(mtt_api):
+    """Decision 1306/QĐ-CT part I, IV.7: version 00, the lookup template 99 (as in the real 2023
+    invoice, the same GUID), the CRC 63; no payment fields: the stall's invoice names no account."""
     sale, xml = sale_xml(mtt_api, RICH_SALE)
     document = etree.fromstring(xml)
     qr = document.findtext("DLQRCode")
     assert len(qr) <= 512 and invoice_xml.crc16(qr[:-4]) == qr[-4:]
     root = invoice_xml.parse_tlv(qr)
-    real = invoice_xml.parse_tlv(sample(SAMPLES[1]).findtext("DLQRCode"))
-    assert set(root) <= set(real) and root["99"][:14] == real["99"][:14]   # 00 GUID A000000775
+    assert list(root) == ["00", "99", "63"] and root["00"] == "01"
+    real = invoice_xml.parse_tlv(invoice_xml.parse_tlv(
+        sample(SAMPLES[1]).findtext("DLQRCode"))["99"])
     invoice = invoice_xml.parse_tlv(root["99"])
-    assert (invoice["01"], invoice["02"], invoice["03"], invoice["04"], invoice["06"]) == \
-        ("0101234567", "2", document.findtext(".//KHHDon"), "1", str(sale["total"]))
-    assert invoice["05"] == document.findtext(".//NLap").replace("-", "")
-    assert root["54"] == str(sale["total"]) and root["53"] == "704"
+    assert list(invoice) == list(real) == ["00", "01", "02", "03", "04", "05", "06"]
+    assert invoice["00"] == real["00"]
+    general = document.find("DLHDon/TTChung")
+    assert invoice == {"00": real["00"], "01": "0101234567", "02": general.findtext("KHMSHDon"),
+                       "03": general.findtext("KHHDon"), "04": general.findtext("SHDon"),
+                       "05": general.findtext("NLap").replace("-", ""),
+                       "06": str(sale["total"])}
+
+
+def test_an_adjustments_qr_data_carries_its_negative_total(mtt_api, conn, app):
+    sale, _ = sale_xml(mtt_api, RICH_SALE)
+    adjusted = invoices.issue_correction(conn, app.config["DEVICE_ID"], sale["invoice_code"], {
+        "type": "adjustment", "reason": "x", "lines": [{"name": "y", "amount": -17500}]}, "owner")
+    qr = etree.fromstring(invoice_of(conn, adjusted["code"])).findtext("DLQRCode")
+    assert invoice_xml.parse_tlv(invoice_xml.parse_tlv(qr)["99"])["06"] == "-17500"
 
 
 @pytest.mark.parametrize("name", SAMPLES)
