@@ -431,7 +431,7 @@ def test_network_printer_self_test_and_alert(app: Any, live_server: str,
     page.click("#printer-link")
     expect(page).to_have_url(f"{live_server}/printer")
     check(page, js_errors, "printer-none")
-    page.select_option("#backend", label="Máy in hóa đơn qua mạng")
+    page.select_option("#backend", label="Máy in phiếu qua mạng")
     page.fill("input[name=host]", "127.0.0.1")
     page.fill("input[name=port]", str(fake_printer.port))
     page.select_option("select[name=paper]", "58")
