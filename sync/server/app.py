@@ -21,7 +21,7 @@ from sync.errors import AppError
 from . import admin, api, bank_api, catalogue_admin, dashboard, receipt_check, user_admin
 from .einvoice import views as einvoice_views
 from .errors import RateLimited
-from .ratelimit import RateLimiter
+from .ratelimit import DatabaseRateLimiter
 from .server_secret import server_secret
 
 logger = logging.getLogger(__name__)
@@ -76,8 +76,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     a SQLite file in the data folder. The schema must be migrated (`market-server init`).
 
     Other settings: SECRET_KEY (else MARKET_SERVER_SECRET_KEY, else a key file in the data
-    folder), PAIR_RATE_LIMIT per PAIR_RATE_WINDOW seconds and address, PROXY_COUNT (trusted
-    reverse proxies in front, else MARKET_SERVER_PROXY_COUNT).
+    folder), PAIR_RATE_LIMIT per PAIR_RATE_WINDOW seconds and address (CHECK_… for /check),
+    counted in the database across processes; PROXY_COUNT (trusted reverse proxies in front,
+    else MARKET_SERVER_PROXY_COUNT: then X-Forwarded-For/-Proto/-Host are believed for that many
+    hops); DATABASE_POOL_SIZE (connections per process, one per serving thread).
     """
     # The server's own templates and static files, under `server/` in either place.
     app = Flask(__name__, template_folder=asset_folder(PACKAGE_DIR, "templates", REPO_DIR),
@@ -99,12 +101,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = server_secret()
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"],
+                         pool_size=app.config.get("DATABASE_POOL_SIZE"))
+
+    def setting(name: str, default: Any = None) -> Any:
+        return lambda: app.config.get(name, default)
+
+    # Counted in the database, so that every process behind the balancer sees the same count.
     app.extensions["market_server"] = {
         "engine": engine,
-        "pair_limiter": RateLimiter(app.config["PAIR_RATE_LIMIT"], app.config["PAIR_RATE_WINDOW"]),
-        "check_limiter": RateLimiter(app.config["CHECK_RATE_LIMIT"],
-                                     app.config["CHECK_RATE_WINDOW"]),
+        "pair_limiter": DatabaseRateLimiter(engine, "pair", setting("PAIR_RATE_LIMIT"),
+                                            setting("PAIR_RATE_WINDOW")),
+        "check_limiter": DatabaseRateLimiter(engine, "check", setting("CHECK_RATE_LIMIT"),
+                                             setting("CHECK_RATE_WINDOW")),
+        "check_code_limiter": DatabaseRateLimiter(
+            engine, "check_code",
+            setting("CHECK_CODE_TAG_LIMIT", receipt_check.CHECK_CODE_TAG_LIMIT),
+            setting("CHECK_CODE_TAG_WINDOW", receipt_check.CHECK_CODE_TAG_WINDOW)),
     }
     if app.config["PROXY_COUNT"]:  # behind nginx/caddy: rate-limit the stall, not the proxy
         from werkzeug.middleware.proxy_fix import ProxyFix

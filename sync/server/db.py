@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -473,6 +474,19 @@ login_guard = Table(
     Column("last_failure_at", UtcTimestamp(), index=True),
 )
 
+# Hits per scope ("pair", "check", "check_code") and key (a client address or a device tag) in
+# the current window, shared by every server process (sync/server/ratelimit.py). A window starts
+# at the key's first hit after the last one ended; times are milliseconds since the epoch.
+rate_limits = Table(
+    "rate_limits", metadata,
+    Column("scope", String(16), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("window_start", BigInteger(), nullable=False),
+    Column("hits", Integer(), nullable=False),
+    PrimaryKeyConstraint("scope", "key"),
+    Index(None, "scope", "window_start"),
+)
+
 
 # --- dashboard rollups, maintained as entries are projected (sync/server/rollups.py) ----------
 # One row per stall and period, and per market and period (a province's page then sums a few
@@ -659,12 +673,17 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(url: str | None = None, *, pool_size: int | None = None) -> Engine:
     """An engine for `url`: SQLite with the durability pragmas, or PostgreSQL through psycopg.
 
     On SQLite every transaction starts with BEGIN IMMEDIATE (it takes the write lock up front, so
     concurrent writers queue on the busy timeout instead of failing half-way); readers that want
     to run beside a writer use `read_transaction`, which begins DEFERRED.
+
+    Each process keeps its own pool; on PostgreSQL `pool_size` connections (one per serving
+    thread; 10 by default) and twice as many in overflow. A process forked from one that used
+    the engine (a pre-fork server's worker) starts with an empty pool of its own, never the
+    parent's sockets or SQLite handles (docs/SCALE.md, "Processes and the balancer").
     """
     url = normalise_url(url or default_database_url())
     parsed = make_url(url)
@@ -674,11 +693,28 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000,
                                                   "check_same_thread": False})
         _prepare_sqlite(engine)
+        _fresh_pool_after_fork(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        size = pool_size or 10
+        engine = create_engine(url, pool_pre_ping=True, pool_size=size, max_overflow=2 * size)
+        _fresh_pool_after_fork(engine)
+        return engine
     raise ValueError(f"unsupported database {parsed.get_backend_name()!r}: use SQLite or "
                      "PostgreSQL")
+
+
+def _fresh_pool_after_fork(engine: Engine) -> None:
+    """In a forked child, drop the pool inherited from the parent without closing its sockets
+    (they are the parent's: SQLAlchemy's "Using Connection Pools with Multiprocessing")."""
+    ref = weakref.ref(engine)
+
+    def _after_fork_in_child() -> None:
+        inherited = ref()
+        if inherited is not None:
+            inherited.dispose(close=False)
+
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _prepare_sqlite(engine: Engine) -> None:
