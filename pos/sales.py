@@ -223,7 +223,8 @@ def write_sale(conn: sqlite3.Connection, device_id: str, request: Any, sold_by: 
                "payments": payments}
     if checked["discount"]:
         payload["discount"] = checked["discount"]
-    payload.update(tax_invoices.fields_for_sale(conn, day, lines, total, request.get("buyer")))
+    payload.update(tax_invoices.fields_for_sale(conn, day, lines, total, request.get("buyer"),
+                                                at=at))
     entry = journal.append(conn, device_id, "sale", payload, at=at)
     projections.project(conn, entry)
     return entry

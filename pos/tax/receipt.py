@@ -25,7 +25,7 @@ from sync.money import format_quantity, format_vnd
 from ..paper_language import decimal_mark, paper_translations
 from ..paper import (BODY, HUGE, LARGE, QR, SMALL, Align, Block, Document, Item, Row, Rule,
                      Space, Text, Total, small)
-from sync.invoice_xml import lookup_qr
+from sync.invoice_xml import invoice_number, lookup_qr
 from sync.amount_words import amount_in_words
 
 def words(lang: str) -> dict[str, Any]:
@@ -142,7 +142,7 @@ def invoice_document(kind: str, payload: dict[str, Any], at: str, *, lang: str =
     if void:
         blocks += [Space(1), *say("voided", size=LARGE, bold=True, align="center", boxed=True),
                    *say("reason", void.get("reason") or "", align="center")]
-    number = invoice["block"] * 1_000_000 + invoice["number"]
+    number = invoice_number(invoice)   # SHDon: one series per symbol (Decree 123 Art. 10 cl. 3)
     blocks += [Space(1), *say("number", f"{number:08d}"),
                *say("issued", to_local(at).strftime("%d/%m/%Y %H:%M:%S")), Rule()]
     buyer = invoice.get("buyer")
