@@ -87,3 +87,58 @@ def admin_execute(url: str, *statements: str) -> None:
 def with_database(url: str, database: str) -> str:
     """The same server URL, another database."""
     return url.rsplit("/", 1)[0] + "/" + database
+
+
+# --- clusters with settings, stopped and started again on the same data (issue 21) -------------
+
+# A provincial server publishing its rollups to the national database, or the national cluster
+# subscribing to them (sync/server/national.py, tests/server/test_national_rollup.py).
+LOGICAL = {"wal_level": "logical", "max_wal_senders": "20", "max_replication_slots": "20",
+           "max_worker_processes": "32", "max_logical_replication_workers": "16",
+           "max_sync_workers_per_subscription": "2",
+           # a subscription whose publisher was away tries again after this (default 5 s)
+           "wal_retrieve_retry_interval": "500ms"}
+
+
+class RestartableCluster(Cluster):
+    """A cluster started with extra `settings` (-c name=value), which `pause` stops (fast
+    shutdown: committed work is kept) and `resume` starts again on the same data and port: a
+    provincial database restarted, a national link down and up again. `stop` removes it."""
+
+    def __init__(self, bindir: Path, *, fsync: bool = False,
+                 settings: dict[str, str] | None = None):
+        super().__init__(bindir, fsync=fsync)
+        self.settings = dict(settings or {})
+
+    def _options(self) -> str:
+        options = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1"
+                   " -c max_connections=200 -c shared_buffers=64MB")
+        if not self.fsync:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        return options + "".join(f" -c {name}={value}" for name, value in self.settings.items())
+
+    def start(self) -> "RestartableCluster":
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                  "--locale=C", "--no-sync")
+        return self.resume()
+
+    def resume(self) -> "RestartableCluster":
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.base / "log"), "-w",
+                  "-o", self._options(), "start")
+        return self
+
+    def pause(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            super().stop()
+        else:  # paused: nothing to stop
+            shutil.rmtree(self.base, ignore_errors=True)
+
+    def log_text(self) -> str:
+        """The server's log so far (for a failing test's message)."""
+        try:
+            return (self.base / "log").read_text(errors="replace")
+        except OSError:
+            return ""
