@@ -5,7 +5,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Callable
 
 import click
 
@@ -47,16 +47,69 @@ def init(database: str | None) -> None:
 @database_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8081, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve(database: str | None, host: str, port: int, threads: int) -> None:
-    """Upgrade the schema, then serve the sync API and admin pages with waitress."""
-    from waitress import serve as waitress_serve
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Processes. 1: waitress in this process; 2 or more: gunicorn, a pre-fork"
+                   " server (one worker per core: --workers $(nproc)).")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(min=1),
+              help="Threads per process, and database connections per process.")
+@click.option("--proxy-count", type=click.IntRange(min=0), default=None,
+              envvar="MARKET_SERVER_PROXY_COUNT",
+              help="Reverse proxies in front (HAProxy: 1). Their X-Forwarded-For/-Proto/-Host"
+                   " are believed for that many hops, so rate limits see the client's address."
+                   " Only behind a proxy that sets them: default 0.")
+@click.option("--access-log", default=None, metavar="FILE",
+              help="With --workers 2 or more: gunicorn's access log (- for standard error),"
+                   " one line a request with the worker's pid.")
+def serve(database: str | None, host: str, port: int, workers: int, threads: int,
+          proxy_count: int | None, access_log: str | None) -> None:
+    """Upgrade the schema, then serve the sync API and admin pages (docs/SCALE.md, "Processes
+    and the balancer")."""
     from .app import create_app
+    from .server_secret import server_secret
     url = database or default_database_url()
     migrated_engine(url).dispose()
-    app = create_app({"DATABASE_URL": url})
-    click.echo(f"Serving the provincial server on http://{host}:{port}/")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="market-server")
+    # Every worker must sign cookies with one key: read (or make) it once, before any fork.
+    config: dict[str, object] = {"DATABASE_URL": url, "SECRET_KEY": server_secret(),
+                                 "DATABASE_POOL_SIZE": threads}
+    if proxy_count is not None:
+        config["PROXY_COUNT"] = proxy_count
+    click.echo(f"Serving the provincial server on http://{host}:{port}/"
+               + (f" with {workers} worker processes" if workers > 1 else ""))
+    if workers == 1:
+        from waitress import serve as waitress_serve
+        waitress_serve(create_app(config), host=host, port=port, threads=threads,
+                       ident="market-server")
+        return
+    _gunicorn(lambda: create_app(config), {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": workers, "threads": threads, "worker_class": "gthread",
+        "proc_name": "market-server", "accesslog": access_log, "errorlog": "-",
+        "access_log_format": '%(h)s %(p)s "%(r)s" %(s)s %(b)s %(M)sms',
+        # gunicorn believes no forwarded header itself; the app's ProxyFix does, when told to.
+        "forwarded_allow_ips": "", "graceful_timeout": 20,
+        "control_socket_disable": True,   # gunicorn 25.1+: no socket in the home folder
+    }).run()
+
+
+def _gunicorn(factory: Callable[[], object], options: dict[str, object]) -> Any:
+    """A gunicorn arbiter that builds the app in each worker, after the fork (so each worker
+    opens its own database pool; nothing is preloaded in the master)."""
+    try:
+        from gunicorn.app.base import BaseApplication
+    except ImportError:  # Windows, or an install without it
+        raise click.ClickException("--workers 2 or more needs gunicorn (Unix only): pip"
+                                   " install gunicorn, or serve with --workers 1.")
+
+    class MarketServer(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in options.items():
+                if key in self.cfg.settings and value is not None:
+                    self.cfg.set(key, value)
+
+        def load(self) -> object:
+            return factory()
+
+    return MarketServer()
 
 
 @main.command("add-stall")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from sqlalchemy import text
 
 from .db import DATABASE_ENV, default_database_url, make_engine, write_transaction
 
@@ -19,11 +20,28 @@ def engine_for(database: str | None) -> Any:
     return make_engine(database or default_database_url())
 
 
+# pg_advisory_lock's key for schema upgrades: "market-server migrate" as a signed 64-bit number.
+MIGRATION_LOCK = int.from_bytes(b"mkt-migr", "big", signed=True)
+
+
 def migrated_engine(database: str | None) -> Any:
-    """The database's engine, upgraded to the newest revision first."""
+    """The database's engine, upgraded to the newest revision first.
+
+    Several servers started at once (two `serve` behind a balancer) upgrade one after the
+    other: on PostgreSQL under a session advisory lock, on SQLite under its write lock (the
+    upgrade is one BEGIN IMMEDIATE transaction). The later ones find nothing left to do."""
     from . import migrations, rollups
     engine = engine_for(database)
-    migrations.upgrade(engine)
-    with write_transaction(engine) as conn:  # a database upgraded to the dashboard's rollups
-        rollups.fill_if_missing(conn)
+    with engine.connect() as lock:
+        if engine.dialect.name == "postgresql":
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            lock.commit()
+        try:
+            migrations.upgrade(engine)
+            with write_transaction(engine) as conn:  # upgraded to the dashboard's rollups
+                rollups.fill_if_missing(conn)
+        finally:
+            if engine.dialect.name == "postgresql":
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                lock.commit()
     return engine
