@@ -151,12 +151,35 @@ def download_journal() -> Response:
                    "next_after_seq": last if last < head["acked_seq"] else None})
 
 
+def conditional(body: dict[str, Any]) -> Response:
+    """`body` as a JSON answer with an ETag, or `304 Not Modified` with no body when the
+    request's If-None-Match holds that tag (docs/SYNC.md, "ETags on head and catalogue").
+
+    The tag is the SHA-256 of the canonical JSON of `body`, which leaves out `server_time`: the
+    time of the exchange, also sent as the X-Server-Time header. It is sent in the strong form,
+    as the catalogue's always was (stalls hold such tags, and the contract says strong), and
+    compared weakly, as RFC 9110 §13.1.2 asks for If-None-Match: a `W/` form of the same tag
+    matches too. It depends on the data only, never on the process or the clock, so every
+    server process behind a balancer gives the same tag. The 304 carries the tag, `no-cache`
+    and X-Server-Time (the stall's clock offset), and no body."""
+    etag = hashlib.sha256(canonical_json(body)).hexdigest()
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+        response.headers.pop("Content-Type", None)
+    else:
+        response = answer(body)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @bp.get("/journal/head")
 def journal_head() -> Response:
-    """Say how far the server holds the device's journal."""
+    """Say how far the server holds the device's journal (304 if the client's ETag is current)."""
     device_id = authenticated_device()
     with read_transaction(_engine()) as conn:
-        return answer(store.head(conn, device_id))
+        body = store.head(conn, device_id)
+    return conditional(body)
 
 
 @bp.get("/catalogue")
@@ -165,14 +188,7 @@ def catalogue() -> Response:
     device_id = authenticated_device()
     with read_transaction(_engine()) as conn:
         body = store.catalogue(conn, device_id)
-    etag = hashlib.sha256(canonical_json(body)).hexdigest()
-    if request.if_none_match.contains(etag):
-        response = Response(status=304)
-    else:
-        response = answer(body)
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return conditional(body)
 
 
 @bp.get("/openapi.json")
