@@ -162,7 +162,10 @@ def refund_sale(conn: sqlite3.Connection, device_id: str, sale_id: str, request:
                 conn, device_id, invoice["code"], tax_invoices.check_correction({
                     "type": "adjustment", "reason": reason,
                     "lines": [{"name": f"Trả lại {line['name']}"[:limits.NAME_CHARS],
-                               "amount": -line["amount"]} for line in lines]}),
+                               "amount": -line["amount"], "unit": line["unit"],
+                               "quantity": quantity_text(line["quantity_milli"]),
+                               "unit_price": line["unit_price"]}
+                              for line in lines if line["amount"]]}),   # 0 ₫ changes nothing
                 refunded_by)
     return refund_answer(entry, adjustment)
 

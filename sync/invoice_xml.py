@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sync.localtime import to_local
-from sync.money import quantity_text, share_out
+from sync.money import line_amount, quantity_text, share_out
 from sync.amount_words import amount_in_words
 
 SPEC_VERSION = "2.1.0"           # PBan in Decision 1306/QĐ-CT (2025); 1450/1510 had 2.0.1
@@ -30,9 +30,13 @@ CORRECTION_NATURE = {"replacement": "1", "adjustment": "2"}   # TCHDon
 ORIGINAL_IS_DECREE_123_EINVOICE = "1"                          # LHDCLQuan (Appendix VI)
 # Item nature (TChat, Appendix IV).
 GOODS, TRADE_DISCOUNT = 1, 3
-# An adjustment line is an amount ({name, amount} in the journal): it goes on the invoice as one
-# "lần" (occurrence, the unit Decree 123 Art. 10 cl. 6 gives services) of that amount, quantity
-# -1 when it lowers the invoice, so that TChat 1 carries the unit, quantity and price it needs.
+# An adjustment line is a signed amount ({name, amount} in the journal). TChat 1 needs DVTinh,
+# SLuong and DGia: a line that adjusts goods by quantity (a refund's: {unit, quantity_milli,
+# unit_price} too) carries its own, the quantity signed as its amount ("điều chỉnh giảm ghi dấu
+# âm", as the providers write a decrease of quantity: docs/TAX.md); a line of value alone (the
+# owner's, and entries written before lines had a quantity) is one "lần" (occurrence, the unit
+# Decree 123 Art. 10 cl. 6 a.2 gives services) at the amount's size, quantity -1 when it lowers
+# the invoice.
 ADJUSTMENT_UNIT = "lần"
 # DLQRCode (Decision 1306/QĐ-CT part I, IV.7): EMVCo data objects (2-digit ID, 2-digit length,
 # value): 00 the QR version "01"; the fields for paying the invoice only if there are any (a
@@ -163,22 +167,49 @@ def _rate(tax: dict[str, str] | None) -> str:
     return "KCT" if tax and tax.get("vat") == "KCT" else "KKKNT"
 
 
+def signed_quantity_text(quantity_milli: int, negative: bool) -> str:
+    """SLuong of an adjustment line: the quantity with its amount's sign ("-0.5")."""
+    return ("-" if negative else "") + quantity_text(quantity_milli)
+
+
+def _adjustment_item(line: dict[str, Any]) -> dict[str, Any]:
+    """An adjustment line as TChat 1 with the unit, quantity and unit price the format requires.
+
+    With its goods (unit, quantity_milli, unit_price): SLuong carries the amount's sign and DGia
+    the unit price, so a refund of 0.5 kg at 900.000 is SLuong -0.5, DGia 900000, ThTien -450000.
+    When the amount is not quantity × price (the sale's discount shared onto the goods given
+    back, or the rounding of a line refunded in parts), STCKhau holds the difference, signed
+    like the line, so that ThTien = SLuong × DGia - STCKhau as on the format's lines. Without
+    them: one "lần" at the amount's size.
+    """
+    amount = line["amount"]
+    if "quantity_milli" not in line:
+        return {"TChat": GOODS, "THHDVu": line["name"], "DVTinh": ADJUSTMENT_UNIT,
+                "SLuong": 1 if amount > 0 else -1, "DGia": abs(amount), "ThTien": amount}
+    sign = -1 if amount < 0 else 1
+    gross = sign * line_amount(line["quantity_milli"], line["unit_price"])
+    item = {"TChat": GOODS, "THHDVu": line["name"], "DVTinh": line["unit"],
+            "SLuong": signed_quantity_text(line["quantity_milli"], amount < 0),
+            "DGia": line["unit_price"], "ThTien": amount}
+    if gross != amount:
+        item["STCKhau"] = gross - amount
+    return item
+
+
 def _items(payload: dict[str, Any], form: int) -> list[dict[str, Any]]:
     """The invoice's lines as the format's fields, in order, with their VAT rate on form 1."""
     taxes = payload.get("tax_lines") or []
+    adjustment = payload.get("type") == "adjustment"
     items = []
     for no, line in enumerate(payload["lines"]):
         rate = _rate(taxes[no] if no < len(taxes) else None)
-        if "quantity_milli" in line:        # a sale's or a replacement's line
+        if adjustment:                      # a signed amount, with or without its goods
+            items.append(_adjustment_item(line) | {"rate": rate})
+        else:                               # a sale's or a replacement's line
             items.append({"TChat": GOODS, "MHHDVu": line.get("product_id"),
                           "THHDVu": line["name"], "DVTinh": line["unit"],
                           "SLuong": quantity_text(line["quantity_milli"]),
                           "DGia": line["unit_price"], "ThTien": line["amount"], "rate": rate})
-        else:                               # an adjustment: a signed amount
-            amount = line["amount"]
-            items.append({"TChat": GOODS, "THHDVu": line["name"], "DVTinh": ADJUSTMENT_UNIT,
-                          "SLuong": 1 if amount > 0 else -1, "DGia": abs(amount),
-                          "ThTien": amount, "rate": rate})
     discount = payload.get("discount")
     if discount:   # a discount on the whole sale: a trade-discount item (TChat 3) per VAT rate
         rates = sorted({item["rate"] for item in items})
@@ -195,7 +226,7 @@ def _line(parent: ET.Element, no: int, item: dict[str, Any], form: int) -> None:
     element = _sub(parent, "HHDVu")
     _sub(element, "TChat", item["TChat"])
     _sub(element, "STT", no)
-    for tag in ("MHHDVu", "THHDVu", "DVTinh", "SLuong", "DGia"):
+    for tag in ("MHHDVu", "THHDVu", "DVTinh", "SLuong", "DGia", "STCKhau"):
         _optional(element, tag, item.get(tag))
     _sub(element, "ThTien", item["ThTien"])
     if form == 1:

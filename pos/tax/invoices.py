@@ -179,14 +179,22 @@ def not_sent(conn: sqlite3.Connection, acked_seq: int) -> list[dict[str, Any]]:
 
 # --- corrections ------------------------------------------------------------------------------
 
+_GOODS_KEYS = ("unit", "quantity", "unit_price")
+
+
 def _adjustment_lines(raw_lines: Any) -> list[dict[str, Any]]:
-    """Adjustment lines: a name and a signed amount (negative lowers the invoice)."""
+    """Adjustment lines: a name and a signed amount (negative lowers the invoice), and, for a
+    line that adjusts goods by quantity (a refund's), their unit, quantity and unit price, all
+    three or none. The quantity is written as a sale's ("0.5", never signed: the line's sign is
+    its amount's); the amount stays what the invoice changes by (a refund's share of what the
+    buyer paid), so it need not be quantity × price (sync/invoice_xml.py writes the difference
+    as the line's discount)."""
     if not isinstance(raw_lines, list) or not 1 <= len(raw_lines) <= 50:
         raise InvalidInput(_l("An adjustment needs 1 to 50 lines."), field="lines")
     lines = []
     for index, raw in enumerate(raw_lines):
         field = f"lines[{index}]"
-        if not isinstance(raw, dict) or set(raw) - {"name", "amount"}:
+        if not isinstance(raw, dict) or set(raw) - {"name", "amount", *_GOODS_KEYS}:
             raise InvalidInput(_l("An adjustment line has a name and an amount."), field=field)
         name = clean_text(raw.get("name"), field=f"{field}.name", label=_l("Item name"),
                           max_length=limits.NAME_CHARS)
@@ -194,7 +202,20 @@ def _adjustment_lines(raw_lines: Any) -> list[dict[str, Any]]:
         negative = isinstance(amount, int) and not isinstance(amount, bool) and amount < 0
         value = parse_amount(-amount if negative else amount, field=f"{field}.amount",
                              allow_zero=False)
-        lines.append({"name": name, "amount": -value if negative else value})
+        line: dict[str, Any] = {"name": name, "amount": -value if negative else value}
+        given = [key for key in _GOODS_KEYS if raw.get(key) is not None]
+        if given and len(given) < len(_GOODS_KEYS):
+            missing = next(key for key in _GOODS_KEYS if key not in given)
+            raise InvalidInput(_l("A line has a name, unit, quantity and unit price."),
+                               field=f"{field}.{missing}")
+        if given:
+            line |= {"unit": clean_text(raw["unit"], field=f"{field}.unit", label=_l("Unit"),
+                                        max_length=limits.UNIT_CHARS),
+                     "quantity_milli": parse_quantity(raw["quantity"],
+                                                      field=f"{field}.quantity"),
+                     "unit_price": parse_amount(raw["unit_price"],
+                                                field=f"{field}.unit_price")}
+        lines.append(line)
     return lines
 
 
@@ -225,8 +246,9 @@ def check_correction(request: Any) -> dict[str, Any]:
     """Check a correction request before any write: its type, reason, lines, buyer and total.
 
     `request`: {"type": "adjustment"|"replacement", "reason": "...", "lines": [...],
-    "buyer": {...}?}. Adjustment lines are {name, amount} with a signed amount; replacement
-    lines are the whole corrected invoice.
+    "buyer": {...}?}. Adjustment lines are {name, amount} with a signed amount, and may carry
+    {unit, quantity, unit_price} of the goods they adjust; replacement lines are the whole
+    corrected invoice.
     """
     if not isinstance(request, dict):
         raise InvalidInput(_l("The correction must be a JSON object."))

@@ -154,9 +154,13 @@ def invoice_document(kind: str, payload: dict[str, Any], at: str, *, lang: str =
                 blocks += say(label, buyer[key])
         blocks.append(Rule())
     decimal = decimal_mark("vi")        # the invoice's separators, whatever the language
+    adjustment = kind == "invoice_correction" and payload.get("type") == "adjustment"
     for line in payload["lines"]:
         if "quantity_milli" in line:
-            quantity = format_quantity(line["quantity_milli"], decimal)
+            # An adjustment's goods (a refund's) show the quantity with the line's sign, as the
+            # XML's SLuong: "-0,5 kg × 900.000 ₫"; an adjustment of value alone shows none.
+            sign = "-" if adjustment and line["amount"] < 0 else ""
+            quantity = sign + format_quantity(line["quantity_milli"], decimal)
             detail = f"{quantity} {line['unit']} × {format_vnd(line['unit_price'])}"
         else:
             detail = ""
