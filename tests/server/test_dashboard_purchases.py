@@ -605,7 +605,7 @@ def test_0014_computes_the_purchase_rollups_of_a_server_that_stored_purchases(
                 "stall_periods")}
         result = CliRunner().invoke(main, ["init", "--database", empty_db])
         assert result.exit_code == 0, result.output
-        assert migrations.current_revision(engine) == "0014"
+        assert migrations.current_revision(engine) == migrations.head_revision()
         assert snapshot() == kept
     finally:
         app.extensions["market_server"]["engine"].dispose()
