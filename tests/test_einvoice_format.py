@@ -259,20 +259,90 @@ def test_a_replacement_and_a_form_1_adjustment_follow_the_tables(mtt_api, conn, 
     assert buyer.findtext("TTKhac/TTin[TTruong='SHChieu']/DLieu") == "B1234567"
 
 
+def line_fields(document: etree._Element) -> list[tuple[str | None, ...]]:
+    """Each line's TChat, THHDVu, DVTinh, SLuong, DGia, STCKhau and ThTien."""
+    return [tuple(i.findtext(tag) for tag in ("TChat", "THHDVu", "DVTinh", "SLuong", "DGia",
+                                              "STCKhau", "ThTien"))
+            for i in document.iter("HHDVu")]
+
+
+def assert_lines_add_up(document: etree._Element) -> None:
+    """On every goods line, ThTien = SLuong × DGia - STCKhau (to the đồng the sale's own line
+    rounds to), as the format's line arithmetic has it."""
+    for item in document.iter("HHDVu"):
+        if item.findtext("TChat") != "1":
+            continue
+        gross = Decimal(item.findtext("SLuong")) * Decimal(item.findtext("DGia"))
+        discount = Decimal(item.findtext("STCKhau") or 0)
+        assert abs(gross - discount - Decimal(item.findtext("ThTien"))) <= Decimal("0.5"), \
+            etree.tostring(item)
+
+
+def refund_of(api, sale: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
+    answer = api.post(f"/api/sales/{sale['id']}/refund", json={
+        "lines": lines, "payments": [{"method": "cash"}], "reason": "Tôm bị ẩm"})
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()
+
+
+DRIED_SHRIMP = {"lines": [{"name": "Tôm khô", "unit": "kg", "unit_price": 900000,
+                           "quantity": "1.5"}],
+                "payments": [{"method": "cash", "amount": 1350000}]}
+
+
 def test_a_refunds_adjustment_invoice_follows_the_table(mtt_api, conn):
-    sale, _ = sale_xml(mtt_api, {"lines": [{"name": "Tôm khô", "unit": "kg", "unit_price": 900000,
-                                            "quantity": "1.5"}],
-                                 "payments": [{"method": "cash", "amount": 1350000}]})
-    refund = mtt_api.post(f"/api/sales/{sale['id']}/refund", json={
-        "lines": [{"line": 1, "quantity": "0.5"}], "payments": [{"method": "cash"}],
-        "reason": "Tôm bị ẩm"})
-    assert refund.status_code == 201, refund.get_json()
-    document = check(invoice_of(conn, refund.get_json()["invoice_code"]), 2)
-    item = document.find(".//HHDVu")
-    assert (item.findtext("TChat"), item.findtext("ThTien")) == ("1", "-450000")
-    assert item.findtext("DVTinh") and item.findtext("SLuong") and item.findtext("DGia")
+    """0,5 kg of dried shrimp at 900.000 ₫/kg given back: the adjustment's line is the goods,
+    unit kg, quantity -0.5 (a decrease is written negative: the providers' rule, docs/TAX.md),
+    unit price 900.000, amount -450.000."""
+    sale, _ = sale_xml(mtt_api, DRIED_SHRIMP)
+    refund = refund_of(mtt_api, sale, [{"line": 1, "quantity": "0.5"}])
+    document = check(invoice_of(conn, refund["invoice_code"]), 2)
+    assert line_fields(document) == [
+        ("1", "Trả lại Tôm khô", "kg", "-0.5", "900000", None, "-450000")]
+    assert_lines_add_up(document)
     assert document.findtext(".//TCHDon") == "2" and document.findtext(".//GChu") == "Tôm bị ẩm"
     assert document.find(".//TTCKTMai") is None
+    assert document.findtext(".//TgTTTBSo") == "-450000"
+    # the journal keeps the goods as a sale line does: thousandths, the sign in the amount
+    payload = invoices.get_invoice(conn, refund["invoice_code"])["payload"]
+    assert payload["lines"] == [{"name": "Trả lại Tôm khô", "amount": -450000, "unit": "kg",
+                                 "quantity_milli": 500, "unit_price": 900000}]
+
+
+def test_a_refund_of_a_discounted_form_1_sale_carries_the_discount_on_its_line(mtt_api, conn):
+    """The sale's discount is shared onto the goods given back: the line keeps its quantity and
+    unit price, and STCKhau the share, so that the line still adds up; form 1 totals by rate."""
+    assert mtt_api.patch("/api/settings", json={"tax": {"invoice_form": 1}}).status_code == 200
+    sale, _ = sale_xml(mtt_api, RICH_SALE)          # 10.000 ₫ off 597.500 ₫
+    refund = refund_of(mtt_api, sale, [{"line": 1, "quantity": "0.25"},
+                                       {"line": 2, "quantity": "1"}])
+    document = check(invoice_of(conn, refund["invoice_code"]), 1)
+    lines = line_fields(document)
+    assert [line[:5] for line in lines] == [
+        ("1", "Trả lại Chè Shan tuyết Bắc Hà", "gói", "-0.25", "130000"),
+        ("1", "Trả lại Mật ong bạc hà", "chai", "-1", "250000")]
+    amounts = [-line["amount"] for line in refund["lines"]]
+    assert [int(line[6]) for line in lines] == amounts
+    assert [int(line[5]) for line in lines] == [-32500 - amounts[0], -250000 - amounts[1]]
+    assert all(int(line[5]) < 0 for line in lines)      # less discount: a decrease, negative
+    assert_lines_add_up(document)
+    assert int(document.findtext(".//TgTCThue")) == sum(amounts) == -refund["total"]
+
+
+def test_an_adjustment_without_goods_is_still_one_occurrence(mtt_api, conn, app):
+    """An owner's adjustment of value, and every entry written before adjustment lines could
+    carry their goods ({name, amount} only), is still one "lần" at the amount's size."""
+    sale, _ = sale_xml(mtt_api, DRIED_SHRIMP)
+    adjusted = invoices.issue_correction(conn, app.config["DEVICE_ID"], sale["invoice_code"], {
+        "type": "adjustment", "reason": "Cân thiếu",
+        "lines": [{"name": "Giảm giá", "amount": -20000},
+                  {"name": "Trả lại Tôm khô", "amount": -90000, "unit": "kg",
+                   "quantity": "0.1", "unit_price": 900000}]}, "owner")
+    document = check(invoice_of(conn, adjusted["code"]), 2)
+    assert line_fields(document) == [
+        ("1", "Giảm giá", "lần", "-1", "20000", None, "-20000"),
+        ("1", "Trả lại Tôm khô", "kg", "-0.1", "900000", None, "-90000")]
+    assert_lines_add_up(document)
 
 
 # --- the XSDs against the tables ----------------------------------------------------------------

@@ -198,5 +198,56 @@ def test_a_refund_issues_the_adjustment_invoice_in_the_same_transaction(mtt_api,
     doc = valid(schema, invoice_xml.build("invoice_correction", adjusted["payload"],
                                           adjusted["at"], adjusted["entry_id"]))
     assert doc.findtext(".//TgTTTBSo") == "-450000"
+    item = doc.find(".//HHDVu")       # the goods given back, not one "lần" of their value
+    assert [item.findtext(tag) for tag in ("DVTinh", "SLuong", "DGia", "ThTien")] == [
+        "kg", "-0.5", "900000", "-450000"]
     # The refund entry and the adjustment are written together: the one follows the other.
     assert adjusted["seq"] == refund.get_json()["seq"] + 1
+
+
+def test_a_refund_with_a_free_line_leaves_it_off_the_adjustment(mtt_api, schema, conn):
+    """A line sold at 0 ₫ gives back nothing: the adjustment (whose lines are never 0 ₫) has
+    only the goods that change the invoice, and the refund is not refused for it."""
+    sale = mtt_api.post("/api/sales", json={
+        "lines": [{"name": "Tôm khô", "unit_price": 900000, "quantity": "1", "unit": "kg"},
+                  {"name": "Túi giấy", "unit_price": 0, "quantity": "1", "unit": "cái"}],
+        "payments": [{"method": "cash", "amount": 900000}]})
+    assert sale.status_code == 201, sale.get_json()
+    refund = mtt_api.post(f"/api/sales/{sale.get_json()['id']}/refund", json={
+        "lines": [{"line": 1}, {"line": 2}], "payments": [{"method": "cash"}],
+        "reason": "Khách đổi ý"})
+    assert refund.status_code == 201, refund.get_json()
+    adjusted = invoices.get_invoice(conn, refund.get_json()["invoice_code"])
+    assert [line["name"] for line in adjusted["payload"]["lines"]] == ["Trả lại Tôm khô"]
+    valid(schema, invoice_xml.build("invoice_correction", adjusted["payload"], adjusted["at"],
+                                    adjusted["entry_id"]))
+
+
+@pytest.mark.parametrize("line, field", [
+    ({"unit": "kg"}, "lines[0].quantity"),
+    ({"unit": "kg", "quantity": "0.5"}, "lines[0].unit_price"),
+    ({"quantity": "0.5", "unit_price": 900000}, "lines[0].unit"),
+    ({"unit": "kg", "quantity": "-0.5", "unit_price": 900000}, "lines[0].quantity"),
+    ({"unit": "kg", "quantity": "0.0005", "unit_price": 900000}, "lines[0].quantity"),
+    ({"unit": "kg", "quantity": "0.5", "unit_price": -1}, "lines[0].unit_price"),
+    ({"unit": "x" * 17, "quantity": "0.5", "unit_price": 900000}, "lines[0].unit"),
+    ({"unit": "kg", "quantity": "0.5", "unit_price": 900000, "product_id": 1}, "lines[0]")])
+def test_an_adjustment_lines_goods_are_all_three_or_none(line, field):
+    from sync.errors import InvalidInput
+    with pytest.raises(InvalidInput) as caught:
+        invoices.check_correction({"type": "adjustment", "reason": "x",
+                                   "lines": [{"name": "Trả lại Tôm khô", "amount": -450000,
+                                              **line}]})
+    assert caught.value.field == field
+
+
+def test_an_adjustment_lines_goods_are_kept_as_a_sale_lines():
+    checked = invoices.check_correction({"type": "adjustment", "reason": "x", "lines": [
+        {"name": "Trả lại Tôm khô", "amount": -450000, "unit": "kg", "quantity": "0.5",
+         "unit_price": 900000},
+        {"name": "Tính thêm túi", "amount": 2000}]})
+    assert checked["lines"] == [
+        {"name": "Trả lại Tôm khô", "amount": -450000, "unit": "kg", "quantity_milli": 500,
+         "unit_price": 900000},
+        {"name": "Tính thêm túi", "amount": 2000}]
+    assert checked["total"] == -448000
