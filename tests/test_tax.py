@@ -373,6 +373,49 @@ def test_the_receipt_of_an_mtt_sale_is_the_e_invoice(mtt_api, conn, tmp_path, wi
                                  invoice["payload"]["total"])]
 
 
+def invoice_paper(owner, code, tmp_path, width, name):
+    """An invoice's paper (/tax/invoices/<code>.pdf) read back with pdftotext, and its PNG."""
+    pdf = owner.get(f"/tax/invoices/{code}.pdf?width={width}")
+    assert pdf.status_code == 200
+    path = tmp_path / f"{name}-{width}.pdf"
+    path.write_bytes(pdf.data)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "200", "-singlefile", str(path),
+                    str(OUTPUT / f"{name}-{width}mm")], check=True)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("width", ["58", "80"])
+def test_a_refunds_adjustment_invoice_shows_the_goods_given_back(mtt_api, owner, tmp_path,
+                                                                 width):
+    """The paper of a refund's adjustment invoice shows the quantity and unit price of the
+    goods given back, signed as its XML's SLuong (-0,5 kg), and the amount; an adjustment of
+    value alone (the owner's, or an entry written before lines carried goods) shows its name and
+    amount only."""
+    sale = mtt_api.post("/api/sales", json={
+        "lines": [{"name": "Tôm khô", "unit": "kg", "unit_price": 900000, "quantity": "1.5"}],
+        "payments": [{"method": "cash", "amount": 1350000}]}).get_json()
+    refund = mtt_api.post(f"/api/sales/{sale['id']}/refund", json={
+        "lines": [{"line": 1, "quantity": "0.5"}], "payments": [{"method": "cash"}],
+        "reason": "Tôm bị ẩm"}).get_json()
+    flat = invoice_paper(owner, refund["invoice_code"], tmp_path, width, "mtt-refund-adjustment")
+    for expected in ("HÓA ĐƠN ĐIỀU CHỈNH", "Lý do: Tôm bị ẩm", "Trả lại Tôm khô",
+                     "-0,5 kg × 900.000 ₫ -450.000 ₫", "TỔNG CỘNG -450.000 ₫",
+                     "Bằng chữ: Âm bốn trăm năm mươi nghìn đồng"):
+        assert expected in flat, (expected, flat)
+    assert "0.5" not in flat and "lần" not in flat
+    from tests.conftest import csrf_token
+    answer = owner.post(f"/tax/invoices/{sale['invoice_code']}/correct",
+                        headers={"X-CSRFToken": csrf_token(owner, "/tax/")},
+                        json={"type": "adjustment", "reason": "Cân thiếu",
+                              "lines": [{"name": "Giảm giá Tôm khô", "amount": -20000}]})
+    assert answer.status_code == 201, answer.get_json()
+    flat = invoice_paper(owner, answer.get_json()["code"], tmp_path, width, "mtt-adjustment")
+    assert "Giảm giá Tôm khô -20.000 ₫" in flat and "×" not in flat
+
+
 def word_heights(path, words):
     """The height of each of `words` as pdftotext -bbox finds it first: the size it is set in."""
     html = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True,
