@@ -688,3 +688,100 @@ def test_the_payload_schemas_bound_fields_as_the_stall_validators_do():
     assert product["barcode"]["pattern"].endswith(f"{{4,{limits.BARCODE_CHARS}}}$")
     assert SCHEMAS["void"]["properties"]["reason"]["maxLength"] == limits.REASON_CHARS
     assert SCHEMAS["cash_move"]["properties"]["reason"]["maxLength"] == limits.REASON_CHARS
+
+
+# --- invoice_correction: adjustment lines with or without their goods ---------------------------
+
+ADJUSTMENT = {
+    "type": "adjustment", "sale_id": "0" * 36, "business_day": "2026-12-05",
+    "original": {"code": "M2-26-A1B2C-00000000001", "form": 2, "symbol": "C26MAB", "number": 1,
+                 "day": "2026-12-05"},
+    "invoice": {"code": "M2-26-A1B2C-00000000002", "form": 2, "symbol": "C26MAB",
+                "range": "A1B2C", "year": 2026, "block": 0, "number": 2,
+                "seller": {"name": "Nguyễn Thị Hoa", "tax_code": "0101234567", "address": "",
+                           "phone": "", "store": "", "location_code": ""}},
+    "lines": [{"name": "Trả lại Tôm khô", "amount": -450000, "unit": "kg",
+               "quantity_milli": 500, "unit_price": 900000},
+              {"name": "Giảm giá", "amount": -20000}],           # as every older entry has it
+    "total": -470000, "delta": -470000, "reason": "Tôm bị ẩm", "issued_by": "owner"}
+GOODS = ("unit", "quantity_milli", "unit_price")
+
+
+def _adjustment_line(**changes: Any) -> dict[str, Any]:
+    payload = copy.deepcopy(ADJUSTMENT)
+    payload["lines"][0].update(changes)
+    for key in [k for k, v in payload["lines"][0].items() if v is None]:
+        del payload["lines"][0][key]
+    return payload
+
+
+def test_adjustment_lines_may_carry_their_goods_and_older_ones_need_not():
+    for payload in (ADJUSTMENT, _adjustment_line(unit=None, quantity_milli=None, unit_price=None)):
+        for lenient in (False, True):
+            assert payload_errors("invoice_correction", payload, lenient=lenient) == []
+            _agree("invoice_correction", payload)
+
+
+@pytest.mark.parametrize("changes", [
+    {"unit": None}, {"quantity_milli": None}, {"unit_price": None},     # all three or none
+    {"unit": None, "quantity_milli": None},
+    {"quantity_milli": -500},                     # never signed: the amount carries the sign
+    {"quantity_milli": 0}, {"quantity_milli": 10**9 + 1}, {"quantity_milli": "0.5"},
+    {"unit": ""}, {"unit": "x" * 17}, {"unit_price": -1}, {"unit_price": MAX_AMOUNT + 1}])
+def test_an_adjustment_lines_goods_are_bounded_as_a_sale_lines(changes):
+    payload = _adjustment_line(**changes)
+    for lenient in (False, True):          # the server refuses them too: they are not unknown
+        assert payload_errors("invoice_correction", payload, lenient=lenient), (changes, lenient)
+        _agree("invoice_correction", payload)
+    assert not conforms("invoice_correction", {**ADJUSTMENT, "lines": [
+        {**ADJUSTMENT["lines"][0], "product_id": None}]})     # a goods line is not a sale line
+
+
+def test_adjustment_line_goods_have_the_sale_lines_bounds():
+    sale_line = SCHEMAS["sale"]["properties"]["lines"]["items"]["properties"]
+    schema = SCHEMAS["invoice_correction"]
+    adjustment_lines = [schema["properties"]["lines"]["items"]["anyOf"][0],
+                        schema["allOf"][0]["then"]["properties"]["lines"]["items"]]
+    assert adjustment_lines[0] == adjustment_lines[1]
+    for line in adjustment_lines:
+        assert line["additionalProperties"] is False and line["required"] == ["name", "amount"]
+        for field in GOODS:
+            bounds = {k: v for k, v in line["properties"][field].items() if k != "description"}
+            assert bounds == {k: v for k, v in sale_line[field].items() if k != "description"}, \
+                field
+
+
+def test_the_server_projects_a_refunds_adjustment_and_an_older_one(ends, caplog):
+    """Both shapes of adjustment line reach the server's e-invoice queue with valid XML."""
+    from tests.server.chain import make_entry
+    from lxml import etree
+    from sync.invoice_xml import schema_path
+    from sync.server.db import einvoice_queue
+    _good_sale(ends)
+    entries = list(journal.entries(ends.conn))
+    head, pushed = entries[-1], []
+    for number, lines in ((2, ADJUSTMENT["lines"]), (3, ADJUSTMENT["lines"][1:])):
+        payload = copy.deepcopy(ADJUSTMENT)
+        payload["sale_id"] = entries[-1].id
+        payload["invoice"].update(number=number, code=f"M2-26-A1B2C-0000000000{number}")
+        payload["lines"] = copy.deepcopy(lines)
+        payload["total"] = payload["delta"] = sum(line["amount"] for line in lines)
+        validate_payload("invoice_correction", payload)          # the stall's strict reading
+        entry = make_entry(ends.device, head.seq + 1, head.hash, "invoice_correction", payload)
+        pushed.append(entry)
+        head = entry
+    with write_transaction(ends.engine) as conn:
+        result = store.push(conn, ends.device, [*entries, *pushed], utcnow())
+    assert result.refusal is None and result.acked_seq == pushed[-1].seq
+    assert "stored but not projected" not in caplog.text
+    with read_transaction(ends.engine) as conn:
+        queued = {row.seq: row.xml for row in conn.execute(select(einvoice_queue))}
+    with schema_path(2).open("rb") as f:
+        xsd = etree.XMLSchema(etree.parse(f))
+    documents = [etree.fromstring(queued[entry.seq].encode("utf-8")) for entry in pushed]
+    for document in documents:
+        assert xsd.validate(document), xsd.error_log
+    lines = [[(i.findtext("DVTinh"), i.findtext("SLuong"), i.findtext("DGia"),
+               i.findtext("ThTien")) for i in d.iter("HHDVu")] for d in documents]
+    assert lines == [[("kg", "-0.5", "900000", "-450000"), ("lần", "-1", "20000", "-20000")],
+                     [("lần", "-1", "20000", "-20000")]]
