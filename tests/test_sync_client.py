@@ -30,6 +30,7 @@ from pos.sync.client import SyncClient
 from pos.sync.errors import PairingError, SyncRetryable
 from pos.sync.http import MAX_RETRY_AFTER, parse_retry_after
 from pos.sync.lockfile import SyncLock, lock_path
+from pos.sync.schedule import Schedule
 from pos.sync.state import read_state
 from pos.sync.worker import SyncWorker, running_worker
 from sync.protocol import (BUNDLE_FORMAT, bundle_signed_by, canonical_json, check_link,
@@ -537,7 +538,11 @@ def test_the_worker_waits_as_long_as_retry_after_says(app, conn, paired, sync_se
 
 
 def test_the_worker_syncs_after_a_sale_and_on_wake(app, conn, paired, sync_server):
-    worker = SyncWorker(app.config["DATA_DIR"], poll_seconds=0.05, pull_interval=3600)
+    # Pushes coalesced on a short schedule (tests/test_sync_schedule.py tests the real one);
+    # no poll during the test but the one asked for with wake().
+    schedule = Schedule(push_interval=0.5, push_quiet=0.1, poll_interval=3600,
+                        poll_start_spread=3600, start=time.monotonic())
+    worker = SyncWorker(app.config["DATA_DIR"], poll_seconds=0.05, schedule=schedule)
     worker.start()
     try:
         assert running_worker(app.config["DATABASE"]) is worker

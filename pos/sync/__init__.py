@@ -19,7 +19,9 @@
 - `client`    `SyncClient` (a `SyncSession`): one sync of one stall, the parts above in order;
               the only module that imports the parts, and none of them imports it
 - `backoff`   the stall's one back-off formula (sync worker and print worker)
-- `worker`    `SyncWorker`, the background thread, and its watchdog
+- `schedule`  when to push, poll and watch the bank (issue 21: coalesced pushes, jittered polls,
+              the promised bound), and the province's load computed from its constants
+- `worker`    `SyncWorker`, the background thread that runs the schedule, and its watchdog
 - `recover`   rebuild a dead stall from the server's copy of its journal
 
 No Flask here: the `market-pos` CLI, the worker thread in `market-pos serve` and the tests use it
@@ -27,6 +29,6 @@ directly. Importing this package imports none of its modules (the print worker t
 alone).
 
 Dependency order (each imports only modules before it; nothing imports `client` but `worker`
-and `recover`): errors, lockfile, backoff, state; http; session; catalogue, push, bank,
+and `recover`): errors, lockfile, backoff, schedule, state; http; session; catalogue, push, bank,
 einvoice_status; bundles (push); pairing (catalogue, push); client; worker, recover.
 """

@@ -14,7 +14,8 @@ from sync.protocol import ProtocolError, canonical_json, utc_timestamp
 
 from .errors import SyncError, SyncRefused, SyncRetryable
 from .http import error_of
-from .state import KEY_ACKED, KEY_ATTENTION, KEY_HEAD_HASH, SyncResult, SyncState, head_seq
+from .state import (KEY_ACKED, KEY_ATTENTION, KEY_HEAD_ETAG, KEY_HEAD_HASH, KEY_SERVER,
+                    SyncResult, SyncState, head_seq)
 
 if TYPE_CHECKING:
     from .session import SyncSession
@@ -47,14 +48,15 @@ def count(value: Any) -> int:
 
 
 def push(client: "SyncSession", state: SyncState, result: SyncResult,
-         progress: Callable[[int, int], None] | None) -> None:
-    """Send the journal after the server's cursor; fills `result` (pushed, acked, attention)."""
+         progress: Callable[[int, int], None] | None, *, ask_head: bool = True) -> None:
+    """Send the journal after the server's cursor; fills `result` (pushed, acked, attention).
+    With nothing to send, ask for the server's head instead, unless `ask_head` is False."""
     http = client.http
     acked = state.acked_seq
     batch_entries = client.batch_entries
     rewinds = stalls = 0
     refused: dict[str, Any] | None = None
-    if state.pending == 0:
+    if state.pending == 0 and ask_head:
         # Nothing to send: still ask how far the server holds the journal, so that a server
         # restored from an older backup is noticed (and refilled) without waiting for a sale.
         acked, refused = check_head(client, acked)
@@ -124,8 +126,23 @@ def push(client: "SyncSession", state: SyncState, result: SyncResult,
 
 
 def check_head(client: "SyncSession", acked: int) -> tuple[int, dict[str, Any] | None]:
-    """How far the server holds the journal (GET /api/v1/journal/head), stored as the cursor."""
-    answer = client.http.get("/api/v1/journal/head")
+    """How far the server holds the journal (GET /api/v1/journal/head), stored as the cursor.
+
+    Conditional: the ETag of the last head answer is sent back while it still describes the
+    stall's cursor (it is kept with the server, the cursor and the head hash it came with, and
+    any other write of the cursor makes it stale), so an unchanged head is a 304 with no body.
+    A 304 to a stale tag could hide a server restored to that older head: never sent then."""
+    conn = client.conn
+    server = settings.read(conn, KEY_SERVER)
+    current = {"server": server, "acked": acked, "hash": settings.read(conn, KEY_HEAD_HASH)}
+    kept = _head_etag(settings.read(conn, KEY_HEAD_ETAG))
+    etag = kept.get("etag") if kept and {k: kept.get(k) for k in current} == current else None
+    answer = client.http.get("/api/v1/journal/head",
+                             headers={"If-None-Match": etag} if etag else None)
+    if answer.status == 304 and etag:
+        with client.writing():
+            pass   # the clock offset of this answer
+        return acked, None
     client.http.raise_for_transient(answer)
     data = answer.data if isinstance(answer.data, dict) else {}
     if answer.status in (401, 403):
@@ -133,10 +150,24 @@ def check_head(client: "SyncSession", acked: int) -> tuple[int, dict[str, Any] |
     if answer.status != 200:
         raise SyncError(f"Unexpected answer from the server: HTTP {answer.status}",
                         code="unexpected_answer")
-    stored, problem = save_answer(client, data, acked_from(data), head_seq(client.conn))
+    stored, problem = save_answer(client, data, acked_from(data), head_seq(conn))
+    new_etag = answer.headers.get("ETag")
+    if problem is None and stored == acked_from(data) and new_etag:
+        with client.writing() as write:
+            settings.write(write, KEY_HEAD_ETAG, json.dumps(
+                {"etag": new_etag, "server": server, "acked": stored,
+                 "hash": settings.read(write, KEY_HEAD_HASH)}))
     if stored < acked:
         logger.warning("the server holds only up to seq %d: resending from there", stored)
     return stored, problem
+
+
+def _head_etag(raw: str | None) -> dict[str, Any] | None:
+    try:
+        value = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def batch(client: "SyncSession", device_id: str, acked: int, max_entries: int) -> bytes | None:
@@ -192,6 +223,7 @@ def store_cursor(conn: sqlite3.Connection, server_acked: int, head_hash: Any,
                            "message": f"The server's entry {server_acked} differs from"
                                       " this stall's"}
     settings.write(conn, KEY_ACKED, str(stored))
+    conn.execute("DELETE FROM settings WHERE key = ?", (KEY_HEAD_ETAG,))   # stale now
     if isinstance(head_hash, str):
         settings.write(conn, KEY_HEAD_HASH, head_hash)
     return stored, problem

@@ -21,6 +21,8 @@ KEY_LAST_ERROR_AT = "sync_last_error_at"
 KEY_OFFSET = "sync_clock_offset_ms"
 KEY_ATTENTION = "sync_needs_attention"
 KEY_ETAG = "sync_catalogue_etag"
+# The head answer's ETag, with the server, cursor and head hash it came with (JSON).
+KEY_HEAD_ETAG = "sync_head_etag"
 KEY_CATALOGUE_VERSION = "sync_catalogue_version"
 KEY_PAIRED_AT = "sync_paired_at"
 KEY_BUNDLE_AT = "sync_last_bundle_at"

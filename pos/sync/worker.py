@@ -1,31 +1,38 @@
 """The background worker that syncs beside the sales, and its watchdog.
 
-It syncs soon after something is recorded and every `pull_interval` (the catalogue), backs off
-after failures (pos/sync/backoff.py, honouring Retry-After), and restarts a sync that shows no
-progress for `watchdog_seconds` (its sockets cut, a fresh thread and client taking over).
+It runs what `schedule.Schedule` says is due (docs/SYNC.md, "How often a stall talks to the
+province"): coalesced pushes of the journal, a poll of the bank, head and catalogue every
+`POLL_INTERVAL` (jittered), and a look at the bank's notifications while a QR code waits. It
+looks at the journal every `TICK` seconds, backs off after failures (pos/sync/backoff.py, full
+jitter, honouring Retry-After), and restarts a sync that shows no progress for
+`watchdog_seconds` (its sockets cut, a fresh thread and client taking over).
 """
 from __future__ import annotations
 
 import logging
+import math
 import random
 import sqlite3
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 from pos import db
 from pos.stall import DATABASE_NAME
+from sync.protocol import utc_timestamp
 
 from .backoff import CAP as BACKOFF_CAP
 from .backoff import Backoff
 from .client import SyncClient
 from .errors import SyncCancelled, SyncError, SyncRetryable
+from .schedule import POLL_INTERVAL, QR_WATCH_FOR, TICK, URGENT_KINDS, Schedule, Seen
 from .state import SyncResult, read_state
 
 logger = logging.getLogger(__name__)
 
-PULL_INTERVAL = 300.0
+PULL_INTERVAL = POLL_INTERVAL   # the old name
 WATCHDOG_SECONDS = 120.0
 ATTENTION_RETRY = 3600.0
 
@@ -42,34 +49,44 @@ def running_worker(db_path: str | Path) -> "SyncWorker | None":
 
 
 class SyncWorker:
-    """Syncs in a daemon thread: soon after something is recorded, and every `pull_interval`
-    to pull the catalogue; backs off with full jitter after failures (honouring Retry-After);
-    `wake()` for "Sync now". A watchdog thread restarts a sync that shows no progress for
-    `watchdog_seconds` (its sockets are cut and a fresh thread and client take over)."""
+    """Syncs in a daemon thread as `schedule` says: pushes coalesced, polls jittered, the bank
+    watched while a QR code waits; backs off with full jitter after failures (honouring
+    Retry-After); `wake()` for "Sync now" (a full sync at once). A watchdog thread restarts a
+    sync that shows no progress for `watchdog_seconds` (its sockets are cut and a fresh thread
+    and client take over).
+
+    `clock` (seconds, any origin) drives the schedule and the back-off; `wall_clock` (seconds
+    since the epoch) dates the QR codes that are still worth watching. A test may leave the
+    thread unstarted and call `step()` on a fake clock instead."""
 
     def __init__(self, target: str | Path,
                  client_factory: Callable[[], SyncClient] | None = None, *,
-                 pull_interval: float = PULL_INTERVAL, poll_seconds: float = 2.0,
+                 pull_interval: float = POLL_INTERVAL, poll_seconds: float = TICK,
                  watchdog_seconds: float = WATCHDOG_SECONDS,
                  attention_retry: float = ATTENTION_RETRY,
                  clock: Callable[[], float] = time.monotonic,
-                 rand: Callable[[], float] = random.random, backoff_cap: float = BACKOFF_CAP):
+                 rand: Callable[[], float] = random.random, backoff_cap: float = BACKOFF_CAP,
+                 schedule: Schedule | None = None,
+                 wall_clock: Callable[[], float] = time.time):
         target = Path(target)
         self.db_path = target / DATABASE_NAME if target.is_dir() else target
         self.client_factory = client_factory or (lambda: SyncClient(self.db_path))
-        self.pull_interval = pull_interval
         self.poll_seconds = poll_seconds
         self.watchdog_seconds = watchdog_seconds
         self.attention_retry = attention_retry
         self.clock = clock
+        self.wall_clock = wall_clock
+        self.schedule = schedule or Schedule(poll_interval=pull_interval, rand=rand,
+                                             start=clock())
+        self.pull_interval = self.schedule.poll_interval
         self.backoff = Backoff(cap=backoff_cap, rand=rand)
         self.restarts = 0
         self.syncs = 0
+        self.rounds: dict[str, int] = {"poll": 0, "push": 0, "bank": 0, "manual": 0}
         self.last_result: SyncResult | None = None
         self.last_exception: BaseException | None = None
-        self.next_attempt_at = 0.0       # on `clock`: not before (back-off, Retry-After)
-        self._pull_at = 0.0
-        self._attention_retry_at = 0.0
+        self.next_attempt_at = -math.inf   # on `clock`: not before (back-off, Retry-After)
+        self._attention_retry_at = -math.inf
         self._state_lock = threading.Lock()
         self._wake = threading.Event()
         self._manual = False
@@ -144,27 +161,64 @@ class SyncWorker:
                 self._round(generation)
             except Exception:
                 logger.exception("sync worker round failed")
-            self._wake.wait(self.poll_seconds)
+            self._wake.wait(self.next_wait())
             self._wake.clear()
         if self._conn is not None and generation == self._generation:
             self._conn.close()
             self._conn = None
 
-    def _round(self, generation: int) -> None:
+    def next_wait(self) -> float:
+        """How long the loop sleeps now: until the next tick (a look at the journal), or less
+        when something falls due before it (a test on a fake clock advances it by this)."""
+        now = self.clock()
+        due = max(self.schedule.next_deadline(now), self.next_attempt_at)
+        return min(self.poll_seconds, max(due - now, 0.01))
+
+    def step(self) -> str | None:
+        """One look and whatever round is due, in the caller's thread (tests, on a fake
+        clock); returns the kind of round run, if any."""
+        return self._round(self._generation)
+
+    def _round(self, generation: int) -> str | None:
         now = self.clock()
         with self._state_lock:
             manual, self._manual = self._manual, False
-        if not manual:
-            if now < self.next_attempt_at:
-                return
-            if now < self._pull_at:
-                state = read_state(self._connection())
-                if not (state.paired and state.pending and state.needs_attention is None):
-                    return
-        retry_refused = manual or now >= self._attention_retry_at
-        self._sync(generation, retry_refused)
+        if manual:
+            self._sync(generation, "manual", True)
+            return "manual"
+        seen = self._look(now)
+        if seen is None:
+            return None
+        self.schedule.observe(now, seen)
+        if now < self.next_attempt_at:
+            return None
+        kind = self.schedule.due(now)
+        if kind is not None:
+            self._sync(generation, kind, now >= self._attention_retry_at)
+        return kind
 
-    def _sync(self, generation: int, retry_refused: bool) -> None:
+    def _look(self, now: float) -> Seen | None:
+        """What the schedule needs to know of the stall's database (a few local SELECTs);
+        None when the stall is not paired (nothing to do)."""
+        conn = self._connection()
+        state = read_state(conn)
+        if not state.paired:
+            return None
+        after = max(state.acked_seq, self.schedule.seen_head or 0)
+        urgent = state.pending > 0 and conn.execute(
+            f"SELECT 1 FROM journal WHERE seq > ? AND kind IN"
+            f" ({','.join('?' * len(URGENT_KINDS))}) LIMIT 1",
+            (after, *sorted(URGENT_KINDS))).fetchone() is not None
+        since = utc_timestamp(datetime.fromtimestamp(self.wall_clock() - QR_WATCH_FOR,
+                                                     timezone.utc))
+        qr_waiting = conn.execute(
+            "SELECT 1 FROM qr_pending WHERE state = 'pending' AND created_at >= ? LIMIT 1",
+            (since,)).fetchone() is not None
+        blocked = state.needs_attention is not None and now < self._attention_retry_at
+        return Seen(state.head_seq, state.pending, urgent=urgent, qr_waiting=qr_waiting,
+                    blocked=blocked)
+
+    def _sync(self, generation: int, kind: str, retry_refused: bool) -> None:
         client = self.client_factory()
         client.heartbeat = self._beat
         with self._state_lock:
@@ -175,9 +229,19 @@ class SyncWorker:
                 return
             self._client = client
             self._sync_started = self._progress_at = self.clock()
+        started = self.clock()
+        push_due = self.schedule.push_due(started)
         outcome: SyncResult | BaseException
         try:
-            outcome = client.sync_once(retry_refused=retry_refused)
+            if kind == "push":
+                outcome = client.push_once()
+            elif kind == "bank":
+                outcome = client.check_bank()
+            elif kind == "poll":
+                outcome = client.sync_once(retry_refused=retry_refused, push_journal=push_due,
+                                           check_head=not self.schedule.pushed_since_poll)
+            else:
+                outcome = client.sync_once(retry_refused=True)
         except SyncCancelled:
             return
         except Exception as exc:  # SyncError, or a bug: either way, back off
@@ -192,6 +256,7 @@ class SyncWorker:
             return   # the watchdog replaced this thread: its outcome is stale
         now = self.clock()
         self.syncs += 1
+        self.rounds[kind] += 1
         if isinstance(outcome, SyncResult):
             self.last_result, self.last_exception = outcome, None
             if outcome.status == "busy":           # another process syncs: look again soon
@@ -199,7 +264,9 @@ class SyncWorker:
                 return
             self.backoff.reset()
             self.next_attempt_at = now
-            self._pull_at = now + self.pull_interval
+            pushed = outcome.batches > 0 or kind == "push" or (kind == "manual")
+            self.schedule.done("poll" if kind == "manual" else kind, started, pushed=pushed,
+                               pending=outcome.pending)
             if outcome.status == "needs_attention" and retry_refused:
                 self._attention_retry_at = now + self.attention_retry
             return
