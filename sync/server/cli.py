@@ -69,7 +69,7 @@ def serve(database: str | None, host: str, port: int, workers: int, threads: int
     url = database or default_database_url()
     migrated_engine(url).dispose()
     # Every worker must sign cookies with one key: read (or make) it once, before any fork.
-    config: dict[str, object] = {"DATABASE_URL": url, "SECRET_KEY": server_secret(),
+    config: dict[str, object] = {"DATABASE_URL": url, "SECRET_KEY": _secret(server_secret),
                                  "DATABASE_POOL_SIZE": threads}
     if proxy_count is not None:
         config["PROXY_COUNT"] = proxy_count
@@ -89,6 +89,20 @@ def serve(database: str | None, host: str, port: int, workers: int, threads: int
         "forwarded_allow_ips": "", "graceful_timeout": 20,
         "control_socket_disable": True,   # gunicorn 25.1+: no socket in the home folder
     }).run()
+
+
+def _secret(read: Callable[[], str], deadline: float = 10.0) -> str:
+    """The server's secret, never empty: a key file that another server on this machine has
+    just created may not hold its key yet for a moment (server_secret.py writes it after the
+    exclusive create), and an empty key would sign this instance's cookies differently."""
+    import time
+    end = time.monotonic() + deadline
+    while not (secret := read()):
+        if time.monotonic() > end:
+            raise click.ClickException("The server's secret key file is empty: remove it, or set"
+                                       " MARKET_SERVER_SECRET_KEY.")
+        time.sleep(0.05)
+    return secret
 
 
 def _gunicorn(factory: Callable[[], object], options: dict[str, object]) -> Any:

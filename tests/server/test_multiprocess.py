@@ -580,3 +580,15 @@ def test_a_forked_worker_opens_its_own_connections(server_db):
                                 ).scalar() == parent_backend
     finally:
         engine.dispose()
+
+
+def test_serve_never_signs_with_an_empty_secret():
+    """A key file another server has just created may be empty for a moment: serve waits for
+    the key (and gives up with a message rather than sign cookies with nothing)."""
+    import click
+
+    from sync.server.cli import _secret
+    reads = iter(["", "", "the-key"])
+    assert _secret(lambda: next(reads)) == "the-key"
+    with pytest.raises(click.ClickException, match="secret key file is empty"):
+        _secret(lambda: "", deadline=0.2)
