@@ -20,7 +20,7 @@ def engine_for(database: str | None) -> Any:
     return make_engine(database or default_database_url())
 
 
-# pg_advisory_lock's key for schema upgrades: "market-server migrate" as a signed 64-bit number.
+# pg_advisory_lock's key for schema upgrades: the bytes "mkt-migr" as a signed 64-bit number.
 MIGRATION_LOCK = int.from_bytes(b"mkt-migr", "big", signed=True)
 
 
