@@ -592,3 +592,39 @@ def test_serve_never_signs_with_an_empty_secret():
     assert _secret(lambda: next(reads)) == "the-key"
     with pytest.raises(click.ClickException, match="secret key file is empty"):
         _secret(lambda: "", deadline=0.2)
+
+
+def _self_signed_pem(path: Path) -> None:
+    """A certificate and its key in one PEM, as HAProxy's `crt` takes them."""
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "market.example")])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+
+
+@pytest.mark.parametrize("form", ["production", "https"])
+def test_the_haproxy_config_is_valid_as_shipped_and_with_https(form, tmp_path):
+    """`haproxy -c` on deploy/haproxy.cfg: with its own defaults (as installed in /etc/haproxy)
+    and with a certificate for HTTPS."""
+    if HAPROXY is None:
+        pytest.skip(missing_programs() or "haproxy is not installed")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MARKET_LB")}
+    if form == "https":
+        _self_signed_pem(tmp_path / "market.pem")
+        env.update(MARKET_LB_CERT=str(tmp_path / "market.pem"), MARKET_LB_NO_CHROOT="1")
+    result = subprocess.run([HAPROXY, "-c", "-f", str(HAPROXY_CFG)], capture_output=True,
+                            text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Configuration file is valid" in result.stdout + result.stderr
