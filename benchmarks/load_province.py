@@ -847,6 +847,7 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, setup: dict[
         "# A province at its morning peak, scaled to this machine", "",
         f"Command: `{cmdline.strip()}` ({time.strftime('%Y-%m-%d')}; {setup['seconds']} s in"
         " all).", "",
+        f"Code: {setup['commit']}.", "",
         f"Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}),"
         f" Python {platform.python_version()}, PostgreSQL {setup['postgres']} with fsync on"
         " (one durable commit per push), HAProxy from deploy/haproxy.cfg, all on loopback, the"
@@ -1008,7 +1009,7 @@ def main() -> None:
             cluster.stop()
     plan = province_plan(results, args.app_cores)
     setup = {"seconds": round(time.monotonic() - began), "setup_seconds": setup_s,
-             "postgres": version}
+             "postgres": version, "commit": commit()}
     RESULTS.mkdir(exist_ok=True)
     text = report(results, args, setup, plan)
     write_report(text)
@@ -1017,6 +1018,16 @@ def main() -> None:
         ensure_ascii=False) + "\n")
     print(json.dumps(results, indent=2, ensure_ascii=False) if args.json else text)
     sys.exit(0 if all(r["target_met"] for r in results) else 1)
+
+
+def commit() -> str:
+    """The commit measured, and whether the tree had changes."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True
+                              ).stdout.strip()
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", "sync", "pos")
+    return head + (" with uncommitted changes in sync/ or pos/" if changed else " (clean)")
 
 
 def pgcluster_version(url: str) -> str:
