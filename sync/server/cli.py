@@ -419,6 +419,84 @@ def demo_seed(database: str | None) -> None:
     click.echo(json.dumps({"device_id": device_id, "pairing_code": code}))
 
 
+# --- monthly partitions on PostgreSQL: sync/server/partitions.py --------------------------------
+
+@main.group()
+def partitions() -> None:
+    """Monthly partitions of the journal and sales on PostgreSQL: list, make ahead, archive an
+    old month to a file, restore it (docs/SCALE.md)."""
+
+
+def _partition_command(work: Callable[[Any], Any], database: str | None) -> Any:
+    from .partitions import PartitionError
+    engine = migrated_engine(database)
+    try:
+        return work(engine)
+    except PartitionError as exc:
+        raise click.ClickException(str(exc))
+    finally:
+        engine.dispose()
+
+
+@partitions.command("list")
+@database_option
+def partitions_list(database: str | None) -> None:
+    """One line a month: its tables, journal entries and rows (PostgreSQL's estimates), size."""
+    from sqlalchemy import Engine
+
+    from .partitions import detached, summary
+
+    def work(engine: Engine) -> None:
+        with engine.connect() as conn:
+            rows, left = summary(conn), detached(conn)
+        for row in rows:
+            month = row["month"].isoformat()[:7] if row["month"] else "default"
+            click.echo(f"{month}\t{row['tables']} tables\t{row['journal_rows']} entries"
+                       f"\t{row['rows']} rows\t{row['bytes'] // 1024} KiB")
+        for month, names in sorted(left.items()):
+            click.echo(f"{month.isoformat()[:7]}\tdetached, not archived: {', '.join(names)}")
+    _partition_command(work, database)
+
+
+@partitions.command("create-ahead")
+@database_option
+@click.option("--months", default=3, show_default=True, type=click.IntRange(min=0, max=120),
+              help="Months after this one to make partitions for.")
+def partitions_create_ahead(database: str | None, months: int) -> None:
+    """Make this month's and the next months' partitions (serve and init do it too)."""
+    from .partitions import create_ahead
+    made = _partition_command(lambda engine: create_ahead(engine, months), database)
+    click.echo(f"{len(made)} partition(s) made" + (f": {', '.join(made)}." if made else "."))
+
+
+@partitions.command("archive")
+@database_option
+@click.argument("month")
+@click.option("--to", "target", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The archive file to write (it must not exist).")
+def partitions_archive(database: str | None, month: str, target: Path) -> None:
+    """Detach MONTH (YYYY-MM, before last month), write it to a file, check it, drop it."""
+    from .partitions import archive, parse_month
+
+    def work(engine: Any) -> Any:
+        return archive(engine, parse_month(month), target)
+    manifest = _partition_command(work, database)
+    rows = sum(table["rows"] for table in manifest["tables"].values())
+    click.echo(f"Archived {manifest['month']} to {target}: {rows} rows"
+               f" ({manifest['tables']['journal']['rows']} journal entries).")
+
+
+@partitions.command("restore")
+@database_option
+@click.argument("archive_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def partitions_restore(database: str | None, archive_file: Path) -> None:
+    """Load an archived month back and attach it (all of it, or nothing)."""
+    from .partitions import restore
+    manifest = _partition_command(lambda engine: restore(engine, archive_file), database)
+    rows = sum(table["rows"] for table in manifest["tables"].values())
+    click.echo(f"Restored {manifest['month']} from {archive_file}: {rows} rows.")
+
+
 # --- MTT e-invoices: sync/server/einvoice/cli.py ------------------------------------------------
 
 for _command in EINVOICE_COMMANDS:

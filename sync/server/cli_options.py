@@ -30,7 +30,7 @@ def migrated_engine(database: str | None) -> Any:
     Several servers started at once (two `serve` behind a balancer) upgrade one after the
     other: on PostgreSQL under a session advisory lock, on SQLite under its write lock (the
     upgrade is one BEGIN IMMEDIATE transaction). The later ones find nothing left to do."""
-    from . import migrations, rollups
+    from . import migrations, partitions, rollups
     engine = engine_for(database)
     with engine.connect() as lock:
         if engine.dialect.name == "postgresql":
@@ -40,6 +40,8 @@ def migrated_engine(database: str | None) -> Any:
             migrations.upgrade(engine)
             with write_transaction(engine) as conn:  # upgraded to the dashboard's rollups
                 rollups.fill_if_missing(conn)
+            # PostgreSQL: this month's and the next months' partitions (sync/server/partitions.py)
+            partitions.create_ahead_at_start(engine)
         finally:
             if engine.dialect.name == "postgresql":
                 lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})

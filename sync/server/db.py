@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import weakref
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, DateTime, Engine,
-                        ForeignKey, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
-                        Text, UniqueConstraint, create_engine, event, false, text, true)
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, Engine,
+                        FetchedValue, ForeignKey, Index, Integer, MetaData,
+                        PrimaryKeyConstraint, String, Table, Text, UniqueConstraint,
+                        create_engine, event, false, text, true)
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 
 from sync.protocol import GENESIS_HASH, parse_timestamp, utc_timestamp
@@ -64,6 +68,18 @@ class UtcTimestamp(TypeDecorator[datetime]):
 def _id() -> Any:
     """An auto-numbered key for the small administrative tables (never for per-device data)."""
     return BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _month() -> Column[date]:
+    """The month (UTC, its first day) in which the server stored the entry: on PostgreSQL the
+    partition key of the journal and of the tables projected from it (PARTITIONED_TABLES;
+    revision 0016 and docs/SCALE.md, "PostgreSQL partitions and the read replica"). The
+    database fills it (FetchedValue: no INSERT names it): PostgreSQL's column default is the
+    month of transaction_timestamp(), so an entry and every row projected from it, written in
+    one transaction, share a month and an archive takes them together. SQLite, never
+    partitioned, has the column only so that one schema serves both backends (1970-01-01;
+    nothing reads it there)."""
+    return Column("month", Date(), nullable=False, server_default=FetchedValue())
 
 
 metadata = MetaData(naming_convention={
@@ -158,6 +174,7 @@ journal = Table(
     Column("hash", String(64), nullable=False),
     Column("received_at", UtcTimestamp(), nullable=False),
     Column("clock_flag", String(8)),
+    _month(),
     PrimaryKeyConstraint("device_id", "seq"),
     CheckConstraint("seq >= 1", name="seq"),
     CheckConstraint("clock_flag IS NULL OR clock_flag IN ('ahead', 'behind')", name="clock_flag"),
@@ -178,6 +195,7 @@ sales = Table(
     Column("qr", BigInteger(), nullable=False),
     Column("sold_by", String(40)),
     Column("voided_seq", BigInteger()),
+    _month(),
     PrimaryKeyConstraint("device_id", "seq"),
     Index(None, "device_id", "business_day"),
 )
@@ -199,6 +217,7 @@ sale_lines = Table(
     # projection so that later changes of the product do not rewrite past figures.
     Column("category", String(40), nullable=False, server_default=""),
     Column("ocop_stars", Integer(), nullable=False, server_default="0"),
+    _month(),
     PrimaryKeyConstraint("device_id", "seq", "line_no"),
 )
 
@@ -231,6 +250,7 @@ payments = Table(
     # Credit (the stall's credit book, issue 18): the stall's own number of the customer who
     # owes it. Never her name: that travels sealed in `customer` entries and is not projected.
     Column("customer_id", BigInteger()),
+    _month(),
     PrimaryKeyConstraint("device_id", "seq", "line_no"),
 )
 
@@ -249,6 +269,7 @@ voids = Table(
     Column("amount", BigInteger(), nullable=False),
     Column("business_day", String(10)),
     Column("at", String(24), nullable=False),
+    _month(),
     PrimaryKeyConstraint("device_id", "seq"),
     Index(None, "device_id", "sale_seq"),
 )
@@ -268,6 +289,7 @@ refunds = Table(
     Column("at", String(24), nullable=False),
     # Given back off the debt of the customer the sale was put on credit for (issue 18).
     Column("credit", BigInteger(), nullable=False, server_default="0"),
+    _month(),
     PrimaryKeyConstraint("device_id", "seq"),
     Index(None, "device_id", "sale_seq"),
     Index(None, "business_day"),
@@ -282,6 +304,7 @@ refund_lines = Table(
     Column("unit", String(32), nullable=False),
     Column("quantity_milli", BigInteger(), nullable=False),
     Column("amount", BigInteger(), nullable=False),
+    _month(),
     PrimaryKeyConstraint("device_id", "seq", "line_no"),
 )
 
@@ -317,6 +340,7 @@ purchase_lines = Table(
     Column("quantity_milli", BigInteger(), nullable=False),
     Column("amount", BigInteger(), nullable=False),
     Column("business_day", String(10), nullable=False),
+    _month(),
     PrimaryKeyConstraint("device_id", "seq", "line_no"),
     Index(None, "device_id", "business_day"),
 )
@@ -339,6 +363,7 @@ cash_moves = Table(
     Column("amount", BigInteger(), nullable=False),
     Column("reason", String(400)),
     Column("at", String(24), nullable=False),
+    _month(),
     PrimaryKeyConstraint("device_id", "seq"),
     Index(None, "device_id", "business_day"),
 )
@@ -353,6 +378,7 @@ day_closes = Table(
     Column("counted_cash", BigInteger(), nullable=False),
     Column("difference", BigInteger(), nullable=False),
     Column("at", String(24), nullable=False),
+    _month(),
     PrimaryKeyConstraint("device_id", "seq"),
     Index(None, "device_id", "business_day"),
 )
@@ -416,10 +442,25 @@ qr_checks = Table(
     Column("source", String(16), nullable=False),
     Column("business_day", String(10)),
     Column("at", String(24), nullable=False),
+    _month(),
     PrimaryKeyConstraint("device_id", "seq"),
     CheckConstraint("state IN ('bank_confirmed', 'mismatch')", name="state"),
     Index(None, "device_id", "sale_id"),
 )
+
+# The tables that grow with every entry, partitioned by `month` on PostgreSQL (revision 0016):
+# the journal and its per-entry projections. Not partitioned: `product_entries` (a product's
+# history decides the category of sales years later), `credit_customers` (one row a customer),
+# `credit_payments` (a few repayments: its columns are the credit book's promise of what the
+# server keeps), `integrity_alerts` (an administrator's work list) and `einvoice_queue` (a
+# queue whose rows change state, found by ON CONFLICT (device_id, seq)). On PostgreSQL each
+# partitioned table's stored primary key is its key here plus `month` (PostgreSQL requires the
+# partition key in it); (device_id, seq) stays unique across months because the push stores
+# only seq = acked_seq + 1 under the device's row lock (sync/server/store.py push), and a
+# restored month is checked against the live ones before it is attached (partitions.py).
+PARTITIONED_TABLES = (journal, sales, sale_lines, payments, voids, refunds, refund_lines,
+                      cash_moves, day_closes, qr_checks, purchase_lines)
+
 
 # --- the reference catalogue, flowing down ------------------------------------------------------
 
@@ -770,3 +811,116 @@ def get_engine() -> Engine:
     """The web app's database engine, for views: `with write_transaction(get_engine()) as conn`."""
     from flask import current_app
     return current_app.extensions["market_server"]["engine"]
+
+
+# --- the dashboard's reads: a streaming replica, or the primary ---------------------------------
+# MARKET_SERVER_READ_DATABASE (or the app's READ_DATABASE_URL) names a PostgreSQL hot standby
+# that streams from the primary. The dashboard's figures (dashboard.py, figures.py) read there;
+# everything that must see what was just written (logins, who may see which place, the admin
+# pages, the sync API) reads the primary. "Correct" with a lagging replica means: a page is one
+# snapshot (REPEATABLE READ: its totals, tables and alerts agree with one another), and it says
+# the moment its figures are complete up to. Before reading, the primary's WAL position is
+# taken; if the replica has replayed up to it, the figures hold every commit made before the
+# page was asked for. Otherwise they hold every commit up to the last transaction the replica
+# replayed (pg_last_xact_replay_timestamp()), and the page says so and by how much it lags. A
+# replica further behind than MARKET_SERVER_READ_MAX_LAG seconds (default 60), or unreachable,
+# is not used: the primary answers, current.
+
+READ_DATABASE_ENV = "MARKET_SERVER_READ_DATABASE"
+READ_MAX_LAG_ENV = "MARKET_SERVER_READ_MAX_LAG"
+READ_MAX_LAG = 60.0
+_READ_ENGINE_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current a page's figures are."""
+
+    source: str                   # "primary" or "replica"
+    as_of: datetime               # every change committed before this moment is in them
+    lag_seconds: float = 0.0      # how far behind the replica read was (0: caught up)
+    fallback: str | None = None   # replica_behind | replica_unavailable: the primary answered
+
+
+def get_read_engine() -> Engine | None:
+    """The app's replica engine (made at first use), or None when none is configured."""
+    from flask import current_app
+    extensions = current_app.extensions["market_server"]
+    if "read_engine" not in extensions:
+        with _READ_ENGINE_LOCK:
+            if "read_engine" not in extensions:
+                url = (current_app.config.get("READ_DATABASE_URL")
+                       or os.environ.get(READ_DATABASE_ENV))
+                engine = None
+                if url:
+                    engine = make_engine(url, pool_size=current_app.config.get(
+                        "DATABASE_POOL_SIZE"))
+                    if engine.dialect.name != "postgresql" \
+                            or get_engine().dialect.name != "postgresql":
+                        logger.warning("%s is only used with PostgreSQL on both sides: the"
+                                       " dashboard reads the primary", READ_DATABASE_ENV)
+                        engine.dispose()
+                        engine = None
+                extensions["read_engine"] = engine
+    return extensions["read_engine"]
+
+
+def replica_freshness(primary: Engine, replica: Engine, now: datetime) -> Freshness:
+    """How far `replica` is behind `primary`, measured before a read on it begins (so the
+    snapshot the read then takes holds at least this much)."""
+    with primary.connect() as conn:
+        position = conn.execute(text("SELECT CAST(pg_current_wal_lsn() AS text)")).scalar_one()
+    with replica.connect() as conn:
+        row = conn.execute(text(
+            "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn() >= CAST(:position AS pg_lsn),"
+            " pg_last_xact_replay_timestamp(), clock_timestamp()"),
+            {"position": position}).one()
+    standby, caught_up, replayed_at, replica_now = row
+    if not standby or caught_up:
+        return Freshness("replica", now)
+    if replayed_at is None:  # nothing replayed since the standby started: no bound at all
+        return Freshness("replica", now, float("inf"))
+    lag = max(0.0, (replica_now - replayed_at).total_seconds())
+    return Freshness("replica", replayed_at.astimezone(timezone.utc), lag)
+
+
+@contextmanager
+def snapshot_transaction(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction that sees one snapshot for all its queries (REPEATABLE READ on
+    PostgreSQL, which a hot standby serves too; a DEFERRED transaction on SQLite)."""
+    if engine.dialect.name != "postgresql":
+        with read_transaction(engine) as conn:
+            yield conn
+        return
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="REPEATABLE READ",
+                                      postgresql_readonly=True)
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def figures_transaction(now: datetime) -> Iterator[tuple[Connection, Freshness]]:
+    """The dashboard's figures: one snapshot on the replica when it is close enough behind,
+    else on the primary; with how current they are."""
+    from flask import current_app
+    engine, freshness = get_engine(), Freshness("primary", now)
+    replica = get_read_engine()
+    if replica is not None:
+        max_lag = float(current_app.config.get("READ_MAX_LAG")
+                        or os.environ.get(READ_MAX_LAG_ENV) or READ_MAX_LAG)
+        try:
+            measured = replica_freshness(engine, replica, now)
+        except DBAPIError as exc:
+            logger.warning("the read replica is not answering (%s): the primary answers",
+                           exc.orig)
+            freshness = Freshness("primary", now, fallback="replica_unavailable")
+        else:
+            if measured.lag_seconds > max_lag:
+                logger.warning("the read replica is %.1f s behind (over %.0f s): the primary"
+                               " answers", measured.lag_seconds, max_lag)
+                freshness = Freshness("primary", now, fallback="replica_behind")
+            else:
+                engine, freshness = replica, measured
+    with snapshot_transaction(engine) as conn:
+        yield conn, freshness
