@@ -117,9 +117,10 @@ def _sales(stall_list: list[tuple[str, int]], n_sales: int, days: int, end: date
         yield sale_rows, line_rows, void_rows
 
 
-SALE_COLUMNS = [c.name for c in sales.columns]
-LINE_COLUMNS = [c.name for c in sale_lines.columns]
-VOID_COLUMNS = [c.name for c in voids.columns]
+# The database fills `month` (revision 0016: the partition key on PostgreSQL).
+SALE_COLUMNS = [c.name for c in sales.columns if c.name != "month"]
+LINE_COLUMNS = [c.name for c in sale_lines.columns if c.name != "month"]
+VOID_COLUMNS = [c.name for c in voids.columns if c.name != "month"]
 
 
 def _write_sqlite(engine: Engine, batches: Iterator[tuple[list, list, list]]) -> None:
@@ -130,7 +131,8 @@ def _write_sqlite(engine: Engine, batches: Iterator[tuple[list, list, list]]) ->
         cursor.execute("BEGIN")
         pending = 0
         for sale_rows, line_rows, void_rows in batches:
-            cursor.executemany(f"INSERT INTO sales VALUES ({','.join('?' * len(SALE_COLUMNS))})",
+            cursor.executemany(f"INSERT INTO sales ({','.join(SALE_COLUMNS)}) VALUES "
+                               f"({','.join('?' * len(SALE_COLUMNS))})",
                                sale_rows)
             cursor.executemany(f"INSERT INTO sale_lines ({','.join(LINE_COLUMNS)}) VALUES "
                                f"({','.join('?' * len(LINE_COLUMNS))})", line_rows)
