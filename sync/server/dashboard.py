@@ -15,7 +15,7 @@ from markupsafe import Markup
 from sync.money import format_number, format_quantity, format_vnd
 
 from . import figures, scope
-from .db import get_engine
+from .db import Freshness, figures_transaction, get_engine
 from .charts import trend_svg
 from .db import read_transaction
 from sync.errors import InvalidInput
@@ -248,6 +248,19 @@ def cell(value: Any, kind: str) -> str:
     return str(value)
 
 
+def as_of_text(freshness: Freshness) -> str:
+    """The moment the figures are complete up to, in Vietnam, to the second."""
+    from sync.localtime import VIETNAM
+    return freshness.as_of.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M:%S")
+
+
+def freshness_headers(freshness: Freshness) -> dict[str, str]:
+    """A download says it too: X-Figures-As-Of (ISO UTC) and X-Figures-Source."""
+    from sync.protocol import utc_timestamp
+    return {"X-Figures-As-Of": utc_timestamp(freshness.as_of),
+            "X-Figures-Source": freshness.source}
+
+
 @bp.get("/")
 @login_required
 def home() -> Any:
@@ -268,22 +281,27 @@ def home() -> Any:
 def place(level: str, key: str) -> Any:
     """A place's figures for a day, week or month, its trend and its tables."""
     period = _period()
+    # Who may see which place, and a stall's own details (its device, last sync), are read on
+    # the primary: a stall added or synced a moment ago is found as it is. The figures in one
+    # snapshot, on the read replica if there is one (db.figures_transaction).
     with read_transaction(get_engine()) as conn:
         where = _visible_place(conn, level, key)
         unrouted = _include_unrouted(conn, where)
+        details = figures.stall_details(conn, where) if level == "stall" else None
+    with figures_transaction(g.now) as (conn, freshness):
         totals = figures.totals(conn, where, period)
         silent = figures.silent_count(conn, where, g.now)
         alert_counts = figures.alert_counts(conn, where, period, include_unrouted=unrouted)
         grids = build_grids(conn, where, period, g.now, unrouted)
-        details = figures.stall_details(conn, where) if level == "stall" else None
     chart = trend_svg(grids["trend"].rows, _("Revenue by day"), _("Revenue"),
                       _("of which QR"))
     return render_template(
         "server/dashboard.html", place=where, period=period, totals=totals, silent=silent,
         alert_counts=alert_counts, alert_names=ALERT_NAMES, grids=grids, chart=chart,
         details=details, level_names=LEVEL_NAMES, period_names=PERIOD_NAMES,
+        freshness=freshness, as_of=as_of_text(freshness),
         period_args=_period_args(period), previous=_period_args(period.shifted(-1)),
-        following=_period_args(period.shifted(+1)))
+        following=_period_args(period.shifted(+1))), freshness_headers(freshness)
 
 
 @bp.get("/<level>/<key>/<name>.csv")
@@ -293,13 +311,16 @@ def export(level: str, key: str, name: str) -> Response:
     period = _period()
     with read_transaction(get_engine()) as conn:
         where = _visible_place(conn, level, key)
-        grids = build_grids(conn, where, period, g.now, _include_unrouted(conn, where))
+        unrouted = _include_unrouted(conn, where)
+    with figures_transaction(g.now) as (conn, freshness):
+        grids = build_grids(conn, where, period, g.now, unrouted)
     grid = grids.get(name)
     if grid is None:
         abort(404)
     filename = f"{level}-{where.key}-{name}-{period.key}.csv"
     return Response(to_csv(grid), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             **freshness_headers(freshness)})
 
 
 @bp.get("/commune/<key>/report.pdf")
@@ -313,8 +334,10 @@ def monthly_report(key: str) -> Response:
         raise InvalidInput(str(exc), code="bad_period") from None
     with read_transaction(get_engine()) as conn:
         where = _visible_place(conn, "commune", key)
+    with figures_transaction(g.now) as (conn, freshness):
         pdf = render_monthly_report(conn, where, period, g.now)
     filename = f"bao-cao-{period.key}-xa-{where.commune_id}.pdf"
     return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+                    headers={"Content-Disposition": f'inline; filename="{filename}"',
+                             **freshness_headers(freshness)})
 

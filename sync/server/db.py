@@ -893,8 +893,9 @@ def snapshot_transaction(engine: Engine) -> Iterator[Connection]:
             yield conn
         return
     with engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="REPEATABLE READ",
-                                      postgresql_readonly=True)
+        # (Not postgresql_readonly: resetting it to read-write as the connection goes back
+        # to the pool fails on a standby. A standby refuses writes by itself.)
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
             yield conn
 

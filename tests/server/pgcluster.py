@@ -142,3 +142,46 @@ class RestartableCluster(Cluster):
             return (self.base / "log").read_text(errors="replace")
         except OSError:
             return ""
+
+
+# --- a streaming replica (issue 21: the dashboard reads from it) ---------------------------------
+
+def start_standby(primary: Cluster) -> Cluster:
+    """A hot standby of `primary` on its own port: pg_basebackup -R (which writes
+    primary_conninfo and standby.signal) over the replication protocol on loopback, then
+    started; it streams the primary's WAL from then on. Stop it with `stop()` as any cluster.
+    The primary must accept replication connections: initdb's default pg_hba.conf (trust on
+    127.0.0.1, `replication` included) and wal_level=replica do."""
+    standby = Cluster(primary.bindir, fsync=primary.fsync)
+    # The folder of the real binaries (the PATH may hold only pg_ctl and initdb links).
+    basebackup = primary.bindir / "pg_basebackup"
+    if not basebackup.exists():
+        basebackup = (primary.bindir / "pg_ctl").resolve().parent / "pg_basebackup"
+    standby._run(str(basebackup), "-D", str(standby.data), "-R", "-X", "stream",
+                 "-c", "fast", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+                 "--no-sync")
+    options = (f"-p {standby.port} -k {standby.base} -c listen_addresses=127.0.0.1"
+               " -c max_connections=200 -c shared_buffers=64MB -c hot_standby=on")
+    if not standby.fsync:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    standby._run("pg_ctl", "-D", str(standby.data), "-l", str(standby.base / "log"), "-w",
+                 "-o", options, "start")
+    return standby
+
+
+def wait_for_replay(primary_url: str, standby_url: str, timeout: float = 30.0) -> None:
+    """Until the standby has replayed everything the primary wrote before this call."""
+    import time
+
+    import psycopg
+    dsn = primary_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        position = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
+    dsn = standby_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while not conn.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn",
+                               (str(position),)).fetchone()[0]:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the standby did not replay up to {position}")
+            time.sleep(0.05)
