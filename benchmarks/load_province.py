@@ -273,16 +273,38 @@ def start_app(layout: str, url: str, port: int, threads: int, folder: Path) -> t
                            for c in shown)
 
 
-def start_haproxy(port: int, app_port: int, folder: Path) -> Child:
+def start_haproxy(port: int, app_port: int, folder: Path, config: Path = HAPROXY_CFG) -> Child:
     """deploy/haproxy.cfg itself, on loopback: both of its servers are the one app instance
     (so its per-server maxconn of 32 allows 64 requests in the instance at once)."""
     haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
     env = {**os.environ, "MARKET_LB_BIND": f"127.0.0.1:{port}",
            "MARKET_APP1": f"127.0.0.1:{app_port}", "MARKET_APP2": f"127.0.0.1:{app_port}",
            "MARKET_LB_STATS": str(folder / "haproxy.sock"), "MARKET_LB_NO_CHROOT": "1"}
-    child = Child([haproxy, "-W", "-db", "-f", str(HAPROXY_CFG)], env, folder / "haproxy.log")
+    child = Child([haproxy, "-W", "-db", "-f", str(config)], env, folder / "haproxy.log")
     wait_http(port, "/favicon.ico", child, "HAProxy")
     return child
+
+
+def balancer_counters(socket_path: Path) -> dict[str, int]:
+    """The backend's error counters from HAProxy's admin socket (`show stat`): connection and
+    response errors, retries, redispatches, aborts by client and server, 5xx it answered."""
+    import csv
+    import io
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(5)
+            sock.connect(str(socket_path))
+            sock.sendall(b"show stat\n")
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+    except OSError:
+        return {}
+    rows = list(csv.DictReader(io.StringIO(data.decode().lstrip("# "))))
+    wanted = ("econ", "eresp", "wretr", "wredis", "cli_abrt", "srv_abrt", "hrsp_5xx")
+    backend = next((r for r in rows if r.get("pxname") == "market_servers"
+                    and r.get("svname") == "BACKEND"), None)
+    return {k: int(backend.get(k) or 0) for k in wanted} if backend else {}
 
 
 # --- CPU from /proc -----------------------------------------------------------------------------
@@ -727,7 +749,7 @@ def run_layout(layout: str, args: argparse.Namespace, cluster: Any, url: str,
     count = min(len(stalls), int(round(rate / STALL_RATE)))
     app_port, lb_port = free_port(), free_port()
     app, command = start_app(layout, url, app_port, args.threads, folder)
-    balancer = start_haproxy(lb_port, app_port, folder)
+    balancer = start_haproxy(lb_port, app_port, folder, args.haproxy_cfg)
     dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
     postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
     try:
@@ -764,6 +786,7 @@ def run_layout(layout: str, args: argparse.Namespace, cluster: Any, url: str,
         asyncio.run(main())
         sampler.join(timeout=5)
         lock_log = cluster.log_text()[log_before:]
+        counters = balancer_counters(folder / "haproxy.sock")
     finally:
         balancer.stop()
         app.stop()
@@ -799,7 +822,7 @@ def run_layout(layout: str, args: argparse.Namespace, cluster: Any, url: str,
         "push": spread(province.latency.get("push", [])),
         "sale_to_ack": spread(province.sale_to_ack),
         "errors": len(province.errors), "error_samples": sorted(set(province.errors))[:5],
-        "balancer_log": odd[:5],
+        "balancer_log": odd[:5], "balancer_counters": counters,
         "left_pending": pending, "max_in_flight": province.max_in_flight,
         "cpu_s": cpu, "machine_busy_pct": round(100 * busy, 1),
         "baseline_push": idle,
@@ -903,6 +926,9 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, setup: dict[
             f" {r['machine_busy_pct']} % | {db['commits']} | {db['lock_wait_backends_avg']} |"
             f" {db['samples_with_lock_wait_pct']} % | {db['lock_waits_over_deadlock_timeout']} |"
             f" {db['deadlocks']} | {b['p50']:.0f} / {b['p95']:.0f} |")
+    lines += ["", "HAProxy's backend counters (`show stat`): " + "; ".join(
+        f"{r['layout']}: " + (", ".join(f"{k} {v}" for k, v in r["balancer_counters"].items())
+                               or "not read") for r in results) + "."]
     lines += ["", "What the active backends waited on (average count per sample):", ""]
     for r in results:
         waits = ", ".join(f"{k} {v}" for k, v in r["db"]["waits_avg"].items())
@@ -962,6 +988,8 @@ def main() -> None:
     parser.add_argument("--storm", type=float, default=0.0, metavar="OUTAGE",
                         help="start each layout as the server comes back after OUTAGE seconds"
                              " down at the peak (a stall storm; give --duration above 300)")
+    parser.add_argument("--haproxy-cfg", type=Path, default=HAPROXY_CFG,
+                        help="another HAProxy configuration to try (same variables)")
     parser.add_argument("--seed", default="21")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -1004,7 +1032,7 @@ def main() -> None:
                 results.append(run_layout(layout, args, cluster, url, stalls, probe, folder))
                 print(json.dumps({k: results[-1][k] for k in (
                     "layout", "requests_per_s", "entries_per_s", "push", "errors",
-                    "cpu_s", "machine_busy_pct")}), file=sys.stderr)
+                    "balancer_counters", "cpu_s", "machine_busy_pct")}), file=sys.stderr)
         finally:
             cluster.stop()
     plan = province_plan(results, args.app_cores)
@@ -1015,7 +1043,7 @@ def main() -> None:
     write_report(text)
     (RESULTS / "load_province.json").write_text(json.dumps(
         {"args": vars(args), "setup": setup, "results": results, "plan": plan}, indent=2,
-        ensure_ascii=False) + "\n")
+        default=str, ensure_ascii=False) + "\n")
     print(json.dumps(results, indent=2, ensure_ascii=False) if args.json else text)
     sys.exit(0 if all(r["target_met"] for r in results) else 1)
 
