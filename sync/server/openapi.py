@@ -188,7 +188,14 @@ PATHS: dict[str, Any] = {
     "/api/v1/journal/head": {"get": {
         "summary": "The highest seq the server holds with no gap, and its hash",
         "operationId": "journalHead", "security": _BEARER,
-        "responses": {"200": _json(_ref("Head"), "The device's head"),
+        "parameters": [{"name": "If-None-Match", "in": "header", "required": False,
+                        "schema": _STR}],
+        "responses": {"200": _json(_ref("Head"), "The device's head",
+                                   headers={**_SERVER_TIME_HEADER,
+                                            "ETag": {"description": "A hash of the body (without"
+                                                     " server_time): the same from every server"
+                                                     " process", "schema": _STR}}),
+                      "304": {"description": "Unchanged since the ETag sent (no body)"},
                       **_errors(401, 503)}}},
     "/api/v1/catalogue": {"get": {
         "summary": "The reference catalogue for the stall's market, with a strong ETag",

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import tempfile
 
 from .db import default_data_dir
 
@@ -26,13 +27,21 @@ def server_secret() -> str:
     path = default_data_dir() / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole to a private temporary file, then linked into place: the key file never
+        # exists empty (another process starting at once would read "" and sign with it), and
+        # the first process to link wins; the others read its key.
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # mode 0600
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never world-readable
-        except FileExistsError:          # another process made it first: read theirs
-            pass
-        else:
             with os.fdopen(fd, "w") as file:
                 file.write(secrets.token_hex(32))
+                file.flush()
+                os.fsync(file.fileno())
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(temporary)
     return path.read_text().strip()
 
 
