@@ -19,7 +19,9 @@ with a random phase per stall, exactly as `pos.sync.worker` runs it:
   each stall falls anywhere in one interval): GET bank notifications, the push when one is due,
   else GET the head (If-None-Match) when no push answered since the last poll, then GET the
   catalogue (If-None-Match);
-- **bank** rounds: GET bank notifications every `QR_WATCH_INTERVAL` s while a QR code waits.
+- **bank** rounds: GET bank notifications every `QR_WATCH_INTERVAL` s while a QR code waits;
+- and for each QR sale the bank notification service's **webhook** (POST
+  /api/v1/bank/notifications in Casso's shape, routed to the stall by its payment reference).
 
 Each round opens its own connection (a stall that spoke a minute ago finds its keep-alive
 closed), as the stall's client would. Not simulated: TLS (loopback is plain HTTP; HAProxy
@@ -125,6 +127,8 @@ class Stall:
     device_id: str
     token: str
     market: int
+    stall_id: int = 0
+    qr_number: int = 0
     seq: int = 0
     prev_hash: str = GENESIS_HASH
 
@@ -159,11 +163,11 @@ def make_province(url: str, stalls: int) -> list[Stall]:
             _, _, code = store.add_stall(conn, "Lào Cai", f"Xã {commune + 1}",
                                          f"Chợ {market + 1}", f"Sạp {first + 1}", now=now)
             answer = store.pair(conn, code, None, 0, now)
-            made.append(Stall(answer["device_id"], answer["token"], market))
-            market_id = conn.execute(
-                select(stall_rows.c.market_id).join(devices, devices.c.stall_id
-                                                    == stall_rows.c.id)
-                .where(devices.c.device_id == answer["device_id"])).scalar_one()
+            market_id, first_id = conn.execute(
+                select(stall_rows.c.market_id, stall_rows.c.id).join(
+                    devices, devices.c.stall_id == stall_rows.c.id)
+                .where(devices.c.device_id == answer["device_id"])).one()
+            made.append(Stall(answer["device_id"], answer["token"], market, first_id))
             if size == 1:
                 continue
             ids = conn.execute(
@@ -176,9 +180,20 @@ def make_province(url: str, stalls: int) -> list[Stall]:
                                             for d, _, s in paired])
             conn.execute(device_tokens.insert(), [{"token_hash": token_hash(t), "device_id": d,
                                                    "created_at": now} for d, t, _ in paired])
-            made += [Stall(d, t, market) for d, t, _ in paired]
+            made += [Stall(d, t, market, s) for d, t, s in paired]
     engine.dispose()
     return made
+
+
+def webhook_secret(url: str) -> str:
+    """The bank notification service's shared secret (`market-server webhook-secret`)."""
+    from sync.server import bank
+    from sync.server.db import make_engine, utcnow, write_transaction
+    engine = make_engine(url)
+    with write_transaction(engine) as conn:
+        secret = bank.create_secret(conn, "load", utcnow())
+    engine.dispose()
+    return secret
 
 
 def sale_entry(stall: Stall, rng: random.Random, at: datetime, qr: bool) -> dict[str, Any]:
@@ -497,8 +512,9 @@ class Province:
 
     def __init__(self, stalls: list[Stall], port: int, rate: float, seconds: float,
                  warmup: float, rng: random.Random, started_wall: datetime,
-                 storm: float = 0.0):
-        self.port, self.rng, self.started_wall = port, rng, started_wall
+                 storm: float = 0.0, secret: str = ""):
+        self.port, self.rng, self.started_wall, self.secret = port, rng, started_wall, secret
+        self.webhooks: set[asyncio.Task[None]] = set()
         self.warmup, self.end = warmup, warmup + seconds
         self.latency: dict[str, list[float]] = defaultdict(list)   # in the window
         self.statuses: Counter[str] = Counter()
@@ -567,9 +583,15 @@ class Province:
             _, qr, committed = device.plan[device.next_plan]
             device.next_plan += 1
             at = self.started_wall + timedelta(seconds=committed)
-            device.entries.append((committed, sale_entry(device.stall, self.rng, at, qr)))
+            entry = sale_entry(device.stall, self.rng, at, qr)
+            device.entries.append((committed, entry))
             if self.in_window(committed):
                 self.sales_in_window += 1
+            if qr and self.secret:   # the buyer's bank tells the province (the webhook)
+                task = asyncio.get_running_loop().create_task(
+                    self.webhook(device, entry["payload"]["total"], committed))
+                self.webhooks.add(task)
+                task.add_done_callback(self.webhooks.discard)
 
     # one round of a stall, as pos.sync.worker runs it
 
@@ -582,7 +604,7 @@ class Province:
         try:
             status, answer_headers, data = await asyncio.wait_for(
                 conn.request(method, path, {"Authorization": f"Bearer {device.stall.token}",
-                                            **headers}, body), timeout=60)
+                                            **headers}, body), timeout=60)   # headers win
         except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
             await conn.close()
             if self.in_window(began):
@@ -626,8 +648,31 @@ class Province:
         return pushed
 
     async def bank(self, device: Device, conn: Connection) -> None:
-        await self.call(device, conn, "bank", "GET",
-                        f"/api/v1/bank/notifications?after={device.bank_cursor}", {})
+        _, _, data = await self.call(device, conn, "bank", "GET",
+                                     f"/api/v1/bank/notifications?after={device.bank_cursor}",
+                                     {})
+        ids = [item.get("id", 0) for item in json.loads(data).get("notifications", [])]
+        device.bank_cursor = max([device.bank_cursor, *ids])
+
+    async def webhook(self, device: Device, amount: int, committed: float) -> None:
+        """The notification service posts the buyer's transfer, as Casso does: one request,
+        its own connection, the stall's payment reference in the description."""
+        stall = device.stall
+        stall.qr_number = stall.qr_number % 9999 + 1
+        body = canonical_json({"data": [{
+            "id": new_entry_id(), "amount": amount, "when": utc_timestamp(),
+            "description": f"MBVCB.{self.rng.randrange(10 ** 6)}.SAP{stall.stall_id}"
+                           f"{stall.qr_number:04d}.CT tu NGUYEN VAN A",
+            "bank_sub_acc_id": "0123456789"}]})
+        conn = Connection(self.port)
+        try:
+            await self.call(device, conn, "webhook", "POST", "/api/v1/bank/notifications",
+                            {"Content-Type": "application/json",
+                             "Authorization": f"Bearer {self.secret}"}, body)
+        except Exception:  # noqa: BLE001  (counted in call())
+            pass
+        finally:
+            await conn.close()
 
     async def round(self, device: Device, kind: str, started: float) -> None:
         conn = Connection(self.port)
@@ -696,8 +741,8 @@ class Province:
                 task.add_done_callback(tasks.discard)
             tick += 1
             await asyncio.sleep(max(0.0, tick * 0.1 - self.now()))
-        if tasks:
-            await asyncio.wait(tasks, timeout=90)
+        if tasks or self.webhooks:
+            await asyncio.wait(tasks | self.webhooks, timeout=90)
 
 
 # --- one layout --------------------------------------------------------------------------------
@@ -742,7 +787,7 @@ def top_statements(dsn: str, limit: int = 5) -> list[dict[str, Any]]:
 
 
 def run_layout(layout: str, args: argparse.Namespace, cluster: Any, url: str,
-               stalls: list[Stall], probe: Stall, folder: Path) -> dict[str, Any]:
+               stalls: list[Stall], probe: Stall, folder: Path, secret: str) -> dict[str, Any]:
     import psycopg
     processes = int(layout.split(":")[1])
     rate = args.rate * processes
@@ -756,7 +801,7 @@ def run_layout(layout: str, args: argparse.Namespace, cluster: Any, url: str,
         idle = baseline(lb_port, probe)
         province = Province(stalls[:count], lb_port, rate, args.duration, args.warmup,
                             random.Random(f"{args.seed}-{layout}"), datetime.now(timezone.utc),
-                            storm=args.storm)
+                            storm=args.storm, secret=secret)
         sampler = LockSampler(dsn, "province")
         log_before = len(cluster.log_text())
 
@@ -883,7 +928,7 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, setup: dict[
         f" the stall's policy from pos/sync/schedule.py: push after {policy.PUSH_QUIET:g} s of"
         f" quiet, at most every {policy.PUSH_INTERVAL:g} s; polls every"
         f" {policy.POLL_INTERVAL:g} s ± {policy.POLL_JITTER:.0%}; the bank every"
-        f" {policy.QR_WATCH_INTERVAL:g} s while a code waits. Measured: {args.duration:g} s"
+        f" {policy.QR_WATCH_INTERVAL:g} s while a code waits; a bank webhook per QR sale. Measured: {args.duration:g} s"
         f" after {args.warmup:g} s of warm-up.", "",
         "| layout | stalls | sales/s | requests/s | entries/s | per process req/s |"
         " app cores used | req/s per app core | push p50 / p95 / p99 ms |"
@@ -1024,12 +1069,14 @@ def main() -> None:
             print(f"pairing {stalls_needed + 1} stalls…", file=sys.stderr)
             made = make_province(url, stalls_needed + 1)
             probe, stalls = made[-1], made[:-1]
+            secret = webhook_secret(url)
             version = pgcluster_version(url)
             setup_s = round(time.monotonic() - began)
             for layout in layouts:
                 print(f"{layout}: {min(len(stalls), round(args.rate * int(layout.split(':')[1]) / STALL_RATE))}"
                       " stalls…", file=sys.stderr)
-                results.append(run_layout(layout, args, cluster, url, stalls, probe, folder))
+                results.append(run_layout(layout, args, cluster, url, stalls, probe, folder,
+                                          secret))
                 print(json.dumps({k: results[-1][k] for k in (
                     "layout", "requests_per_s", "entries_per_s", "push", "errors",
                     "balancer_counters", "cpu_s", "machine_busy_pct")}), file=sys.stderr)
