@@ -224,7 +224,9 @@ def products(conn: Connection, place: Place, period: Period, limit: int = 20
                         func.sum(sl.c.quantity_milli).label("quantity_milli"),
                         func.sum(sl.c.amount).label("revenue"), func.count().label("lines"))
                  .select_from(sl.join(sales, and_(sales.c.device_id == sl.c.device_id,
-                                                  sales.c.seq == sl.c.seq)))
+                                                  sales.c.seq == sl.c.seq,
+                                                  # one month's partition (stored together)
+                                                  sales.c.month == sl.c.month)))
                  .where(sales.c.device_id == place.device_id, sales.c.voided_seq.is_(None),
                         sales.c.business_day.between(period.start.isoformat(),
                                                      period.end.isoformat()))
@@ -494,8 +496,11 @@ def _day_range(column: Any, period: Period) -> Any:
 def stall_sales(conn: Connection, place: Place, period: Period, limit: int = 1000
                 ) -> list[dict[str, Any]]:
     """The stall's sales of the period, newest first, with the part put on credit (not whose)."""
+    # A sale's payments were stored with it, in its month (db.PARTITIONED_TABLES): saying so
+    # lets PostgreSQL look in that month's partition only, however many months are kept.
     credit = (select(func.coalesce(func.sum(payments.c.amount), 0))
               .where(payments.c.device_id == sales.c.device_id, payments.c.seq == sales.c.seq,
+                     payments.c.month == sales.c.month,
                      payments.c.method == "credit").scalar_subquery())
     rows = conn.execute(
         select(sales.c.number, sales.c.seq, sales.c.at, sales.c.business_day, sales.c.total,
