@@ -543,6 +543,7 @@ class Province:
                                        acked=stall.seq, first_seq=stall.seq,
                                        backoff=backoff.Backoff(rand=rng.random)))
         self.slices = slices
+        self.rate = rate
         self.storm_acked: list[float] = []    # when each entry of the outage's backlog went up
         self.storm_entries = 0
         if storm:
@@ -564,7 +565,6 @@ class Province:
             self.storm_entries += device.storm_seq - device.acked
             device.backoff.failures = 99
             device.next_attempt = self.rng.uniform(0, backoff.CAP)
-        self.rate = rate
 
     # the clock of the run: seconds since its start
 
@@ -786,6 +786,17 @@ def top_statements(dsn: str, limit: int = 5) -> list[dict[str, Any]]:
             for c, t, m, q in rows]
 
 
+def storm_summary(province: Province) -> dict[str, Any]:
+    """When half of the outage's backlog, and all of it, had been stored (None: not within
+    the run), counted from the server's return."""
+    acked, backlog = sorted(province.storm_acked), province.storm_entries
+    return {"outage_s": None, "backlog_entries": backlog, "acked": len(acked),
+            "half_after_s": round(acked[(backlog + 1) // 2 - 1], 1)
+            if backlog and len(acked) >= (backlog + 1) // 2 else None,
+            "drained_after_s": round(acked[-1], 1) if backlog and len(acked) == backlog
+            else None}
+
+
 def run_layout(layout: str, args: argparse.Namespace, cluster: Any, url: str,
                stalls: list[Stall], probe: Stall, folder: Path, secret: str) -> dict[str, Any]:
     import psycopg
@@ -838,6 +849,9 @@ def run_layout(layout: str, args: argparse.Namespace, cluster: Any, url: str,
     odd = [line.strip() for line in balancer.log.read_text(errors="replace").splitlines()
            if "/api/v1/" in line and not any(f" {code} " in line for code in (200, 304))]
     start, end = marks["start"], marks["end"]
+    storm = storm_summary(province) if args.storm else None
+    if storm:
+        storm["outage_s"] = args.storm
     wall = end["wall"] - start["wall"]
     cpu = {name: round(end[name] - start[name], 2)
            for name in ("app", "postgres", "haproxy", "loadgen")}
@@ -848,12 +862,7 @@ def run_layout(layout: str, args: argparse.Namespace, cluster: Any, url: str,
     pending = sum(d.head - d.acked for d in province.devices)
     result = {
         "layout": layout, "processes": processes, "threads": args.threads, "command": command,
-        "storm": {"outage_s": args.storm, "backlog_entries": province.storm_entries,
-                  "acked": len(province.storm_acked),
-                  "drained_after_s": round(max(province.storm_acked), 1)
-                  if province.storm_acked else None,
-                  "half_after_s": round(percentile(province.storm_acked, .5), 1)
-                  if province.storm_acked else None} if args.storm else None,
+        "storm": storm,
         "stalls": count, "markets": math.ceil(count / STALLS_PER_MARKET),
         "planned_sales_per_s": round(count * STALL_RATE, 1), "window_s": round(wall, 1),
         "sales": province.sales_in_window, "entries_acked": province.entries_acked,
@@ -951,7 +960,8 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, setup: dict[
                       f" stalls, whose first tries fell over {backoff.CAP:g} s (their back-off"
                       f" at its cap, full jitter). Half of them were stored"
                       f" {st['half_after_s']} s after the return, the last after"
-                      f" {st['drained_after_s']} s ({st['acked']:,} acknowledged)."]
+                      f" {st['drained_after_s']} s ({st['acked']:,} acknowledged within the"
+                      " run; None: not reached)."]
     lines += ["", "Requests by kind (p50 / p95 / p99 ms, per second):", ""]
     for r in results:
         kinds = "; ".join(f"{kind} {v['p50']:.0f} / {v['p95']:.0f} / {v['p99']:.0f}"
