@@ -394,9 +394,19 @@ def subscribe(national_url: str, publisher: str, *, resync: bool = False) -> dic
             # The subscription copies the province whole: start from empty partitions.
             conn.execute(_sql("TRUNCATE {}", _join(
                 _ident(PARTITION_SCHEMA, partition_name(t.name, code)) for t in tables)))
-            conn.execute(_sql("CREATE SUBSCRIPTION {} CONNECTION {} PUBLICATION {}"
-                              " WITH (copy_data = true)", _ident(name),
-                              _literal(libpq(publisher)), _ident(PUBLICATION)))
+            import psycopg
+            try:
+                conn.execute(_sql("CREATE SUBSCRIPTION {} CONNECTION {} PUBLICATION {}"
+                                  " WITH (copy_data = true)", _ident(name),
+                                  _literal(libpq(publisher)), _ident(PUBLICATION)))
+            except psycopg.Error as exc:
+                message = str(exc).strip()
+                if "already exists" in message:
+                    # A slot left on the province by an earlier national database.
+                    message += (": a national database subscribed to this province before; if"
+                                " it is gone, drop its slot on the province (SELECT"
+                                f" pg_drop_replication_slot('{name}')) and subscribe again")
+                raise NationalError(message) from exc
             action = "resynced" if resync else "created"
         views = create_views(conn)
     return {"code": code, "subscription": name, "action": action,
