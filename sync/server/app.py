@@ -156,6 +156,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return send_from_directory(app.static_folder or "", "favicon.ico",
                                    mimetype="image/vnd.microsoft.icon", max_age=7 * 24 * 3600)
 
+    @app.get("/healthz")
+    def healthz() -> Any:
+        """For the load balancer: a worker of this instance answers. It does not touch the
+        database on purpose: when the shared database is down every instance would fail the
+        check and the balancer would answer a bare 503, where the app says what happened and
+        when to come back (Retry-After)."""
+        return {"ok": True}
+
     register_error_handlers(app, ERROR_ANSWERS)
     app.after_request(add_security_headers)
     return app

@@ -85,3 +85,28 @@ def test_the_favicon_is_an_icon(client):
     shipped = Path(__file__).resolve().parents[2] / "static" / "favicon.ico"
     assert response.data == shipped.read_bytes()
     assert "max-age" in response.headers.get("Cache-Control", "")
+
+
+def test_health_check_answers_from_a_worker(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json()["ok"] is True
+
+
+def test_health_check_keeps_an_instance_in_while_the_database_is_down(tmp_path):
+    """The database is shared: failing the check would take every instance out at once, and
+    the stalls would get the balancer's bare 503 instead of the app's, with Retry-After."""
+    from sync.server.app import create_app
+    folder = tmp_path / "data"
+    app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'server.sqlite3'}",
+                      "TESTING": True, "SECRET_KEY": "test"})
+    folder.rmdir()  # the database's folder is gone (a disk unmounted), a file in its place
+    folder.write_text("not a folder")
+    try:
+        client = app.test_client()
+        health = client.get("/healthz")
+        push = client.get("/api/v1/journal/head", headers={"Authorization": "Bearer x"})
+    finally:
+        app.extensions["market_server"]["engine"].dispose()
+    assert health.status_code == 200
+    assert push.status_code == 503 and push.headers["Retry-After"] == "5"
+    assert push.get_json()["error"]["code"] == "unavailable"

@@ -177,7 +177,7 @@ class Province:
                 "--access-log", str(self.access_logs[number - 1])],
                 self.env, self.folder / f"server-{number}.log")
             self.processes.append(app)
-            wait_for(lambda: answers(f"http://127.0.0.1:{port}/favicon.ico"),
+            wait_for(lambda: answers(f"http://127.0.0.1:{port}/healthz"),
                      f"market-server {number} on port {port}", START_DEADLINE, app.exited)
         balancer = Process("haproxy", [HAPROXY, "-db", "-f", str(HAPROXY_CFG)], {
             **os.environ, "MARKET_LB_BIND": f"127.0.0.1:{self.port}",
