@@ -441,6 +441,7 @@ def tax_book(data_dir: Path | None, kind: str, first_day: str, last_day: str,
              output: Path) -> None:
     """Write the sales book S1a-HKD or S2a-HKD of a period, from the journal."""
     from sync.localtime import today
+    from sync.money import format_number
     from .tax import books
     from .tax import settings as tax_settings
     if output.suffix.lower() not in (".pdf", ".csv"):
@@ -459,8 +460,7 @@ def tax_book(data_dir: Path | None, kind: str, first_day: str, last_day: str,
     finally:
         conn.close()
     output.write_bytes(data)
-    click.echo(f"{books.FORM_NAMES[kind]} ({book.total:,} đồng) written to {output}"
-               .replace(",", "."))
+    click.echo(f"{books.FORM_NAMES[kind]} ({format_number(book.total)} đồng) written to {output}")
 
 
 @main.command()

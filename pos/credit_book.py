@@ -24,7 +24,7 @@ from .business_days import current_business_day
 from .db import write_transaction
 from .text import clean_text, fold
 from sync.errors import Conflict, Forbidden, InvalidInput, NotFound
-from sync.money import parse_amount
+from sync.money import format_number, parse_amount
 from sync.numbers import NumberRefused, whole_number
 from sync.protocol import Entry, utc_timestamp
 
@@ -222,8 +222,8 @@ def write_repayment(conn: sqlite3.Connection, device_id: str, customer_id: int, 
     row = require_customer(conn, customer_id)
     if amount > row["balance"] and not allow_over:
         raise Conflict(_l("%(name)s owes %(balance)s ₫: she cannot pay back more.",
-                          name=row["name"], balance=f"{max(row['balance'], 0):,}".replace(
-                              ",", ".")), field="amount", code="over_payment")
+                          name=row["name"], balance=format_number(max(row['balance'], 0))),
+                   field="amount", code="over_payment")
     at = utc_timestamp()
     payload: dict[str, Any] = {"customer_id": customer_id, "amount": amount, "method": method,
                                "balance_after": row["balance"] - amount,

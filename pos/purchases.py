@@ -45,7 +45,7 @@ from .db import write_transaction
 from .sales import require_payments_add_up
 from .text import clean_text, fold
 from sync.errors import InvalidInput, NotFound
-from sync.money import line_amount, parse_amount, parse_quantity, quantity_text
+from sync.money import format_number, line_amount, parse_amount, parse_quantity, quantity_text
 from sync.numbers import MAX_AMOUNT
 from sync.protocol import utc_timestamp
 
@@ -259,7 +259,7 @@ def purchase_answer(conn: sqlite3.Connection, seq: int) -> dict[str, Any]:
         warnings.append({"code": "cash_limit", "message": str(_l(
             "This grower was paid %(amount)s ₫ in cash today: from 5.000.000 ₫ a day, pay by"
             " transfer, or the purchase cannot count as a cost.",
-            amount=f"{day_cash:,}".replace(",", ".")))})
+            amount=format_number(day_cash)))})
     return {"id": row["id"], "seq": row["seq"], "number": row["number"],
             "business_day": row["business_day"], "at": row["at"], "total": row["total"],
             "lines": lines, "payments": payments, "hash": row["hash"], "warnings": warnings}

@@ -16,7 +16,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from sync.errors import Conflict, InvalidInput, NotFound
-from sync.money import net_line_amounts, parse_amount, parse_quantity, quantity_text
+from sync.money import format_number, net_line_amounts, parse_amount, parse_quantity, quantity_text
 from sync.numbers import NumberRefused, whole_number
 from sync.protocol import utc_timestamp
 from . import journal, limits, projections
@@ -95,7 +95,7 @@ def _credit_back(conn: sqlite3.Connection, sale_seq: int, payments: list[dict[st
                              (sale_seq,)).fetchone()[0]
         if payment["amount"] > row["amount"] - given:
             raise Conflict(_l("Only %(left)s ₫ of this sale is still on credit.",
-                              left=f"{row['amount'] - given:,}".replace(",", ".")),
+                              left=format_number(row['amount'] - given)),
                            field="payments", code="over_refund")
         payment["customer_id"] = row["customer_id"]
 

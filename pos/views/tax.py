@@ -15,7 +15,7 @@ from ..db import get_db
 from ..db import write_transaction
 from sync.errors import AppError, InvalidInput, NotFound
 from sync.localtime import format_day, parse_day, today
-from sync.money import parse_amount
+from sync.money import format_vnd, parse_amount
 from ..paper import render_pdf
 from ..printing.config import PrinterConfig
 from sync import invoice_xml
@@ -33,7 +33,7 @@ bp = Blueprint("tax", __name__, url_prefix="/tax")
 
 def warning_text(warning: thresholds.Warning) -> str:
     """A threshold warning in the vendor's language."""
-    values = {k: (format_day(v) if k == "deadline" else f"{v:,}".replace(",", ".") + " ₫")
+    values = {k: (format_day(v) if k == "deadline" else format_vnd(v))
               for k, v in warning.values.items()}
     if warning.code == "tax_near":
         return _("Revenue this year is close to %(threshold)s: above it, VAT and personal"
