@@ -197,13 +197,27 @@ def check_credit(conn: sqlite3.Connection, payments: list[dict[str, Any]], owner
                             code="owner_required")
 
 
+def check_repayment_shape(request: Any) -> None:
+    """A repayment request is `{"method": ..., "amount": ...}` and nothing else."""
+    if not isinstance(request, dict) or set(request) - {"method", "amount"}:
+        raise InvalidInput(_l("A repayment has a method and an amount."), code="bad_repayment")
+
+
+def refuse_over_payment(customer: sqlite3.Row, amount: int) -> None:
+    """She cannot pay back more than she owes (409 over_payment), in cash or by transfer."""
+    if amount > customer["balance"]:
+        raise Conflict(_l("%(name)s owes %(balance)s ₫: she cannot pay back more.",
+                          name=customer["name"],
+                          balance=format_number(max(customer["balance"], 0))),
+                       field="amount", code="over_payment")
+
+
 def repay(conn: sqlite3.Connection, device_id: str, customer_id: int, request: Any,
           received_by: str, *, qr: dict[str, Any] | None = None) -> dict[str, Any]:
     """Record a repayment: `{"method": "cash", "amount": N}` (a transfer comes through `qr`, the
     reference and who confirmed it, pos/qrpay.py). More than she owes is refused (409
     over_payment), checked under the write lock."""
-    if not isinstance(request, dict) or set(request) - {"method", "amount"}:
-        raise InvalidInput(_l("A repayment has a method and an amount."), code="bad_repayment")
+    check_repayment_shape(request)
     method = request.get("method", "cash")
     if method not in (("qr",) if qr else REPAYMENT_METHODS):
         raise InvalidInput(_l("Pay back in cash here; by transfer, show the QR code first."),
@@ -220,10 +234,8 @@ def write_repayment(conn: sqlite3.Connection, device_id: str, customer_id: int, 
     """The `credit_payment` entry, inside the caller's write transaction. `allow_over`: money
     the bank reports arrived is recorded even above the debt (the stall then owes her)."""
     row = require_customer(conn, customer_id)
-    if amount > row["balance"] and not allow_over:
-        raise Conflict(_l("%(name)s owes %(balance)s ₫: she cannot pay back more.",
-                          name=row["name"], balance=format_number(max(row['balance'], 0))),
-                   field="amount", code="over_payment")
+    if not allow_over:
+        refuse_over_payment(row, amount)
     at = utc_timestamp()
     payload: dict[str, Any] = {"customer_id": customer_id, "amount": amount, "method": method,
                                "balance_after": row["balance"] - amount,

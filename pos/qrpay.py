@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from . import bank_accounts, credit_book, journal, sales, vietqr
 from .qr_references import next_reference
-from sync.money import format_number, parse_amount
+from sync.money import parse_amount
 from .db import write_transaction
 from sync.errors import Conflict, InvalidInput, NotFound
 from sync.protocol import utc_timestamp
@@ -48,14 +48,9 @@ def create_repayment(conn: sqlite3.Connection, customer_id: int, request: Any,
                      created_by: str) -> dict[str, Any]:
     """A code for a customer's repayment by transfer ("Trả nợ"): recorded, as a
     `credit_payment`, when the vendor or the bank confirms the money (never above her debt)."""
-    if not isinstance(request, dict) or set(request) - {"method", "amount"}:
-        raise InvalidInput(_l("A repayment has a method and an amount."), code="bad_repayment")
+    credit_book.check_repayment_shape(request)
     amount = parse_amount(request.get("amount"), field="amount", allow_zero=False)
-    row = credit_book.require_customer(conn, customer_id)
-    if amount > row["balance"]:
-        raise Conflict(_l("%(name)s owes %(balance)s ₫: she cannot pay back more.",
-                          name=row["name"], balance=format_number(max(row["balance"], 0))),
-                       field="amount", code="over_payment")
+    credit_book.refuse_over_payment(credit_book.require_customer(conn, customer_id), amount)
     return _store(conn, amount, amount, {"repayment": {"customer_id": customer_id,
                                                        "amount": amount}},
                   created_by, customer_id=customer_id)

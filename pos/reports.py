@@ -9,7 +9,7 @@ from typing import Any
 
 from sync.localtime import format_datetime, format_day
 from sync.money import format_vnd
-from .paper_language import decimal_mark, paper_translations
+from .paper_language import paper_translations
 from .paper import HUGE, LARGE, Block, Document, Row, Rule, Space, Text, Total, small
 from .receipts import stall_header
 
