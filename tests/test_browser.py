@@ -8,6 +8,7 @@ Screenshots of the main steps go to test-output/screenshots/ (git-ignored).
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from pathlib import Path
 from typing import Any, Iterator
@@ -119,6 +120,24 @@ def tap_quantity(page: Page, keys: str) -> None:
 
 def alert_text(page: Page) -> str:
     return page.locator("main .error[role=alert]").inner_text()
+
+
+def count_print_calls(page: Page) -> None:
+    """Headless Chromium has no print dialog, and its renderer crashes when print() is called on
+    a frame showing a PDF (seen as "Page crashed" on the next navigation): every frame's print()
+    only counts its calls, in the tab's top window. Call before opening a print view."""
+    page.context.add_init_script("window.print = function () {"
+                                 " window.top.__printCalls = (window.top.__printCalls || 0) + 1; };")
+
+
+def wait_for_print_calls(page: Page, calls: int = 1, deadline_s: float = 10.0) -> None:
+    """Wait until the print view has asked to print `calls` times (once its PDF has loaded).
+    Polled: the pages' CSP forbids the eval that wait_for_function needs."""
+    give_up = time.monotonic() + deadline_s
+    while (page.evaluate("window.__printCalls || 0") < calls
+           and time.monotonic() < give_up):
+        page.wait_for_timeout(50)
+    assert page.evaluate("window.__printCalls || 0") == calls
 
 
 # --- fixtures --------------------------------------------------------------------------------

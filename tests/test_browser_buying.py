@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import OWNER_PIN, connect
-from tests.test_browser import (BY_KG, browser, dialogs, page, products_by_name,  # noqa: F401
-                                shot, tap_quantity, unlock, vnd)
+from tests.test_browser import (BY_KG, browser, count_print_calls, dialogs,  # noqa: F401
+                                page, products_by_name, shot, tap_quantity, unlock, vnd,
+                                wait_for_print_calls)
 from tests.test_browser_whole_day import tap_number
 
 pytestmark = pytest.mark.slow
@@ -59,10 +60,12 @@ def test_buy_12_5_kg_for_cash_print_the_slip_sell_0_75_kg_see_stock_and_margin(
     expect(page.locator(".flash").first).to_contain_text("Đã lưu phiếu nhập số 1")
     shot(page, "buying-purchase")
 
-    # The grower's slip: no printer here, so the print view opens the PDF.
+    # The grower's slip: no printer here, so the print view opens the PDF and asks to print it.
+    count_print_calls(page)
     page.click("#print-slip")
     expect(page.locator("#receipt-frame")).to_have_attribute(
         "src", re.compile(r"^/api/purchases/1/slip\.pdf"))
+    wait_for_print_calls(page, 1)
     pdf = page.request.get(live_server + "/api/purchases/1/slip.pdf")
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
     if shutil.which("pdftotext") is None:

@@ -31,8 +31,8 @@ if not CHROMIUM.exists():  # pragma: no cover - CI installs it
 
 from tests.conftest import OWNER_PIN, connect  # noqa: E402
 from tests.test_browser import (  # noqa: E402,F401  (browser, dialogs, page are fixtures)
-    BY_UNIT, HEIGHT, SCREENSHOTS, WIDTH, all_sales, browser, dialogs, page, products_by_name,
-    record_sale_in_db, unlock, vnd)
+    BY_UNIT, HEIGHT, SCREENSHOTS, WIDTH, all_sales, browser, count_print_calls, dialogs, page,
+    products_by_name, record_sale_in_db, unlock, vnd, wait_for_print_calls)
 from pos import business_days, daybook, printouts, sales  # noqa: E402
 from pos.printing import queue as print_queue  # noqa: E402
 from pos.printing.config import PrinterConfig  # noqa: E402
@@ -319,20 +319,13 @@ def test_receipt_pdf_without_printer(app: Any, live_server: str, page: Page,
     responses: list[tuple[str, int, str]] = []
     page.context.on("response", lambda r: responses.append(
         (r.url, r.status, r.headers.get("content-type", ""))))
-    # Headless Chromium has no print dialog, and its renderer crashes when print() is called on
-    # a frame showing a PDF: count the calls instead (in the tab's top window).
-    page.context.add_init_script("window.print = function () {"
-                                 " window.top.__printCalls = (window.top.__printCalls || 0) + 1; };")
+    count_print_calls(page)
     page.click("#done-print")
     page.wait_for_url(f"{live_server}/sales/{sale['id']}/print-view?back=/")
     frame = page.locator("#receipt-frame")
     expect(frame).to_have_attribute("src", f"{pdf_path}?copy=0#navpanes=0&view=FitH")
     expect(page.locator("#print-now")).to_be_visible()
-    for _ in range(100):   # once the PDF has loaded (the page's CSP forbids wait_for_function)
-        if page.evaluate("window.__printCalls") == 1:
-            break
-        page.wait_for_timeout(100)
-    assert page.evaluate("window.__printCalls") == 1
+    wait_for_print_calls(page, 1)   # once the PDF has loaded
     pdf_answers = [r for r in responses if r[0] == f"{live_server}{pdf_path}?copy=0"]
     # (The PDF viewer fetches the file a second time, without headers shown to Playwright.)
     assert pdf_answers and all(status == 200 for _u, status, _t in pdf_answers), responses
