@@ -2,19 +2,21 @@
 
 Same figures as the commune's dashboard page for the month, from the same functions: headline
 figures (with the stalls' credit books as totals: sales on credit, repayments), the markets,
-categories, top products and the month day by day.
+categories, top products, the produce bought from growers by product (no grower named) and the
+month day by day.
 """
 from __future__ import annotations
 
 import io
 from datetime import datetime
 from typing import Any
+from xml.sax.saxutils import escape
 
 from flask_babel import gettext as _
 from sqlalchemy.engine import Connection
 
 from sync.localtime import VIETNAM
-from sync.money import format_number, format_vnd
+from sync.money import format_number, format_quantity, format_vnd
 from sync.typefaces import FONTS, register_fonts
 
 from . import figures
@@ -51,9 +53,28 @@ def render_monthly_report(conn: Connection, place: Place, period: figures.Period
     markets = figures.breakdown(conn, place, period)
     products, categories = figures.products(conn, place, period, limit=15)
     days = figures.trend(conn, place, period)
+    bought = figures.purchased_products(conn, place, period, limit=20)
+
+    width = A4[0] - 36 * mm          # the page less its margins
+    head_left = ParagraphStyle("head_left", fontName=bold, fontSize=8, leading=10)
+    head_right = ParagraphStyle("head_right", parent=head_left, alignment=2)
+    cell = ParagraphStyle("cell", fontName=regular, fontSize=8, leading=10)
 
     def table(header: list[str], rows: list[list[str]], numeric_from: int = 1) -> Table:
-        grid = Table([header] + rows, repeatRows=1, hAlign="LEFT")
+        """Every table spans the page and its headers and names wrap, so that long Vietnamese
+        headers never run off the edge (Paragraph reads markup: the text is escaped)."""
+        heads = [Paragraph(escape(h), head_right if i >= numeric_from else head_left)
+                 for i, h in enumerate(header)]
+        body = [[Paragraph(escape(c), cell) if i < numeric_from else c
+                 for i, c in enumerate(row)] for row in rows]
+        columns = len(header)
+        if columns < 4:
+            text_widths = [width * 0.45]
+        else:   # a name column, then (produce) a narrow unit column
+            text_widths = [width / 3] if numeric_from == 1 else [width / 4, width / 12]
+        number_width = (width - sum(text_widths)) / (columns - len(text_widths))
+        widths = text_widths + [number_width] * (columns - len(text_widths))
+        grid = Table([heads] + body, repeatRows=1, hAlign="LEFT", colWidths=widths)
         grid.setStyle(TableStyle([
             ("FONT", (0, 0), (-1, -1), regular, 8), ("FONT", (0, 0), (-1, 0), bold, 8),
             ("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"),
@@ -98,6 +119,12 @@ def render_monthly_report(conn: Connection, place: Place, period: figures.Period
         table([_("Product"), _("OCOP stars"), _("Revenue")],
               [[p["name"], "★" * (p["ocop_stars"] or 0), _money(p["revenue"])]
                for p in products]),
+        *([Paragraph(_("Produce bought, by product"), heading),
+           table([_("Product"), _("Unit"), _("Quantity bought"), _("Paid to growers"),
+                  _("Average price per unit"), _("Purchases")],
+                 [[p["name"], p["unit"], format_quantity(p["quantity_milli"]),
+                   _money(p["amount"]), _money(p["unit_price"]), format_number(p["purchases"])]
+                  for p in bought], numeric_from=2)] if bought else []),
         Paragraph(_("Day by day"), heading),
         table([_("Day"), _("Revenue"), _("Sales"), _("Cashless share (value)")],
               [[f'{d["day"][8:10]}/{d["day"][5:7]}', _money(d["revenue"]),

@@ -23,6 +23,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
+import subprocess
 import unicodedata
 from collections import defaultdict
 from datetime import date
@@ -416,6 +418,34 @@ def test_the_province_page_shows_the_produce_by_commune_and_product(stalls, push
     assert products["Cà chua"][2:4] == [_qty(tomatoes[0]), _vnd(tomatoes[1])]
     assert products["Cà chua"][5] == str(tomatoes[2]) == "4"
     assert "Sạp lan" not in html and "Sạp tuan" not in html   # no single stall on this page
+
+
+def test_the_communes_monthly_pdf_lists_the_produce_bought_and_no_grower(
+        stalls, pushed, users, tmp_path):
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext is not installed (apt-get install poppler-utils)")
+    day = _days(stalls)[0]
+    month = figures.period_of("month", date.fromisoformat(day))
+    answer = users.commune.get(_urls(pushed, "lan")["commune"] + f"/report.pdf?date={day}")
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    path = tmp_path / "report.pdf"
+    path.write_bytes(answer.data)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Nông sản thu mua theo mặt hàng" in text
+    assert leaks(text) == [] and "pd1:" not in text
+    want = _expected(stalls, ("lan", "hoa"), month)      # the commune's stalls only
+    rows = {}
+    for line in text.splitlines():
+        cells = re.split(r"\s{2,}", line.strip())
+        if len(cells) == 6 and (cells[0], cells[1]) in want.products:
+            rows[(cells[0], cells[1])] = cells[2:]
+    assert set(rows) == set(want.products), text
+    for (name, unit), (quantity, amount, count) in want.products.items():
+        assert rows[(name, unit)][0] == _qty(quantity)
+        assert rows[(name, unit)][1] == _vnd(amount)
+        assert rows[(name, unit)][3] == str(count)
+    assert ("Thảo quả", "kg") not in rows                # bought in the other commune
 
 
 def test_the_exports_hold_the_same_rows_as_plain_numbers(stalls, pushed, users):
