@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import random
+import re
+import shutil
 import socket
 import sqlite3
 import stat
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -25,6 +28,7 @@ from pos import migrations
 from sync.errors import Conflict, InvalidInput, NotFound
 from pos.printing import queue as print_queue
 from pos.printing.backends import Rendered
+from pos.printing.cups import CupsBackend, media_option
 from pos.printing.config import KEY_AUTO_PRINT, KEY_HOST, KEY_PORT, KEY_STATUS_STATE, PrinterConfig
 from pos.printing.escpos import escpos_raster, EscposDeviceBackend, fit_raster
 from pos.printing.messages import PAPER_OUT, RENDER_FAILED, message_text, PrinterError
@@ -456,6 +460,42 @@ def test_cups_sends_the_pdf_to_lp_with_the_queue(conn: sqlite3.Connection, worke
     status = printer_status(conn)
     assert (status["state"], status["message"], status["queued"]) == ("ok", "Printer ready", 0)
     assert status["at"] == pytest.approx(time.time(), abs=5)
+
+
+@pytest.mark.parametrize("paper", ["58", "80", "A4"])
+def test_lp_asks_for_the_pdfs_own_page_size(paper: str, tmp_path: Path,
+                                            fake_lp: FakeLp) -> None:
+    """A receipt is as long as its content: `lp -o media=Custom.WxHmm` with the size pdfinfo
+    (poppler, not our code) reads from the same PDF, rounded up to a tenth of a millimetre."""
+    if shutil.which("pdfinfo") is None:
+        pytest.skip("pdfinfo is not installed (apt-get install poppler-utils)")
+    from pos.paper import render_pdf
+    from pos.reports import selftest_document
+    pdf = render_pdf(selftest_document({"stall_name": "Sạp chè cô Lan"}, paper), paper)
+    path = tmp_path / "page.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True,
+                          check=True).stdout
+    width_pt, height_pt = map(float, re.search(r"Page size:\s+([0-9.]+) x ([0-9.]+) pts",
+                                                info).groups())
+    CupsBackend("POS58", timeout=5).send(Rendered(pdf=pdf, raster=Image.new("1", (8, 8))))
+    args = fake_lp.args
+    assert args[:3] == ["-d", "POS58", "-o"] and len(args) == 4, args
+    width_mm, height_mm = map(float, re.fullmatch(r"media=Custom\.([0-9.]+)x([0-9.]+)mm",
+                                                  args[3]).groups())
+    for asked, actual_pt in ((width_mm, width_pt), (height_mm, height_pt)):
+        actual = actual_pt * 25.4 / 72
+        assert actual - 0.01 <= asked <= actual + 0.11, (asked, actual)
+    if paper == "A4":
+        assert (width_mm, height_mm) == (210, 297)
+    else:   # a roll: the printable width of the roll, the length of what is printed
+        assert width_mm < int(paper) and height_mm > 20
+    assert fake_lp.stdin == pdf
+
+
+def test_lp_gets_no_media_when_the_pdf_has_no_page_size() -> None:
+    assert media_option(b"%PDF-1.4 no page here") == []
+    assert media_option(b"/MediaBox [0 0 1 1]") == []          # 0.35 mm: not a page
 
 
 def test_lp_failure_is_retried_until_lp_succeeds(conn: sqlite3.Connection, worker: PrintWorker,

@@ -17,7 +17,7 @@ The parts, each imported from the module that owns it (this package re-exports n
               `release`, `retry`, `cancel`
 - `status`    the printer's last known state, recorded by the worker, shown by `printer_status`
 - `backends`  what every back-end takes and does: a `Rendered` page, the `Backend` protocol
-- `cups`      `CupsBackend`: the PDF to `lp -d QUEUE`
+- `cups`      `CupsBackend`: the PDF to `lp -d QUEUE -o media=Custom.WxHmm` (its own page size)
 - `escpos`    ESC/POS raster encoding and the network (`EscposNetworkBackend`) and USB
               (`EscposDeviceBackend`) printers
 - `worker`    `PrintWorker`, the thread that prints due jobs, with back-off and stale holding
