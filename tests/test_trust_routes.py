@@ -147,6 +147,7 @@ OTHER_COMMUNE = {**SIGNED_IN, "commune_viewer": "F"}          # a commune outsid
 SERVER_RULES: dict[tuple[str, str], list[tuple[dict[str, str], dict[str, str]]]] = {
     ("GET", "/static/<path:filename>"): [({"filename": "server/server.css"}, S_PUBLIC)],
     ("GET", "/favicon.ico"): [({}, S_PUBLIC)],
+    ("GET", "/healthz"): [({}, S_PUBLIC)],             # the balancer's check, no data
     ("GET", "/"): [({}, S_PUBLIC)],                    # a redirect to the dashboard, for all
     ("GET", "/api/v1/openapi.json"): [({}, S_PUBLIC)],
     ("POST", "/api/v1/pair"): [({}, S_PUBLIC)],
