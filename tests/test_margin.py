@@ -491,3 +491,16 @@ def test_a_year_of_trade_over_many_products_answers_within_budget(app, api, owne
     took = time.perf_counter() - began
     assert page.status_code == 200 and page.get_data(as_text=True).count('<tr id="margin-') == 200
     assert took < 1.0, f"a year's margin page took {took:.2f} s"
+
+
+@pytest.mark.parametrize("today, asked, lit", [
+    ("2026-12-07", "week", {"week", "month"}),     # the last seven days are this month so far
+    ("2026-12-01", "today", {"today", "month"}),   # this month so far is today
+    ("2026-12-15", "week", {"week"})])
+def test_every_quick_choice_that_is_the_period_lights_up(owner, monkeypatch, today, asked, lit):
+    """The chips depend on the business day: the page must not light one and leave the other
+    (this test's neighbour once failed only on the 7th of a month)."""
+    monkeypatch.setattr(business_days, "current_business_day", lambda *a: today)
+    chip = next(c for c in margin_core.periods(today) if c["key"] == asked)
+    html = owner.get(f"/margin?from={chip['from']}&to={chip['to']}").get_data(as_text=True)
+    assert set(re.findall(r'class="btn chip on" id="period-(\w+)"', html)) == lit

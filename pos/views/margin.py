@@ -37,7 +37,9 @@ def page() -> Any:
         first = last = None
     else:
         report = margin.margin(conn, first, last)
-    chosen = next((c["key"] for c in choices if (c["from"], c["to"]) == (first, last)), None)
+    # Every quick choice that is this period lights up: on the 7th "last 7 days" is "this
+    # month", on the 1st "today" is too.
+    chosen = {c["key"] for c in choices if (c["from"], c["to"]) == (first, last)}
     return render_template("pos/margin.html", report=report, choices=choices, chosen=chosen,
                            first=first, last=last, raw_first=raw_first or "",
                            raw_last=raw_last or "", error=error), status
