@@ -353,10 +353,11 @@ def test_the_receipt_of_an_mtt_sale_is_the_e_invoice(mtt_api, conn, tmp_path, wi
     lines = [line.strip() for line in text.splitlines()]
     invoice = invoices.get_invoice(conn, sale["invoice_code"])
     issued = to_local(invoice["at"])
+    symbol = f'C{sale["invoice_code"][3:5]}MAB'   # the year of issue, not the year set up
     for expected in ("Sạp bà Hoa", "Nguyễn Thị Hoa", "Sạp A12, Chợ Bắc Hà, Xã Bắc Hà, Lào Cai",
                      "MST: 0101234567",                                   # the seller
                      "HÓA ĐƠN BÁN HÀNG", "(Khởi tạo từ máy tính tiền)",     # from a cash register
-                     "Mẫu số: 2 · Ký hiệu: C26MAB", "Số: 00000001",         # form, symbol, number
+                     f"Mẫu số: 2 · Ký hiệu: {symbol}", "Số: 00000001",      # form, symbol, number
                      f"Thời điểm lập: {issued.strftime('%d/%m/%Y %H:%M:%S')}",
                      "Người mua: Trần Văn Nam", "Số định danh người mua: 001204012345",
                      "Chè Shan tuyết", "2 cái × 120.000 ₫ 240.000 ₫",      # goods, quantity,
@@ -434,10 +435,11 @@ def test_an_english_copy_of_the_e_invoice_is_vietnamese_with_the_english_below(m
     120.000 ₫", not "0.5 gói × 120.000 ₫"."""
     sale, path, text = mtt_receipt(mtt_api, tmp_path, "80", lang="en")
     lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    symbol = f'C{sale["invoice_code"][3:5]}MAB'   # the year of issue, not the year set up
     for vietnamese, english in (("HÓA ĐƠN BÁN HÀNG", "SALES INVOICE"),
                                 ("(Khởi tạo từ máy tính tiền)", "(generated from a cash register)"),
                                 ("MST: 0101234567", "Tax code (MST)"),
-                                ("Mẫu số: 2 · Ký hiệu: C26MAB", "Form · Symbol"),
+                                (f"Mẫu số: 2 · Ký hiệu: {symbol}", "Form · Symbol"),
                                 ("Người mua: Trần Văn Nam", "Buyer"),
                                 ("TỔNG CỘNG 300.000 ₫", "TOTAL"),
                                 ("Tiền mặt 300.000 ₫", "Cash"),
